@@ -1,0 +1,23 @@
+//! The pure domain of Fangpin (防贫): the registry's value types and records, parsed at the
+//! edge so that invalid data never reaches storage, and the income arithmetic of the
+//! monitoring mechanism. No I/O, no database, no async: everything here is a function of its
+//! arguments, which is what lets the other crates test against it cheaply.
+
+pub mod enums;
+pub mod error;
+pub mod household;
+pub mod id_number;
+pub mod income;
+pub mod money;
+pub mod phone;
+pub mod region;
+pub mod text;
+
+pub use enums::*;
+pub use error::FieldError;
+pub use household::{Household, HouseholdNo, Member, PersonName, check_composition};
+pub use id_number::IdNumber;
+pub use income::IncomeRecord;
+pub use money::Money;
+pub use phone::Phone;
+pub use region::{RegionCode, RegionLevel};
