@@ -149,7 +149,9 @@ labelled_enum! {
 
 /// 健康状况 — a set of conditions, stored as a bit mask. Sensitive personal information:
 /// never shown in public notices.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub struct Health(u8);
 
 impl Health {
@@ -347,7 +349,11 @@ mod tests {
         check(Relation::ALL, Relation::code, Relation::from_code);
         check(Schooling::ALL, Schooling::code, Schooling::from_code);
         check(Labor::ALL, Labor::code, Labor::from_code);
-        check(HousingSafety::ALL, HousingSafety::code, HousingSafety::from_code);
+        check(
+            HousingSafety::ALL,
+            HousingSafety::code,
+            HousingSafety::from_code,
+        );
         assert_eq!(Relation::ALL.len(), 28);
     }
 

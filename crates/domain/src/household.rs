@@ -64,7 +64,9 @@ impl PersonName {
             return Err(FieldError::new("姓名不能为空"));
         }
         if n > 30 || t.chars().any(|c| c.is_control() || c.is_ascii_digit()) {
-            return Err(FieldError::new(format!("姓名“{t}”无效：不能含数字，最长30个字")));
+            return Err(FieldError::new(format!(
+                "姓名“{t}”无效：不能含数字，最长30个字"
+            )));
         }
         Ok(Self(t))
     }
@@ -281,7 +283,10 @@ mod tests {
 
     #[test]
     fn names_and_numbers() {
-        assert_eq!(PersonName::parse(" 买买提•艾力 ").unwrap().as_str(), "买买提·艾力");
+        assert_eq!(
+            PersonName::parse(" 买买提•艾力 ").unwrap().as_str(),
+            "买买提·艾力"
+        );
         assert!(PersonName::parse("张3").is_err());
         assert!(HouseholdNo::parse("52 03").is_err());
         assert_eq!(

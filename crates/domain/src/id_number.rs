@@ -54,7 +54,9 @@ impl IdNumber {
         }
         let id = Self(out);
         if id.birth_date_opt().is_none() {
-            return Err(FieldError::new("证件号码中的出生日期（第7–14位）不是有效日期"));
+            return Err(FieldError::new(
+                "证件号码中的出生日期（第7–14位）不是有效日期",
+            ));
         }
         Ok(id)
     }
@@ -165,7 +167,10 @@ mod tests {
     #[test]
     fn specimen_parses() {
         let id = IdNumber::parse("11010519491231002X").unwrap();
-        assert_eq!(id.birth_date(), NaiveDate::from_ymd_opt(1949, 12, 31).unwrap());
+        assert_eq!(
+            id.birth_date(),
+            NaiveDate::from_ymd_opt(1949, 12, 31).unwrap()
+        );
         assert_eq!(id.sex(), Sex::Female);
         assert_eq!(id.masked(), "110105********002X");
         assert!(!format!("{id:?}").contains("19491231"));
@@ -185,7 +190,10 @@ mod tests {
         assert!(e.message.contains("校验位"), "{e}");
         assert!(e.message.contains("X"), "{e}");
         let e = IdNumber::parse("11010519491331002X").unwrap_err();
-        assert!(e.message.contains("校验位") || e.message.contains("出生日期"), "{e}");
+        assert!(
+            e.message.contains("校验位") || e.message.contains("出生日期"),
+            "{e}"
+        );
         assert!(IdNumber::parse("1101051949123100").is_err());
     }
 

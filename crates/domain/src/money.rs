@@ -57,13 +57,23 @@ impl Money {
         }
         let frac = frac.trim_end_matches('0');
         if frac.len() > 2 {
-            return Err(FieldError::new(format!("金额“{s}”最多保留两位小数（到分）")));
+            return Err(FieldError::new(format!(
+                "金额“{s}”最多保留两位小数（到分）"
+            )));
         }
         if int.len() > 12 {
             return Err(FieldError::new(format!("金额“{s}”过大")));
         }
-        let yuan: i64 = if int.is_empty() { 0 } else { int.parse().map_err(|_| bad())? };
-        let mut fen_part: i64 = if frac.is_empty() { 0 } else { frac.parse().map_err(|_| bad())? };
+        let yuan: i64 = if int.is_empty() {
+            0
+        } else {
+            int.parse().map_err(|_| bad())?
+        };
+        let mut fen_part: i64 = if frac.is_empty() {
+            0
+        } else {
+            frac.parse().map_err(|_| bad())?
+        };
         if frac.len() == 1 {
             fen_part *= 10;
         }
@@ -79,7 +89,9 @@ impl Money {
         }
         let fen = (v * 100.0).round();
         if ((v * 100.0) - fen).abs() > 1e-6 * v.abs().max(1.0) {
-            return Err(FieldError::new(format!("金额“{v}”最多保留两位小数（到分）")));
+            return Err(FieldError::new(format!(
+                "金额“{v}”最多保留两位小数（到分）"
+            )));
         }
         Ok(Self(fen as i64))
     }
@@ -185,7 +197,9 @@ mod tests {
     #[test]
     fn sanity_bounds() {
         assert!(Money::from_yuan(-1).check_sane("工资性收入").is_err());
-        let e = Money::from_yuan(200_000_000).check_sane("工资性收入").unwrap_err();
+        let e = Money::from_yuan(200_000_000)
+            .check_sane("工资性收入")
+            .unwrap_err();
         assert!(e.message.contains("1亿元"));
     }
 
