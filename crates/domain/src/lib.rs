@@ -20,4 +20,4 @@ pub use id_number::IdNumber;
 pub use income::IncomeRecord;
 pub use money::Money;
 pub use phone::Phone;
-pub use region::{RegionCode, RegionLevel};
+pub use region::{Region, RegionCode, RegionLevel};

@@ -56,6 +56,13 @@ impl RegionLevel {
     }
 }
 
+/// A division of the hierarchy with its name (桐梓县, 楚米镇 …).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Region {
+    pub code: RegionCode,
+    pub name: String,
+}
+
 /// A 12-digit division code kept as an integer: compact, and a subtree is a half-open
 /// integer range that every database indexes (`code >= lo AND code < hi`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

@@ -1,1 +1,141 @@
+//! Storage of Fangpin on SQLite (the embedded default) or PostgreSQL (production), chosen by
+//! the URL scheme at start, from one codebase: every query is written once and run against
+//! whichever pool is live through [`on_db!`]; explicit per-dialect arms exist only where the
+//! two databases really differ. Migrations live in `migrations/sqlite` and
+//! `migrations/postgres` under the same names.
+//!
+//! Every SQL statement of the system lives in this crate, one module per aggregate.
 
+pub mod crypto;
+mod db;
+pub mod error;
+pub mod meta;
+pub mod regions;
+pub mod registry;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
+
+pub use crypto::{Field, KeyError, Vault};
+pub use db::{Backend, Db, Tx};
+pub use error::StoreError;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+/// A handle on the database plus the keys that protect personal fields.
+#[derive(Clone, Debug)]
+pub struct Store {
+    pub(crate) db: Db,
+    pub(crate) vault: Vault,
+}
+
+impl Store {
+    /// Connects to `sqlite://PATH` (created if missing) or `postgres://…`, runs pending
+    /// migrations, and checks that `vault` is the key this database was first used with.
+    pub async fn open(url: &str, vault: Vault) -> Result<Self, StoreError> {
+        let db = if url.starts_with("sqlite:") {
+            let opts = sqlx::sqlite::SqliteConnectOptions::from_str(url)?
+                .create_if_missing(true)
+                .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
+                .synchronous(sqlx::sqlite::SqliteSynchronous::Normal)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(30))
+                // 64 MiB page cache: bulk imports keep the unique indexes hot.
+                .pragma("cache_size", "-65536")
+                .pragma("temp_store", "memory");
+            let pool = sqlx::sqlite::SqlitePoolOptions::new()
+                .max_connections(4)
+                .connect_with(opts)
+                .await?;
+            Db::Sqlite(pool)
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            let opts = sqlx::postgres::PgConnectOptions::from_str(url)?;
+            Db::Postgres(Self::pg_pool(opts).await?)
+        } else {
+            return Err(StoreError::Config(format!(
+                "不支持的数据库地址“{}”：应以 sqlite:// 或 postgres:// 开头",
+                redact_url(url)
+            )));
+        };
+        let store = Self { db, vault };
+        store.migrate().await?;
+        store.check_key().await?;
+        Ok(store)
+    }
+
+    /// Opens PostgreSQL with explicit connect options (tests narrow the search path).
+    pub async fn open_postgres(
+        opts: sqlx::postgres::PgConnectOptions,
+        vault: Vault,
+    ) -> Result<Self, StoreError> {
+        let store = Self {
+            db: Db::Postgres(Self::pg_pool(opts).await?),
+            vault,
+        };
+        store.migrate().await?;
+        store.check_key().await?;
+        Ok(store)
+    }
+
+    async fn pg_pool(opts: sqlx::postgres::PgConnectOptions) -> Result<sqlx::PgPool, StoreError> {
+        Ok(sqlx::postgres::PgPoolOptions::new()
+            .max_connections(8)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect_with(opts)
+            .await?)
+    }
+
+    async fn migrate(&self) -> Result<(), StoreError> {
+        match &self.db {
+            Db::Sqlite(p) => sqlx::migrate!("./migrations/sqlite").run(p).await?,
+            Db::Postgres(p) => sqlx::migrate!("./migrations/postgres").run(p).await?,
+        }
+        Ok(())
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.db.backend()
+    }
+
+    pub fn vault(&self) -> &Vault {
+        &self.vault
+    }
+
+    /// Starts a transaction: everything done through it commits together or not at all.
+    pub async fn begin(&self) -> Result<Tx, StoreError> {
+        self.db.begin().await
+    }
+
+    pub async fn close(&self) {
+        match &self.db {
+            Db::Sqlite(p) => p.close().await,
+            Db::Postgres(p) => p.close().await,
+        }
+    }
+}
+
+/// Hides a password in a database URL before it is shown anywhere.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..s + 3], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn redacts_passwords() {
+        assert_eq!(
+            super::redact_url("postgres://fp:secret@db:5432/fp"),
+            "postgres://fp:***@db:5432/fp"
+        );
+        assert_eq!(super::redact_url("sqlite://x.db"), "sqlite://x.db");
+    }
+}

@@ -1,0 +1,100 @@
+//! The two backends behind one type, and the macro that runs one piece of sqlx code against
+//! whichever is live. The body is compiled once per backend, so a query that one dialect
+//! cannot run fails to compile or fails in the tests that run on both.
+
+use crate::error::StoreError;
+
+/// Which database is live.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A connection pool on one of the two databases.
+#[derive(Debug, Clone)]
+pub enum Db {
+    Sqlite(sqlx::SqlitePool),
+    Postgres(sqlx::PgPool),
+}
+
+impl Db {
+    pub fn backend(&self) -> Backend {
+        match self {
+            Db::Sqlite(_) => Backend::Sqlite,
+            Db::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    pub async fn begin(&self) -> Result<Tx, StoreError> {
+        Ok(match self {
+            Db::Sqlite(p) => {
+                // BEGIN IMMEDIATE takes the write lock at once, so two imports queue instead
+                // of failing with SQLITE_BUSY halfway through.
+                Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?)
+            }
+            Db::Postgres(p) => Tx::Postgres(p.begin().await?),
+        })
+    }
+}
+
+/// An open transaction on either database. Dropped without [`Tx::commit`], it rolls back.
+pub enum Tx {
+    Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
+    Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
+}
+
+impl Tx {
+    pub async fn commit(self) -> Result<(), StoreError> {
+        match self {
+            Tx::Sqlite(t) => t.commit().await?,
+            Tx::Postgres(t) => t.commit().await?,
+        }
+        Ok(())
+    }
+
+    pub async fn rollback(self) -> Result<(), StoreError> {
+        match self {
+            Tx::Sqlite(t) => t.rollback().await?,
+            Tx::Postgres(t) => t.rollback().await?,
+        }
+        Ok(())
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self {
+            Tx::Sqlite(_) => Backend::Sqlite,
+            Tx::Postgres(_) => Backend::Postgres,
+        }
+    }
+}
+
+/// Runs `$body` with `$conn` bound to the live pool (`&Pool<DB>`) of a [`Db`].
+#[macro_export]
+#[doc(hidden)]
+macro_rules! on_db {
+    ($db:expr, $conn:ident => $body:expr) => {
+        match $db {
+            $crate::Db::Sqlite($conn) => $body,
+            $crate::Db::Postgres($conn) => $body,
+        }
+    };
+}
+
+/// Runs `$body` with `$conn` bound to the live transaction's connection (`&mut *tx`).
+#[macro_export]
+#[doc(hidden)]
+macro_rules! on_tx {
+    ($tx:expr, $conn:ident => $body:expr) => {
+        match $tx {
+            $crate::Tx::Sqlite(t) => {
+                let $conn = &mut **t;
+                $body
+            }
+            $crate::Tx::Postgres(t) => {
+                let $conn = &mut **t;
+                $body
+            }
+        }
+    };
+}

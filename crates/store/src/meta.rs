@@ -1,0 +1,44 @@
+//! Small facts about the database itself: the fingerprint of its key, who created it.
+
+use crate::{Store, StoreError, on_db};
+
+const KEY_FINGERPRINT: &str = "key_fingerprint";
+
+impl Store {
+    /// Reads a meta value.
+    pub async fn meta_get(&self, key: &str) -> Result<Option<String>, StoreError> {
+        let v: Option<(String,)> = on_db!(&self.db, p => {
+            sqlx::query_as("SELECT value FROM meta WHERE key = $1")
+                .bind(key)
+                .fetch_optional(p)
+                .await?
+        });
+        Ok(v.map(|(v,)| v))
+    }
+
+    /// Writes a meta value (insert or replace).
+    pub async fn meta_set(&self, key: &str, value: &str) -> Result<(), StoreError> {
+        on_db!(&self.db, p => {
+            sqlx::query(
+                "INSERT INTO meta (key, value) VALUES ($1, $2) \
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            )
+            .bind(key)
+            .bind(value)
+            .execute(p)
+            .await
+            .map(|_| ())?
+        });
+        Ok(())
+    }
+
+    /// The first key used with a database is recorded; any other key is refused.
+    pub(crate) async fn check_key(&self) -> Result<(), StoreError> {
+        let actual = self.vault.fingerprint().to_string();
+        match self.meta_get(KEY_FINGERPRINT).await? {
+            Some(expected) if expected != actual => Err(StoreError::WrongKey { expected, actual }),
+            Some(_) => Ok(()),
+            None => self.meta_set(KEY_FINGERPRINT, &actual).await,
+        }
+    }
+}

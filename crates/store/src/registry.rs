@@ -1,0 +1,698 @@
+//! 一户一档: households, members and yearly incomes.
+//!
+//! Writes happen inside a [`Tx`] so that an import validates against the database and
+//! writes in one transaction: a file imports whole or not at all. Upserts compare the new
+//! values with the stored ones and touch only rows that really change, so re-importing a
+//! file changes nothing and the counts say so. Personal fields are compared through their
+//! keyed hashes, because their ciphertexts differ on every encryption.
+
+use crate::crypto::{DIGEST_LEN, Field};
+use crate::{Store, StoreError, Tx, on_db, on_tx};
+use chrono::{DateTime, NaiveDate, Utc};
+use domain::{
+    DisabilityGrade, Education, Health, Household, HouseholdNo, HouseholdType, HousingSafety,
+    IdNumber, IncomeRecord, Labor, Member, Money, PersonName, Phone, RegionCode, Relation,
+    Schooling, WaterSafety,
+};
+use futures_util::TryStreamExt;
+use std::collections::{HashMap, HashSet};
+
+/// Keyed hash of an ID number or phone.
+pub type Digest = [u8; DIGEST_LEN];
+
+/// Rows per multi-row statement: members carry 17 parameters, 500 rows stay far below
+/// both databases' limits (SQLite 32,766; PostgreSQL 65,535).
+const CHUNK: usize = 500;
+/// Keys per `IN (…)` lookup.
+const LOOKUP: usize = 1000;
+
+/// What an upsert did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Upserted {
+    /// 新增
+    pub inserted: u64,
+    /// 更新
+    pub updated: u64,
+    /// 未变
+    pub unchanged: u64,
+}
+
+impl Upserted {
+    fn from_affected(total: usize, existing: usize, affected: u64) -> Self {
+        let inserted = (total - existing) as u64;
+        let updated = affected.saturating_sub(inserted);
+        Self {
+            inserted,
+            updated,
+            unchanged: total as u64 - inserted - updated,
+        }
+    }
+}
+
+/// A stored household's identity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HouseholdKey {
+    pub id: i64,
+    pub village: RegionCode,
+}
+
+/// A stored member's identity and role, as composition checks need it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MemberRole {
+    pub member_id: i64,
+    pub household_id: i64,
+    pub id_hash: Digest,
+    pub relation: Relation,
+}
+
+/// One import recorded for the record (导入批次).
+#[derive(Debug, Clone)]
+pub struct BatchRecord<'a> {
+    pub kind: &'a str,
+    pub file_name: &'a str,
+    pub checksum: &'a str,
+    pub rows: u64,
+    pub counts: Upserted,
+    pub actor: &'a str,
+}
+
+fn digest_of(v: Vec<u8>) -> Result<Digest, StoreError> {
+    v.try_into()
+        .map_err(|_| StoreError::Corrupt("证件号码散列长度不对".into()))
+}
+
+fn code<T>(v: i16, f: fn(i16) -> Option<T>, what: &str) -> Result<T, StoreError> {
+    f(v).ok_or_else(|| StoreError::Corrupt(format!("{what}代码 {v}")))
+}
+
+fn opt_code<T>(
+    v: Option<i16>,
+    f: fn(i16) -> Option<T>,
+    what: &str,
+) -> Result<Option<T>, StoreError> {
+    v.map(|v| code(v, f, what)).transpose()
+}
+
+impl Tx {
+    /// Stored households among `numbers`, by number.
+    pub async fn households_by_no(
+        &mut self,
+        numbers: &[&str],
+    ) -> Result<HashMap<String, HouseholdKey>, StoreError> {
+        let mut out = HashMap::with_capacity(numbers.len());
+        for chunk in numbers.chunks(LOOKUP) {
+            let rows: Vec<(String, i64, i64)> = on_tx!(self, c => {
+                let mut qb = sqlx::QueryBuilder::new(
+                    "SELECT household_no, id, village_code FROM households WHERE household_no IN (",
+                );
+                let mut sep = qb.separated(", ");
+                for n in chunk {
+                    sep.push_bind(*n);
+                }
+                qb.push(")");
+                qb.build_query_as().fetch_all(c).await?
+            });
+            for (no, id, v) in rows {
+                let village = RegionCode::from_u64(v as u64)
+                    .ok_or_else(|| StoreError::Corrupt(format!("村代码 {v}")))?;
+                out.insert(no, HouseholdKey { id, village });
+            }
+        }
+        Ok(out)
+    }
+
+    /// Inserts new households and updates changed ones (key: 户编号).
+    pub async fn upsert_households(
+        &mut self,
+        vault: &crate::Vault,
+        rows: &[Household],
+    ) -> Result<Upserted, StoreError> {
+        let numbers: Vec<&str> = rows.iter().map(|h| h.household_no.as_str()).collect();
+        let existing = self.households_by_no(&numbers).await?.len();
+        let now = Utc::now();
+        // Personal fields are prepared before the statement: (enc, hash) per row.
+        let phones: Vec<(Option<Vec<u8>>, Option<Vec<u8>>)> = rows
+            .iter()
+            .map(|h| match &h.phone {
+                Some(p) => (
+                    Some(vault.seal(Field::Phone, p.as_str())),
+                    Some(vault.digest(Field::Phone, p.as_str()).to_vec()),
+                ),
+                None => (None, None),
+            })
+            .collect();
+        let mut affected = 0;
+        for (chunk, ph) in rows.chunks(CHUNK).zip(phones.chunks(CHUNK)) {
+            affected += on_tx!(self, c => {
+                let mut qb = sqlx::QueryBuilder::new(
+                    "INSERT INTO households (household_no, village_code, household_type, \
+                     exit_year, phone_enc, phone_hash, address, housing, water, \
+                     created_at, updated_at) ",
+                );
+                qb.push_values(chunk.iter().zip(ph), |mut b, (h, (enc, hash))| {
+                    b.push_bind(h.household_no.as_str())
+                        .push_bind(h.village.as_i64())
+                        .push_bind(h.household_type.code())
+                        .push_bind(h.exit_year.map(|y| y as i16))
+                        .push_bind(enc.as_deref())
+                        .push_bind(hash.as_deref())
+                        .push_bind(h.address.as_deref())
+                        .push_bind(h.housing.map(HousingSafety::code))
+                        .push_bind(h.water.map(WaterSafety::code))
+                        .push_bind(now)
+                        .push_bind(now);
+                });
+                qb.push(
+                    " ON CONFLICT (household_no) DO UPDATE SET \
+                     village_code = excluded.village_code, \
+                     household_type = excluded.household_type, \
+                     exit_year = excluded.exit_year, \
+                     phone_enc = CASE WHEN households.phone_hash IS NOT DISTINCT FROM excluded.phone_hash \
+                                 THEN households.phone_enc ELSE excluded.phone_enc END, \
+                     phone_hash = excluded.phone_hash, \
+                     address = excluded.address, \
+                     housing = excluded.housing, \
+                     water = excluded.water, \
+                     updated_at = excluded.updated_at \
+                     WHERE households.village_code IS DISTINCT FROM excluded.village_code \
+                        OR households.household_type IS DISTINCT FROM excluded.household_type \
+                        OR households.exit_year IS DISTINCT FROM excluded.exit_year \
+                        OR households.phone_hash IS DISTINCT FROM excluded.phone_hash \
+                        OR households.address IS DISTINCT FROM excluded.address \
+                        OR households.housing IS DISTINCT FROM excluded.housing \
+                        OR households.water IS DISTINCT FROM excluded.water",
+                );
+                qb.build().execute(c).await?.rows_affected()
+            });
+        }
+        Ok(Upserted::from_affected(rows.len(), existing, affected))
+    }
+
+    /// Stored members among these ID hashes.
+    pub async fn members_by_hash(
+        &mut self,
+        hashes: &[Digest],
+    ) -> Result<HashMap<Digest, MemberRole>, StoreError> {
+        let mut out = HashMap::with_capacity(hashes.len());
+        for chunk in hashes.chunks(LOOKUP) {
+            let rows: Vec<(i64, i64, Vec<u8>, i16)> = on_tx!(self, c => {
+                let mut qb = sqlx::QueryBuilder::new(
+                    "SELECT id, household_id, id_hash, relation FROM members WHERE id_hash IN (",
+                );
+                let mut sep = qb.separated(", ");
+                for h in chunk {
+                    sep.push_bind(h.as_slice());
+                }
+                qb.push(")");
+                qb.build_query_as().fetch_all(c).await?
+            });
+            for (id, hh, hash, rel) in rows {
+                let hash = digest_of(hash)?;
+                out.insert(
+                    hash,
+                    MemberRole {
+                        member_id: id,
+                        household_id: hh,
+                        id_hash: hash,
+                        relation: code(rel, Relation::from_code, "与户主关系")?,
+                    },
+                );
+            }
+        }
+        Ok(out)
+    }
+
+    /// Every stored member of these households (for composition checks).
+    pub async fn members_of_households(
+        &mut self,
+        household_ids: &[i64],
+    ) -> Result<Vec<MemberRole>, StoreError> {
+        let mut out = Vec::new();
+        for chunk in household_ids.chunks(LOOKUP) {
+            let rows: Vec<(i64, i64, Vec<u8>, i16)> = on_tx!(self, c => {
+                let mut qb = sqlx::QueryBuilder::new(
+                    "SELECT id, household_id, id_hash, relation FROM members WHERE household_id IN (",
+                );
+                let mut sep = qb.separated(", ");
+                for h in chunk {
+                    sep.push_bind(*h);
+                }
+                qb.push(")");
+                qb.build_query_as().fetch_all(c).await?
+            });
+            for (id, hh, hash, rel) in rows {
+                out.push(MemberRole {
+                    member_id: id,
+                    household_id: hh,
+                    id_hash: digest_of(hash)?,
+                    relation: code(rel, Relation::from_code, "与户主关系")?,
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    /// Inserts new members and updates changed ones (key: the ID number's keyed hash).
+    /// `rows` pair each member with its household's id and its precomputed hash.
+    pub async fn upsert_members(
+        &mut self,
+        vault: &crate::Vault,
+        rows: &[(i64, Digest, &Member)],
+        existing: usize,
+    ) -> Result<Upserted, StoreError> {
+        let now = Utc::now();
+        let mut affected = 0;
+        for chunk in rows.chunks(CHUNK) {
+            let sealed: Vec<Vec<u8>> = chunk
+                .iter()
+                .map(|(_, _, m)| vault.seal(Field::IdNumber, m.id_number.as_str()))
+                .collect();
+            affected += on_tx!(self, c => {
+                let mut qb = sqlx::QueryBuilder::new(
+                    "INSERT INTO members (household_id, name, id_enc, id_hash, relation, sex, \
+                     birth_date, labor, health, disability_grade, schooling, education, \
+                     work_months, medical_insured, dibao, tekun, updated_at) ",
+                );
+                qb.push_values(chunk.iter().zip(&sealed), |mut b, ((hh, hash, m), enc)| {
+                    b.push_bind(*hh)
+                        .push_bind(m.name.as_str())
+                        .push_bind(enc.as_slice())
+                        .push_bind(hash.as_slice())
+                        .push_bind(m.relation.code())
+                        .push_bind(m.sex.code())
+                        .push_bind(m.birth_date)
+                        .push_bind(m.labor.code())
+                        .push_bind(m.health.map(|h| i16::from(h.bits())))
+                        .push_bind(m.disability_grade.map(DisabilityGrade::code))
+                        .push_bind(m.schooling.map(Schooling::code))
+                        .push_bind(m.education.map(Education::code))
+                        .push_bind(m.work_months.map(i16::from))
+                        .push_bind(m.medical_insured)
+                        .push_bind(m.dibao)
+                        .push_bind(m.tekun)
+                        .push_bind(now);
+                });
+                qb.push(
+                    " ON CONFLICT (id_hash) DO UPDATE SET \
+                     household_id = excluded.household_id, name = excluded.name, \
+                     relation = excluded.relation, sex = excluded.sex, \
+                     birth_date = excluded.birth_date, labor = excluded.labor, \
+                     health = excluded.health, disability_grade = excluded.disability_grade, \
+                     schooling = excluded.schooling, education = excluded.education, \
+                     work_months = excluded.work_months, \
+                     medical_insured = excluded.medical_insured, dibao = excluded.dibao, \
+                     tekun = excluded.tekun, updated_at = excluded.updated_at \
+                     WHERE members.household_id IS DISTINCT FROM excluded.household_id \
+                        OR members.name IS DISTINCT FROM excluded.name \
+                        OR members.relation IS DISTINCT FROM excluded.relation \
+                        OR members.labor IS DISTINCT FROM excluded.labor \
+                        OR members.health IS DISTINCT FROM excluded.health \
+                        OR members.disability_grade IS DISTINCT FROM excluded.disability_grade \
+                        OR members.schooling IS DISTINCT FROM excluded.schooling \
+                        OR members.education IS DISTINCT FROM excluded.education \
+                        OR members.work_months IS DISTINCT FROM excluded.work_months \
+                        OR members.medical_insured IS DISTINCT FROM excluded.medical_insured \
+                        OR members.dibao IS DISTINCT FROM excluded.dibao \
+                        OR members.tekun IS DISTINCT FROM excluded.tekun",
+                );
+                qb.build().execute(c).await?.rows_affected()
+            });
+        }
+        Ok(Upserted::from_affected(rows.len(), existing, affected))
+    }
+
+    /// Which (household id, year) pairs already have an income record.
+    pub async fn existing_incomes(
+        &mut self,
+        household_ids: &[i64],
+    ) -> Result<HashSet<(i64, u16)>, StoreError> {
+        let mut out = HashSet::new();
+        for chunk in household_ids.chunks(LOOKUP) {
+            let rows: Vec<(i64, i16)> = on_tx!(self, c => {
+                let mut qb = sqlx::QueryBuilder::new(
+                    "SELECT household_id, year FROM incomes WHERE household_id IN (",
+                );
+                let mut sep = qb.separated(", ");
+                for h in chunk {
+                    sep.push_bind(*h);
+                }
+                qb.push(")");
+                qb.build_query_as().fetch_all(c).await?
+            });
+            out.extend(rows.into_iter().map(|(h, y)| (h, y as u16)));
+        }
+        Ok(out)
+    }
+
+    /// Inserts new yearly incomes and updates changed ones (key: household, year).
+    pub async fn upsert_incomes(
+        &mut self,
+        rows: &[(i64, &IncomeRecord)],
+        existing: usize,
+    ) -> Result<Upserted, StoreError> {
+        let now = Utc::now();
+        let mut affected = 0;
+        for chunk in rows.chunks(CHUNK) {
+            affected += on_tx!(self, c => {
+                let mut qb = sqlx::QueryBuilder::new(
+                    "INSERT INTO incomes (household_id, year, wage, business_income, \
+                     business_cost, property, transfer, medical_oop, education_cost, \
+                     other_rigid, updated_at) ",
+                );
+                qb.push_values(chunk, |mut b, (hh, r)| {
+                    b.push_bind(*hh)
+                        .push_bind(r.year as i16)
+                        .push_bind(r.wage.fen())
+                        .push_bind(r.business_income.fen())
+                        .push_bind(r.business_cost.fen())
+                        .push_bind(r.property.fen())
+                        .push_bind(r.transfer.fen())
+                        .push_bind(r.medical_out_of_pocket.map(Money::fen))
+                        .push_bind(r.education_cost.map(Money::fen))
+                        .push_bind(r.other_rigid_cost.map(Money::fen))
+                        .push_bind(now);
+                });
+                qb.push(
+                    " ON CONFLICT (household_id, year) DO UPDATE SET \
+                     wage = excluded.wage, business_income = excluded.business_income, \
+                     business_cost = excluded.business_cost, property = excluded.property, \
+                     transfer = excluded.transfer, medical_oop = excluded.medical_oop, \
+                     education_cost = excluded.education_cost, \
+                     other_rigid = excluded.other_rigid, updated_at = excluded.updated_at \
+                     WHERE incomes.wage IS DISTINCT FROM excluded.wage \
+                        OR incomes.business_income IS DISTINCT FROM excluded.business_income \
+                        OR incomes.business_cost IS DISTINCT FROM excluded.business_cost \
+                        OR incomes.property IS DISTINCT FROM excluded.property \
+                        OR incomes.transfer IS DISTINCT FROM excluded.transfer \
+                        OR incomes.medical_oop IS DISTINCT FROM excluded.medical_oop \
+                        OR incomes.education_cost IS DISTINCT FROM excluded.education_cost \
+                        OR incomes.other_rigid IS DISTINCT FROM excluded.other_rigid",
+                );
+                qb.build().execute(c).await?.rows_affected()
+            });
+        }
+        Ok(Upserted::from_affected(rows.len(), existing, affected))
+    }
+
+    /// Records an import batch.
+    pub async fn record_batch(&mut self, b: &BatchRecord<'_>) -> Result<i64, StoreError> {
+        let now = Utc::now();
+        let (id,): (i64,) = on_tx!(self, c => {
+            sqlx::query_as(
+                "INSERT INTO import_batches (kind, file_name, checksum, rows, inserted, \
+                 updated, unchanged, actor, imported_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+            )
+            .bind(b.kind)
+            .bind(b.file_name)
+            .bind(b.checksum)
+            .bind(b.rows as i64)
+            .bind(b.counts.inserted as i64)
+            .bind(b.counts.updated as i64)
+            .bind(b.counts.unchanged as i64)
+            .bind(b.actor)
+            .bind(now)
+            .fetch_one(c)
+            .await?
+        });
+        Ok(id)
+    }
+}
+
+/// A row of the households table as read back.
+type HouseholdRow = (
+    String,
+    i64,
+    i16,
+    Option<i16>,
+    Option<Vec<u8>>,
+    Option<String>,
+    Option<i16>,
+    Option<i16>,
+);
+
+/// A row of the members table as read back.
+#[derive(sqlx::FromRow)]
+struct MemberRow {
+    household_no: String,
+    name: String,
+    id_enc: Vec<u8>,
+    relation: i16,
+    birth_date: NaiveDate,
+    labor: i16,
+    health: Option<i16>,
+    disability_grade: Option<i16>,
+    schooling: Option<i16>,
+    education: Option<i16>,
+    work_months: Option<i16>,
+    medical_insured: Option<bool>,
+    dibao: Option<bool>,
+    tekun: Option<bool>,
+}
+
+type IncomeRow = (
+    String,
+    i16,
+    i64,
+    i64,
+    i64,
+    i64,
+    i64,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+);
+
+fn scope_range(scope: Option<RegionCode>) -> (i64, i64) {
+    scope.map_or((0, i64::MAX), |s| {
+        let (lo, hi) = s.subtree();
+        (lo as i64, hi as i64)
+    })
+}
+
+/// Per-household facts for statistics (汇总): village, type, size, latest year's net income.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HouseholdFacts {
+    pub village: RegionCode,
+    pub household_type: HouseholdType,
+    pub size: u32,
+    /// (year, household net income) of the latest recorded year.
+    pub latest_net: Option<(u16, Money)>,
+}
+
+/// Row counts of the registry tables.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RegistryCounts {
+    pub households: i64,
+    pub members: i64,
+    pub incomes: i64,
+}
+
+impl Store {
+    /// Streams every household in `scope` (all when None), ordered by 户编号, decrypted.
+    /// Export is an operation on personal data: the caller audits it.
+    pub async fn for_each_household(
+        &self,
+        scope: Option<RegionCode>,
+        mut f: impl FnMut(Household) -> Result<(), StoreError>,
+    ) -> Result<u64, StoreError> {
+        let (lo, hi) = scope_range(scope);
+        let sql = "SELECT household_no, village_code, household_type, exit_year, phone_enc, \
+                   address, housing, water FROM households \
+                   WHERE village_code >= $1 AND village_code < $2 ORDER BY household_no";
+        let mut n = 0;
+        on_db!(&self.db, p => {
+            let mut rows = sqlx::query_as::<_, HouseholdRow>(sql).bind(lo).bind(hi).fetch(p);
+            while let Some(r) = rows.try_next().await? {
+                f(self.household_from_row(r)?)?;
+                n += 1;
+            }
+        });
+        Ok(n)
+    }
+
+    fn household_from_row(&self, r: HouseholdRow) -> Result<Household, StoreError> {
+        let (no, village, ty, exit, phone, address, housing, water) = r;
+        let phone = match phone {
+            Some(enc) => {
+                let p = self.vault.open(Field::Phone, &enc)?;
+                Some(Phone::parse(&p).map_err(|e| StoreError::Corrupt(e.message))?)
+            }
+            None => None,
+        };
+        Ok(Household {
+            household_no: HouseholdNo::parse(&no).map_err(|e| StoreError::Corrupt(e.message))?,
+            village: RegionCode::from_u64(village as u64)
+                .ok_or_else(|| StoreError::Corrupt(format!("村代码 {village}")))?,
+            household_type: code(ty, HouseholdType::from_code, "户类型")?,
+            exit_year: exit.map(|y| y as u16),
+            phone,
+            address,
+            housing: opt_code(housing, HousingSafety::from_code, "住房安全")?,
+            water: opt_code(water, WaterSafety::from_code, "饮水安全")?,
+        })
+    }
+
+    /// Streams every member in `scope`, ordered by 户编号 then relation, decrypted.
+    pub async fn for_each_member(
+        &self,
+        scope: Option<RegionCode>,
+        mut f: impl FnMut(Member) -> Result<(), StoreError>,
+    ) -> Result<u64, StoreError> {
+        let (lo, hi) = scope_range(scope);
+        let sql = "SELECT h.household_no, m.name, m.id_enc, m.relation, m.birth_date, m.labor, \
+                   m.health, m.disability_grade, m.schooling, m.education, m.work_months, \
+                   m.medical_insured, m.dibao, m.tekun \
+                   FROM members m JOIN households h ON h.id = m.household_id \
+                   WHERE h.village_code >= $1 AND h.village_code < $2 \
+                   ORDER BY h.household_no, m.relation, m.id";
+        let mut n = 0;
+        on_db!(&self.db, p => {
+            let mut rows = sqlx::query_as::<_, MemberRow>(sql).bind(lo).bind(hi).fetch(p);
+            while let Some(r) = rows.try_next().await? {
+                f(self.member_from_row(r)?)?;
+                n += 1;
+            }
+        });
+        Ok(n)
+    }
+
+    fn member_from_row(&self, r: MemberRow) -> Result<Member, StoreError> {
+        let corrupt = |e: domain::FieldError| StoreError::Corrupt(e.message);
+        let id = IdNumber::parse(&self.vault.open(Field::IdNumber, &r.id_enc)?).map_err(corrupt)?;
+        let health = r
+            .health
+            .map(|h| {
+                Health::from_bits(h as u8)
+                    .ok_or_else(|| StoreError::Corrupt(format!("健康状况 {h}")))
+            })
+            .transpose()?;
+        Ok(Member {
+            household_no: HouseholdNo::parse(&r.household_no).map_err(corrupt)?,
+            name: PersonName::parse(&r.name).map_err(corrupt)?,
+            sex: id.sex(),
+            birth_date: r.birth_date,
+            id_number: id,
+            relation: code(r.relation, Relation::from_code, "与户主关系")?,
+            labor: code(r.labor, Labor::from_code, "劳动技能")?,
+            health,
+            disability_grade: opt_code(r.disability_grade, DisabilityGrade::from_code, "残疾等级")?,
+            schooling: opt_code(r.schooling, Schooling::from_code, "在校生状况")?,
+            education: opt_code(r.education, Education::from_code, "文化程度")?,
+            work_months: r.work_months.map(|m| m as u8),
+            medical_insured: r.medical_insured,
+            dibao: r.dibao,
+            tekun: r.tekun,
+        })
+    }
+
+    /// Streams every yearly income in `scope`, ordered by 户编号 and year.
+    pub async fn for_each_income(
+        &self,
+        scope: Option<RegionCode>,
+        mut f: impl FnMut(IncomeRecord) -> Result<(), StoreError>,
+    ) -> Result<u64, StoreError> {
+        let (lo, hi) = scope_range(scope);
+        let sql = "SELECT h.household_no, i.year, i.wage, i.business_income, i.business_cost, \
+                   i.property, i.transfer, i.medical_oop, i.education_cost, i.other_rigid \
+                   FROM incomes i JOIN households h ON h.id = i.household_id \
+                   WHERE h.village_code >= $1 AND h.village_code < $2 \
+                   ORDER BY h.household_no, i.year";
+        let mut n = 0;
+        on_db!(&self.db, p => {
+            let mut rows = sqlx::query_as::<_, IncomeRow>(sql).bind(lo).bind(hi).fetch(p);
+            while let Some((no, year, w, bi, bc, pr, tr, med, edu, oth)) = rows.try_next().await? {
+                f(IncomeRecord {
+                    household_no: HouseholdNo::parse(&no).map_err(|e| StoreError::Corrupt(e.message))?,
+                    year: year as u16,
+                    wage: Money::from_fen(w),
+                    business_income: Money::from_fen(bi),
+                    business_cost: Money::from_fen(bc),
+                    property: Money::from_fen(pr),
+                    transfer: Money::from_fen(tr),
+                    medical_out_of_pocket: med.map(Money::from_fen),
+                    education_cost: edu.map(Money::from_fen),
+                    other_rigid_cost: oth.map(Money::from_fen),
+                })?;
+                n += 1;
+            }
+        });
+        Ok(n)
+    }
+
+    /// Per-household facts in `scope` for statistics.
+    pub async fn household_facts(
+        &self,
+        scope: Option<RegionCode>,
+    ) -> Result<Vec<HouseholdFacts>, StoreError> {
+        let (lo, hi) = scope_range(scope);
+        let sql = "SELECT h.village_code, h.household_type, \
+                   (SELECT COUNT(*) FROM members m WHERE m.household_id = h.id) AS size, \
+                   i.year, \
+                   i.wage + i.business_income - i.business_cost + i.property + i.transfer AS net \
+                   FROM households h \
+                   LEFT JOIN incomes i ON i.household_id = h.id AND i.year = \
+                     (SELECT MAX(year) FROM incomes x WHERE x.household_id = h.id) \
+                   WHERE h.village_code >= $1 AND h.village_code < $2";
+        let rows: Vec<(i64, i16, i64, Option<i16>, Option<i64>)> = on_db!(&self.db, p => {
+            sqlx::query_as(sql).bind(lo).bind(hi).fetch_all(p).await?
+        });
+        rows.into_iter()
+            .map(|(v, ty, size, year, net)| {
+                Ok(HouseholdFacts {
+                    village: RegionCode::from_u64(v as u64)
+                        .ok_or_else(|| StoreError::Corrupt(format!("村代码 {v}")))?,
+                    household_type: code(ty, HouseholdType::from_code, "户类型")?,
+                    size: size as u32,
+                    latest_net: year.zip(net).map(|(y, n)| (y as u16, Money::from_fen(n))),
+                })
+            })
+            .collect()
+    }
+
+    /// Row counts of the registry.
+    pub async fn registry_counts(&self) -> Result<RegistryCounts, StoreError> {
+        let (h, m, i): (i64, i64, i64) = on_db!(&self.db, p => {
+            sqlx::query_as(
+                "SELECT (SELECT COUNT(*) FROM households), (SELECT COUNT(*) FROM members), \
+                 (SELECT COUNT(*) FROM incomes)",
+            )
+            .fetch_one(p)
+            .await?
+        });
+        Ok(RegistryCounts {
+            households: h,
+            members: m,
+            incomes: i,
+        })
+    }
+
+    /// The last import batches, newest first.
+    pub async fn recent_batches(&self, limit: i64) -> Result<Vec<BatchSummary>, StoreError> {
+        let rows: Vec<BatchSummary> = on_db!(&self.db, p => {
+            sqlx::query_as(
+                "SELECT id, kind, file_name, checksum, rows, inserted, updated, unchanged, \
+                 actor, imported_at FROM import_batches ORDER BY id DESC LIMIT $1",
+            )
+            .bind(limit)
+            .fetch_all(p)
+            .await?
+        });
+        Ok(rows)
+    }
+}
+
+/// A recorded import batch (导入批次).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct BatchSummary {
+    pub id: i64,
+    pub kind: String,
+    pub file_name: String,
+    pub checksum: String,
+    pub rows: i64,
+    pub inserted: i64,
+    pub updated: i64,
+    pub unchanged: i64,
+    pub actor: String,
+    pub imported_at: DateTime<Utc>,
+}

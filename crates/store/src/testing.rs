@@ -1,0 +1,86 @@
+//! Fresh databases for tests: a new SQLite file in a temporary directory, and — when
+//! `FANGPIN_TEST_PG_URL` is set — a new schema on that PostgreSQL server. Every store test
+//! runs on each database returned by [`stores`], so both dialects are exercised by the same
+//! assertions. When the variable is set, a PostgreSQL that cannot be reached is a failure,
+//! never a silent skip.
+
+use crate::{Store, Vault};
+use std::str::FromStr;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+/// The environment variable naming the PostgreSQL server for tests.
+pub const PG_ENV: &str = "FANGPIN_TEST_PG_URL";
+
+/// A store on a fresh database; the temporary directory lives as long as it does.
+pub struct TestStore {
+    pub store: Store,
+    pub name: &'static str,
+    pub url: String,
+    pub dir: tempfile::TempDir,
+    /// PostgreSQL schema of this test, if any.
+    pub schema: Option<String>,
+}
+
+/// A fixed key for tests, so a test can reopen its database.
+pub fn test_vault() -> Vault {
+    Vault::from_master(&[7u8; 32])
+}
+
+/// A fresh SQLite store.
+pub async fn sqlite() -> TestStore {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite://{}", dir.path().join("test.db").display());
+    let store = Store::open(&url, test_vault()).await.expect("open sqlite");
+    TestStore {
+        store,
+        name: "sqlite",
+        url,
+        dir,
+        schema: None,
+    }
+}
+
+static SEQ: AtomicU32 = AtomicU32::new(0);
+
+/// A fresh PostgreSQL schema, if `FANGPIN_TEST_PG_URL` is set.
+pub async fn postgres() -> Option<TestStore> {
+    let url = std::env::var(PG_ENV).ok()?;
+    let schema = format!(
+        "t{}_{}_{}",
+        std::process::id(),
+        SEQ.fetch_add(1, Ordering::Relaxed),
+        rand::random::<u32>()
+    );
+    let opts = sqlx::postgres::PgConnectOptions::from_str(&url).expect("valid PG URL");
+    {
+        use sqlx::Connection;
+        let mut c = sqlx::PgConnection::connect_with(&opts)
+            .await
+            .unwrap_or_else(|e| panic!("{PG_ENV} is set but PostgreSQL is unreachable: {e}"));
+        // The schema name is generated here from digits, never from input.
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
+            .execute(&mut c)
+            .await
+            .expect("create schema");
+    }
+    let store = Store::open_postgres(
+        opts.options([("search_path", schema.as_str())]),
+        test_vault(),
+    )
+    .await
+    .expect("open postgres");
+    Some(TestStore {
+        store,
+        name: "postgres",
+        url,
+        dir: tempfile::tempdir().expect("temp dir"),
+        schema: Some(schema),
+    })
+}
+
+/// SQLite always, PostgreSQL when configured.
+pub async fn stores() -> Vec<TestStore> {
+    let mut v = vec![sqlite().await];
+    v.extend(postgres().await);
+    v
+}
