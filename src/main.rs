@@ -1,1 +1,292 @@
-fn main() {}
+//! `fangpin` — the one binary: every subcommand is a thin call into `service`.
+
+use anyhow::{Context, Result};
+use clap::{Args, Parser, Subcommand};
+use domain::RegionCode;
+use service::imports::{ImportOutcome, RegistryKind};
+use service::keys::KeySource;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use store::Store;
+
+mod demo;
+
+/// 防贫 — 防止返贫动态监测和帮扶: registry, screening and case management for counties.
+#[derive(Parser)]
+#[command(name = "fangpin", version, about, long_about = None)]
+struct Cli {
+    /// Database URL: sqlite://FILE (embedded, default) or postgres://USER@HOST/DB.
+    #[arg(
+        long,
+        global = true,
+        env = "FANGPIN_DATABASE_URL",
+        default_value = "sqlite://fangpin.db"
+    )]
+    database_url: String,
+
+    /// Key file protecting ID numbers and phones (FANGPIN_KEY, the key text, wins over it).
+    #[arg(long, global = true, env = "FANGPIN_KEY_FILE", default_value = "fangpin.key")]
+    key_file: PathBuf,
+
+    /// Who is acting, recorded with every import.
+    #[arg(long, global = true, env = "FANGPIN_ACTOR")]
+    actor: Option<String>,
+
+    /// More log output on stderr (-v info, -vv debug).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Build a demo county on SQLite (桐梓县 520322, 20,000 households) and summarise it.
+    Demo(demo::DemoArgs),
+    /// Create a new key file for a new deployment (keep a backup: without it personal
+    /// fields cannot be decrypted).
+    Keygen,
+    /// Import divisions, households, members or incomes.
+    #[command(subcommand)]
+    Import(ImportCmd),
+    /// Write an empty import template (.xlsx) with drop-down lists and an explanation sheet.
+    Template {
+        /// households | members | incomes | medical | disability | disaster | assistance |
+        /// employment | schooling | housing | death
+        kind: String,
+        out: PathBuf,
+    },
+    /// Export households, members or incomes to .xlsx or .csv (re-importable as is).
+    Export {
+        /// households | members | incomes
+        kind: String,
+        out: PathBuf,
+        /// Only this division's subtree (e.g. 520322 or 520322101).
+        #[arg(long)]
+        region: Option<String>,
+    },
+    /// Generate a realistic synthetic county as import files (registry and feeds).
+    Generate(GenerateArgs),
+    /// Summarise a county by township.
+    Summary {
+        #[arg(long)]
+        county: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum ImportCmd {
+    /// Load the statistics bureau's division codes (provinces … villages).
+    Regions {
+        /// Folder with provinces.csv … villages.csv.gz.
+        dir: PathBuf,
+        /// Only this province (2 digits), with its cities, counties, townships and villages.
+        #[arg(long)]
+        province: Option<String>,
+        /// Only this county (6 digits) and its ancestors.
+        #[arg(long, conflicts_with = "province")]
+        county: Option<String>,
+    },
+    /// 户信息
+    Households(FileArgs),
+    /// 人口信息
+    Members(FileArgs),
+    /// 收支信息
+    Incomes(FileArgs),
+}
+
+#[derive(Args)]
+struct FileArgs {
+    /// A .csv (UTF-8 or GB18030) or .xlsx file.
+    file: PathBuf,
+    /// Sheet name for .xlsx (default: the first sheet).
+    #[arg(long)]
+    sheet: Option<String>,
+    /// Also write every problem of a rejected file to this CSV.
+    #[arg(long)]
+    report: Option<PathBuf>,
+}
+
+#[derive(Args)]
+pub(crate) struct GenerateArgs {
+    /// County code (6 digits), e.g. 520322.
+    #[arg(long)]
+    county: String,
+    /// Number of households.
+    #[arg(long, default_value_t = 20_000)]
+    households: usize,
+    /// Random seed; the same seed gives the same files.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Output folder.
+    #[arg(long)]
+    out: PathBuf,
+    /// Folder of the division files.
+    #[arg(long, env = "FANGPIN_DIVISIONS", default_value = demo::DEFAULT_DIVISIONS)]
+    divisions: PathBuf,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let level = match cli.verbose {
+        0 => "warn",
+        1 => "info",
+        _ => "debug",
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("FANGPIN_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level)),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let rt = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("错误：无法启动运行时：{e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match rt.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("错误：{e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn actor(cli: &Cli) -> String {
+    cli.actor.clone().unwrap_or_else(|| {
+        format!(
+            "cli:{}",
+            std::env::var("USER").unwrap_or_else(|_| "unknown".into())
+        )
+    })
+}
+
+async fn open(cli: &Cli) -> Result<Store> {
+    let vault = KeySource {
+        file: cli.key_file.clone(),
+    }
+    .load()?;
+    Store::open(&cli.database_url, vault)
+        .await
+        .with_context(|| format!("打开数据库 {}", store::redact_url(&cli.database_url)))
+}
+
+async fn run(cli: Cli) -> Result<ExitCode> {
+    match &cli.command {
+        Command::Demo(args) => demo::run(args).await,
+        Command::Keygen => {
+            let v = service::keys::generate(&cli.key_file)?;
+            println!(
+                "已生成密钥文件 {}（指纹 {}）。请备份到安全位置：丢失后无法解密证件号码和电话。",
+                cli.key_file.display(),
+                v.fingerprint()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Import(ImportCmd::Regions {
+            dir,
+            province,
+            county,
+        }) => {
+            let store = open(&cli).await?;
+            let prefix = county.as_deref().or(province.as_deref());
+            let loaded = service::regions::import_regions(&store, dir, prefix).await?;
+            for (level, n) in &loaded.by_level {
+                println!("{:<4} {n:>7}", level.label());
+            }
+            println!("新增或更名 {} 个区划", loaded.changed);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Import(cmd) => {
+            let (kind, args) = match cmd {
+                ImportCmd::Households(a) => (RegistryKind::Households, a),
+                ImportCmd::Members(a) => (RegistryKind::Members, a),
+                ImportCmd::Incomes(a) => (RegistryKind::Incomes, a),
+                ImportCmd::Regions { .. } => unreachable!("handled above"),
+            };
+            let store = open(&cli).await?;
+            let outcome = service::imports::import_registry(
+                &store,
+                kind,
+                &args.file,
+                args.sheet.as_deref(),
+                &actor(&cli),
+            )
+            .await?;
+            Ok(print_outcome(&outcome, args.report.as_deref())?)
+        }
+        Command::Template { kind, out } => {
+            let t = tabular::spec::by_name(kind)
+                .with_context(|| format!("没有名为“{kind}”的模板"))?;
+            tabular::write::write_template(t, out)?;
+            println!("已写出{}模板 {}", t.title, out.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Export { kind, out, region } => {
+            let kind = RegistryKind::parse(kind)
+                .with_context(|| format!("只能导出 households、members 或 incomes，不能导出“{kind}”"))?;
+            let scope = region.as_deref().map(RegionCode::parse).transpose()?;
+            let store = open(&cli).await?;
+            let n = service::exports::export_registry(&store, kind, out, scope).await?;
+            println!("已导出{} {n} 行到 {}", kind.template().title, out.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Generate(args) => {
+            let county = RegionCode::parse(&args.county)?;
+            let summary = service::synthetic::generate(
+                &args.divisions,
+                county,
+                args.households,
+                args.seed,
+                &args.out,
+            )
+            .await?;
+            println!("{summary}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Summary { county } => {
+            let county = RegionCode::parse(county)?;
+            let store = open(&cli).await?;
+            let lines = service::stats::county_summary(&store, county).await?;
+            print!("{}", demo::render_summary(&lines));
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// Prints an import's outcome; a rejected file exits with status 2.
+fn print_outcome(outcome: &ImportOutcome, report_csv: Option<&Path>) -> Result<ExitCode> {
+    match outcome {
+        ImportOutcome::Imported {
+            batch_id,
+            rows,
+            counts,
+            report,
+        } => {
+            println!(
+                "导入成功（批次 {batch_id}，{}）：共 {rows} 行，新增 {}，更新 {}，未变 {}",
+                report.source_note, counts.inserted, counts.updated, counts.unchanged
+            );
+            for w in &report.warnings {
+                println!("提示：{w}");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        ImportOutcome::Rejected { report } => {
+            println!("{}", report.render_text(200));
+            println!("文件未导入，数据库没有任何改动。请修改后重新导入。");
+            if let Some(p) = report_csv {
+                report
+                    .write_csv(p)
+                    .with_context(|| format!("写出问题报告 {}", p.display()))?;
+                println!("完整问题清单已写入 {}", p.display());
+            }
+            Ok(ExitCode::from(2))
+        }
+    }
+}

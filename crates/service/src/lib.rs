@@ -1,1 +1,13 @@
+//! Fangpin's use-cases, shared by the command line, the web pages and the JSON API: each
+//! function here is one thing a user does (import a file, export the registry, load the
+//! divisions, generate demo data, summarise a county), written once.
 
+pub mod error;
+pub mod exports;
+pub mod imports;
+pub mod keys;
+pub mod regions;
+pub mod stats;
+pub mod synthetic;
+
+pub use error::ServiceError;

@@ -42,3 +42,20 @@ impl Store {
         }
     }
 }
+
+/// Reads one meta value of a SQLite file without changing it: opened read-only, no
+/// migrations run. `None` when the file is not a Fangpin database.
+pub async fn peek_sqlite_meta(path: &std::path::Path, key: &str) -> Option<String> {
+    use sqlx::Connection;
+    let opts = sqlx::sqlite::SqliteConnectOptions::new()
+        .filename(path)
+        .read_only(true);
+    let mut c = sqlx::SqliteConnection::connect_with(&opts).await.ok()?;
+    let v: Option<(String,)> = sqlx::query_as("SELECT value FROM meta WHERE key = $1")
+        .bind(key)
+        .fetch_optional(&mut c)
+        .await
+        .ok()?;
+    let _ = c.close().await;
+    v.map(|(v,)| v)
+}

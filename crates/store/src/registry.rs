@@ -188,6 +188,58 @@ impl Tx {
         Ok(Upserted::from_affected(rows.len(), existing, affected))
     }
 
+    /// 户编号 of stored households, by id.
+    pub async fn household_numbers(
+        &mut self,
+        ids: &[i64],
+    ) -> Result<HashMap<i64, String>, StoreError> {
+        let mut out = HashMap::with_capacity(ids.len());
+        for chunk in ids.chunks(LOOKUP) {
+            let rows: Vec<(i64, String)> = on_tx!(self, c => {
+                let mut qb = sqlx::QueryBuilder::new(
+                    "SELECT id, household_no FROM households WHERE id IN (",
+                );
+                let mut sep = qb.separated(", ");
+                for id in chunk {
+                    sep.push_bind(*id);
+                }
+                qb.push(")");
+                qb.build_query_as().fetch_all(c).await?
+            });
+            out.extend(rows);
+        }
+        Ok(out)
+    }
+
+    /// Number of stored members (to choose between keyed lookups and one full scan).
+    pub async fn member_count(&mut self) -> Result<u64, StoreError> {
+        let (n,): (i64,) = on_tx!(self, c => {
+            sqlx::query_as("SELECT COUNT(*) FROM members").fetch_one(c).await?
+        });
+        Ok(n as u64)
+    }
+
+    /// Every stored member's identity and role, in one pass: cheaper than keyed lookups
+    /// when an import touches a large part of the registry.
+    pub async fn all_member_roles(&mut self) -> Result<Vec<MemberRole>, StoreError> {
+        let mut out = Vec::new();
+        on_tx!(self, c => {
+            let mut rows = sqlx::query_as::<_, (i64, i64, Vec<u8>, i16)>(
+                "SELECT id, household_id, id_hash, relation FROM members",
+            )
+            .fetch(c);
+            while let Some((id, hh, hash, rel)) = rows.try_next().await? {
+                out.push(MemberRole {
+                    member_id: id,
+                    household_id: hh,
+                    id_hash: digest_of(hash)?,
+                    relation: code(rel, Relation::from_code, "与户主关系")?,
+                });
+            }
+        });
+        Ok(out)
+    }
+
     /// Stored members among these ID hashes.
     pub async fn members_by_hash(
         &mut self,

@@ -1,0 +1,408 @@
+//! 导入: households, members and incomes from CSV or XLSX (formats.md).
+//!
+//! A file is read and every row parsed, then checked against the database inside the very
+//! transaction that will write it: the village exists, the household exists, an ID number
+//! belongs to one household only, and each household ends with exactly one 户主 and at most
+//! one 配偶 once the file is applied. Any problem rolls the transaction back and returns a
+//! report of every problem found; otherwise everything is written and recorded as a batch.
+//! Re-importing the same file changes no row.
+
+use crate::ServiceError;
+use domain::{HouseholdNo, Member, Relation, check_composition};
+use sha2::{Digest as _, Sha256};
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+use store::registry::{BatchRecord, Digest, MemberRole, Upserted};
+use store::{Field, Store, Tx};
+use tabular::parse::{HeaderMap, Parsed};
+use tabular::problem::{Problem, Report};
+use tabular::read::{Table, read_table};
+use tabular::spec::{self, Template};
+
+/// Which registry file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RegistryKind {
+    /// 户信息
+    Households,
+    /// 人口信息
+    Members,
+    /// 收支信息
+    Incomes,
+}
+
+impl RegistryKind {
+    pub fn template(self) -> &'static Template {
+        match self {
+            RegistryKind::Households => &spec::HOUSEHOLDS,
+            RegistryKind::Members => &spec::MEMBERS,
+            RegistryKind::Incomes => &spec::INCOMES,
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Self> {
+        match name {
+            "households" => Some(Self::Households),
+            "members" => Some(Self::Members),
+            "incomes" => Some(Self::Incomes),
+            _ => None,
+        }
+    }
+}
+
+/// What became of an import.
+#[derive(Debug, Clone)]
+pub enum ImportOutcome {
+    /// Written and recorded. `report` carries the warnings (unknown columns …).
+    Imported {
+        batch_id: i64,
+        rows: u64,
+        counts: Upserted,
+        report: Report,
+    },
+    /// Nothing was written; `report` lists every problem.
+    Rejected { report: Report },
+}
+
+/// Imports one registry file as `actor` (recorded with the batch).
+pub async fn import_registry(
+    store: &Store,
+    kind: RegistryKind,
+    path: &Path,
+    sheet: Option<&str>,
+    actor: &str,
+) -> Result<ImportOutcome, ServiceError> {
+    let bytes = std::fs::read(path).map_err(|source| ServiceError::Io {
+        path: path.display().to_string(),
+        source,
+    })?;
+    let checksum = hex::encode(Sha256::digest(&bytes));
+    drop(bytes);
+    let table = read_table(path, sheet)?;
+    let file_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let batch = |rows: u64, counts: Upserted| BatchRecord {
+        kind: kind.template().name,
+        file_name: &file_name,
+        checksum: &checksum,
+        rows,
+        counts,
+        actor,
+    };
+    tracing::info!(kind = kind.template().name, file = %file_name, "import started");
+    let mut tx = store.begin().await?;
+    let (report, rows, found, counts) = match kind {
+        RegistryKind::Households => {
+            let parsed = tabular::parse::parse_households(&table);
+            let report = start_report(&table, kind, &parsed);
+            let (found, counts) =
+                households(store, &mut tx, &table, &parsed.records, report.is_ok()).await?;
+            (report, parsed.records.len(), found, counts)
+        }
+        RegistryKind::Members => {
+            let parsed = tabular::parse::parse_members(&table);
+            let report = start_report(&table, kind, &parsed);
+            let (found, counts) =
+                members(store, &mut tx, &table, &parsed.records, report.is_ok()).await?;
+            (report, parsed.records.len(), found, counts)
+        }
+        RegistryKind::Incomes => {
+            let parsed = tabular::parse::parse_incomes(&table);
+            let report = start_report(&table, kind, &parsed);
+            let (found, counts) =
+                incomes(&mut tx, &table, &parsed.records, report.is_ok()).await?;
+            (report, parsed.records.len(), found, counts)
+        }
+    };
+    conclude(tx, report, found, rows as u64, counts, batch).await
+}
+
+/// The report of the file's own problems, before the database is consulted.
+fn start_report<T>(table: &Table, kind: RegistryKind, parsed: &Parsed<T>) -> Report {
+    let mut report = Report {
+        source_note: table.source_note.clone(),
+        problems: parsed.problems.clone(),
+        warnings: parsed.warnings.clone(),
+    };
+    if parsed.records.is_empty() && report.problems.is_empty() {
+        report.problems.push(Problem::row(
+            1,
+            format!("文件中没有数据行：请在表头下方填写{}", kind.template().title),
+        ));
+    }
+    report
+}
+
+/// Commits when nothing is wrong, rolls back otherwise.
+async fn conclude<'b>(
+    mut tx: Tx,
+    mut report: Report,
+    found: Vec<Problem>,
+    rows: u64,
+    counts: Upserted,
+    batch: impl Fn(u64, Upserted) -> BatchRecord<'b>,
+) -> Result<ImportOutcome, ServiceError> {
+    report.problems.extend(found);
+    if !report.problems.is_empty() {
+        tx.rollback().await?;
+        report.problems.sort_by_key(|p| p.row);
+        tracing::info!(problems = report.problems.len(), "import rejected");
+        return Ok(ImportOutcome::Rejected { report });
+    }
+    let batch_id = tx.record_batch(&batch(rows, counts)).await?;
+    tx.commit().await?;
+    tracing::info!(
+        rows,
+        inserted = counts.inserted,
+        updated = counts.updated,
+        unchanged = counts.unchanged,
+        "import committed"
+    );
+    Ok(ImportOutcome::Imported {
+        batch_id,
+        rows,
+        counts,
+        report,
+    })
+}
+
+/// A problem on one cell, located by the template key of its column.
+fn at(table: &Table, t: &Template, row: usize, key: &str, value: &str, msg: String) -> Problem {
+    match HeaderMap::new(t, &table.headers).position(key) {
+        Some(index) => Problem::cell(
+            row,
+            index,
+            &table.headers[index],
+            t.column(key),
+            Some(value),
+            msg,
+        ),
+        None => Problem::row(row, msg),
+    }
+}
+
+async fn households(
+    store: &Store,
+    tx: &mut Tx,
+    table: &Table,
+    records: &[(usize, domain::Household)],
+    may_write: bool,
+) -> Result<(Vec<Problem>, Upserted), ServiceError> {
+        let t = &spec::HOUSEHOLDS;
+        let mut villages: Vec<_> = records.iter().map(|(_, h)| h.village).collect();
+        villages.sort_unstable();
+        villages.dedup();
+        let known = store.existing_villages(&villages).await?;
+        let mut problems = Vec::new();
+        for (row, h) in records {
+            if !known.contains(&h.village) {
+                problems.push(at(
+                    table,
+                    t,
+                    *row,
+                    "village_code",
+                    &h.village.to_string(),
+                    format!(
+                        "村代码“{}”不存在：请核对代码，或先用“fangpin import regions”导入区划",
+                        h.village
+                    ),
+                ));
+            }
+        }
+        if !problems.is_empty() || !may_write {
+            return Ok((problems, Upserted::default()));
+        }
+        let rows: Vec<_> = records.iter().map(|(_, h)| h.clone()).collect();
+        let counts = tx.upsert_households(store.vault(), &rows).await?;
+        Ok((problems, counts))
+}
+
+async fn members(
+    store: &Store,
+    tx: &mut Tx,
+    table: &Table,
+    records: &[(usize, Member)],
+    may_write: bool,
+) -> Result<(Vec<Problem>, Upserted), ServiceError> {
+        let t = &spec::MEMBERS;
+        let mut problems = Vec::new();
+        let vault = store.vault();
+
+        // Households referenced by the file.
+        let mut numbers: Vec<&str> = records.iter().map(|(_, m)| m.household_no.as_str()).collect();
+        numbers.sort_unstable();
+        numbers.dedup();
+        let households = tx.households_by_no(&numbers).await?;
+        for (row, m) in records {
+            if !households.contains_key(m.household_no.as_str()) {
+                problems.push(at(
+                    table,
+                    t,
+                    *row,
+                    "household_no",
+                    m.household_no.as_str(),
+                    format!("户编号“{}”尚未登记：请先导入该户的户信息", m.household_no),
+                ));
+            }
+        }
+
+        // Stored members: by keyed hash, and the membership of every household touched.
+        let hashes: Vec<Digest> = records
+            .iter()
+            .map(|(_, m)| vault.digest(Field::IdNumber, m.id_number.as_str()))
+            .collect();
+        let touched: HashSet<i64> = households.values().map(|k| k.id).collect();
+        let stored_count = tx.member_count().await?;
+        let (by_hash, stored_roles): (HashMap<Digest, MemberRole>, Vec<MemberRole>) =
+            if stored_count == 0 {
+                (HashMap::new(), Vec::new())
+            } else if (records.len() as u64) * 4 >= stored_count {
+                let all = tx.all_member_roles().await?;
+                let by_hash = all.iter().map(|r| (r.id_hash, *r)).collect();
+                let roles = all
+                    .into_iter()
+                    .filter(|r| touched.contains(&r.household_id))
+                    .collect();
+                (by_hash, roles)
+            } else {
+                let ids: Vec<i64> = touched.iter().copied().collect();
+                (
+                    tx.members_by_hash(&hashes).await?,
+                    tx.members_of_households(&ids).await?,
+                )
+            };
+
+        // An ID number registered in another household.
+        let mut other_ids: Vec<i64> = Vec::new();
+        for ((_, m), h) in records.iter().zip(&hashes) {
+            if let (Some(stored), Some(target)) =
+                (by_hash.get(h), households.get(m.household_no.as_str()))
+                && stored.household_id != target.id
+            {
+                other_ids.push(stored.household_id);
+            }
+        }
+        if !other_ids.is_empty() {
+            let names = tx.household_numbers(&other_ids).await?;
+            for ((row, m), h) in records.iter().zip(&hashes) {
+                if let (Some(stored), Some(target)) =
+                    (by_hash.get(h), households.get(m.household_no.as_str()))
+                    && stored.household_id != target.id
+                {
+                    let other = names.get(&stored.household_id).map_or("?", String::as_str);
+                    problems.push(at(
+                        table,
+                        t,
+                        *row,
+                        "id_number",
+                        m.id_number.as_str(),
+                        format!(
+                            "该证件号码已登记在户“{other}”，一人不能同时属于两户；\
+                             如确需迁户，请先在原户中办理迁出"
+                        ),
+                    ));
+                }
+            }
+        }
+
+        // Composition after the change: stored members overridden by the file's.
+        let id_to_no: HashMap<i64, &str> = households
+            .iter()
+            .map(|(no, k)| (k.id, no.as_str()))
+            .collect();
+        let in_file: HashSet<Digest> = hashes.iter().copied().collect();
+        let stored_nos: Vec<HouseholdNo> = stored_roles
+            .iter()
+            .map(|r| HouseholdNo::parse(id_to_no[&r.household_id]).expect("stored number"))
+            .collect();
+        let mut entries: Vec<(usize, &HouseholdNo, Relation)> = Vec::new();
+        for (i, (_, m)) in records.iter().enumerate() {
+            if households.contains_key(m.household_no.as_str()) {
+                entries.push((i, &m.household_no, m.relation));
+            }
+        }
+        for (r, no) in stored_roles.iter().zip(&stored_nos) {
+            if !in_file.contains(&r.id_hash) {
+                entries.push((usize::MAX, no, r.relation));
+            }
+        }
+        let first_row: HashMap<&HouseholdNo, usize> =
+            records.iter().rev().map(|(row, m)| (&m.household_no, *row)).collect();
+        for p in check_composition(entries) {
+            let rows: Vec<usize> = p
+                .members
+                .iter()
+                .filter(|&&i| i != usize::MAX)
+                .map(|&i| records[i].0)
+                .collect();
+            let row = rows.first().copied().or_else(|| first_row.get(&p.household_no).copied());
+            let mut msg = p.message.clone();
+            if rows.len() > 1 {
+                let list: Vec<String> = rows.iter().map(|r| format!("第{r}行")).collect();
+                msg.push_str(&format!("（见{}）", list.join("、")));
+            } else if p.members.contains(&usize::MAX) {
+                msg.push_str("（含系统中已登记的成员）");
+            }
+            let row = row.unwrap_or(1);
+            let value = records
+                .iter()
+                .find(|(r, _)| *r == row)
+                .map(|(_, m)| m.relation.label())
+                .unwrap_or("");
+            problems.push(at(table, t, row, "relation", value, msg));
+        }
+
+        if !problems.is_empty() || !may_write {
+            return Ok((problems, Upserted::default()));
+        }
+        let existing = hashes.iter().filter(|h| by_hash.contains_key(*h)).count();
+        let rows: Vec<(i64, Digest, &Member)> = records
+            .iter()
+            .zip(&hashes)
+            .map(|((_, m), h)| (households[m.household_no.as_str()].id, *h, m))
+            .collect();
+        let counts = tx.upsert_members(vault, &rows, existing).await?;
+        Ok((problems, counts))
+}
+
+async fn incomes(
+    tx: &mut Tx,
+    table: &Table,
+    records: &[(usize, domain::IncomeRecord)],
+    may_write: bool,
+) -> Result<(Vec<Problem>, Upserted), ServiceError> {
+        let t = &spec::INCOMES;
+        let mut numbers: Vec<&str> = records.iter().map(|(_, r)| r.household_no.as_str()).collect();
+        numbers.sort_unstable();
+        numbers.dedup();
+        let households = tx.households_by_no(&numbers).await?;
+        let mut problems = Vec::new();
+        for (row, r) in records {
+            if !households.contains_key(r.household_no.as_str()) {
+                problems.push(at(
+                    table,
+                    t,
+                    *row,
+                    "household_no",
+                    r.household_no.as_str(),
+                    format!("户编号“{}”尚未登记：请先导入该户的户信息", r.household_no),
+                ));
+            }
+        }
+        if !problems.is_empty() || !may_write {
+            return Ok((problems, Upserted::default()));
+        }
+        let ids: Vec<i64> = households.values().map(|k| k.id).collect();
+        let stored = tx.existing_incomes(&ids).await?;
+        let rows: Vec<(i64, &domain::IncomeRecord)> = records
+            .iter()
+            .map(|(_, r)| (households[r.household_no.as_str()].id, r))
+            .collect();
+        let existing = rows
+            .iter()
+            .filter(|(id, r)| stored.contains(&(*id, r.year)))
+            .count();
+        let counts = tx.upsert_incomes(&rows, existing).await?;
+        Ok((problems, counts))
+}

@@ -1,0 +1,1266 @@
+//! Phase 3 of a chunk: once IDs are known, writes the chunk's rows of every file — the
+//! registry itself, each household's incomes for every year, and the department feeds over
+//! the feed period (医保, 残联, 应急管理, 民政, 人社, 教育, 住建, 公安/民政), with a small share
+//! of rows about people outside the registry. Events are drawn per person from the member's
+//! age and health, so that feeds and incomes tell the same story: the ill have many
+//! settlements and high self-paid costs, a death ends all later events, a household's shock
+//! year shows in its income and in its migrants' 返乡 records.
+
+use crate::csvout::{Row, Sink};
+use crate::names::Name;
+use crate::params as p;
+use crate::plan::{DISASTER_KINDS, Plan};
+use crate::registry::{Chunk, Household, Member};
+use crate::rng::{Draw, Purpose, stream};
+use chrono::{Datelike, NaiveDate};
+use domain::household::age_on;
+use domain::{
+    DisabilityGrade, HealthCondition, HouseholdType, IdNumber, Labor, Money, Schooling, flag_label,
+};
+use rand::Rng;
+use rand_chacha::ChaCha8Rng;
+
+/// The output files, in template order (`tabular::spec::ALL`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum File {
+    Households = 0,
+    Members = 1,
+    Incomes = 2,
+    Medical = 3,
+    Disability = 4,
+    Disaster = 5,
+    Assistance = 6,
+    Employment = 7,
+    Schooling = 8,
+    Housing = 9,
+    Death = 10,
+}
+
+/// Number of output files.
+pub(crate) const FILES: usize = 11;
+
+/// The year whose price level the amounts in [`p`] are given at.
+const PRICE_YEAR: i32 = 2025;
+
+/// 残疾类别 labels, in the order of [`p::DISABILITY_KIND_WEIGHTS`].
+const DISABILITY_KINDS: [&str; 7] = [
+    "视力残疾",
+    "听力残疾",
+    "言语残疾",
+    "肢体残疾",
+    "智力残疾",
+    "精神残疾",
+    "多重残疾",
+];
+
+const HOUSE_DAMAGE: [&str; 4] = ["无", "一般损坏", "严重损坏", "倒塌"];
+const GRADES: [&str; 4] = ["A", "B", "C", "D"];
+
+/// 健康状况 label of a condition set without allocating.
+fn health_label(bits: u8) -> &'static str {
+    match bits {
+        2 => "长期慢性病",
+        4 => "患有大病",
+        6 => "长期慢性病、患有大病",
+        8 => "残疾",
+        10 => "长期慢性病、残疾",
+        12 => "患有大病、残疾",
+        14 => "长期慢性病、患有大病、残疾",
+        _ => "健康",
+    }
+}
+
+fn yuan(v: f64) -> Money {
+    Money::from_yuan(v.round().max(0.0) as i64)
+}
+
+fn fen(v: f64) -> i64 {
+    (v * 100.0).round().max(0.0) as i64
+}
+
+/// Benefit level (待遇) for medical payments: the poor get tilted rates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Tier {
+    Ordinary,
+    ExPoor,
+    Dibao,
+    Tekun,
+}
+
+/// What drives a person's medical settlements.
+#[derive(Debug, Clone, Copy)]
+struct Care {
+    band: usize,
+    chronic: bool,
+    serious: bool,
+    disabled: bool,
+    /// Personal multiplier of care use (mean 1).
+    use_factor: f64,
+    tier: Tier,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Visit {
+    General,
+    Chronic,
+    Inpatient,
+}
+
+/// One 医保 settlement, amounts in fen.
+#[derive(Debug, Clone, Copy)]
+struct Bill {
+    date: NaiveDate,
+    visit: Visit,
+    total: i64,
+    basic: i64,
+    critical: i64,
+    assist: i64,
+    /// The compliant (合规) part left to the patient.
+    compliant_oop: i64,
+}
+
+impl Care {
+    /// Settlement counts (general outpatient, chronic outpatient, inpatient) for `years`.
+    fn counts<R: Rng + ?Sized>(&self, rng: &mut R, years: f64) -> (u32, u32, u32) {
+        let f = self.use_factor * years;
+        let (xc, xs, xd) = p::OUTPATIENT_EXTRA;
+        let general = p::OUTPATIENT_RATE[self.band] + if self.disabled { xd } else { 0.0 };
+        let chronic = if self.chronic { xc } else { 0.0 } + if self.serious { xs } else { 0.0 };
+        let (ic, is) = p::INPATIENT_EXTRA;
+        let inpatient = p::INPATIENT_RATE[self.band]
+            + if self.chronic { ic } else { 0.0 }
+            + if self.serious { is } else { 0.0 };
+        (
+            rng.poisson(general * f),
+            rng.poisson(chronic * f),
+            rng.poisson(inpatient * f.sqrt().max(f.min(1.0))),
+        )
+    }
+
+    /// One bill and the payments of the three insurance layers.
+    fn bill<R: Rng + ?Sized>(&self, rng: &mut R, visit: Visit, date: NaiveDate) -> Bill {
+        let (median, sigma) = match visit {
+            Visit::General => p::OUTPATIENT_COST,
+            Visit::Chronic => p::CHRONIC_OUTPATIENT_COST,
+            Visit::Inpatient if self.serious => p::SERIOUS_INPATIENT_COST,
+            Visit::Inpatient => p::INPATIENT_COST,
+        };
+        let total = fen(rng.lognormal(median, sigma).clamp(5.0, p::MAX_BILL));
+        let (clo, chi) = p::COMPLIANT_SHARE;
+        let compliant = (total as f64 * rng.uniform(clo, chi)) as i64;
+        let poor = self.tier != Tier::Ordinary;
+        let (gen_rate, chronic_rate, cap) = p::OUTPATIENT_REIMBURSE;
+        let (basic, critical) = match visit {
+            Visit::General => ((fen(compliant as f64 / 100.0 * gen_rate)).min(fen(cap)), 0),
+            Visit::Chronic => (fen(compliant as f64 / 100.0 * chronic_rate), 0),
+            Visit::Inpatient => {
+                let (dlo, dhi) = p::INPATIENT_DEDUCTIBLE;
+                let deductible = fen(rng.uniform(dlo, dhi));
+                let (rlo, rhi) = p::INPATIENT_REIMBURSE;
+                let rate = rng.uniform(rlo, rhi) + if poor { p::INPATIENT_TILT } else { 0.0 };
+                let basic = ((compliant - deductible).max(0) as f64 * rate) as i64;
+                let left = compliant - basic;
+                let (t_all, t_poor) = p::CRITICAL_THRESHOLD;
+                let (r_all, r_poor) = p::CRITICAL_RATE;
+                let (threshold, rate) = if poor {
+                    (fen(t_poor), r_poor)
+                } else {
+                    (fen(t_all), r_all)
+                };
+                (basic, ((left - threshold).max(0) as f64 * rate) as i64)
+            }
+        };
+        let left = (compliant - basic - critical).max(0);
+        let (a_tekun, a_dibao, a_expoor) = p::ASSISTANCE_RATE;
+        let assist_rate = match (self.tier, visit) {
+            (Tier::Tekun, _) => a_tekun,
+            (Tier::Dibao, Visit::Inpatient | Visit::Chronic) => a_dibao,
+            (Tier::ExPoor, Visit::Inpatient) => a_expoor,
+            _ => 0.0,
+        };
+        let assist = (left as f64 * assist_rate) as i64;
+        Bill {
+            date,
+            visit,
+            total,
+            basic,
+            critical,
+            assist,
+            compliant_oop: left - assist,
+        }
+    }
+
+    /// The compliant self-paid medical cost of `years` of care, without writing rows.
+    fn simulated_oop<R: Rng + ?Sized>(&self, rng: &mut R, years: f64, date: NaiveDate) -> i64 {
+        let (g, c, i) = self.counts(rng, years);
+        let mut sum = 0;
+        for (n, visit) in [
+            (g, Visit::General),
+            (c, Visit::Chronic),
+            (i, Visit::Inpatient),
+        ] {
+            for _ in 0..n {
+                sum += self.bill(rng, visit, date).compliant_oop;
+            }
+        }
+        sum
+    }
+}
+
+/// Years of the period `[a, b]` that fall in calendar year `y`, as a fraction of a year.
+fn overlap_years(a: NaiveDate, b: NaiveDate, y: i32) -> f64 {
+    let ys = NaiveDate::from_ymd_opt(y, 1, 1).expect("valid date");
+    let ye = NaiveDate::from_ymd_opt(y, 12, 31).expect("valid date");
+    let lo = a.max(ys);
+    let hi = b.min(ye);
+    if hi < lo {
+        0.0
+    } else {
+        ((hi - lo).num_days() + 1) as f64 / ((ye - ys).num_days() + 1) as f64
+    }
+}
+
+/// Writes one chunk's rows of every file.
+pub(crate) fn render_chunk(plan: &Plan, chunk: &Chunk) -> [Sink; FILES] {
+    let mut r = Render {
+        plan,
+        chunk,
+        rng: stream(plan.seed, Purpose::Events, chunk.index as u64),
+        out: Default::default(),
+        bills: Vec::new(),
+        years: Years {
+            base: i32::from(*plan.income_years.start()).min(plan.period.0.year()),
+        },
+    };
+    let size_hint = chunk.households.len();
+    r.out[File::Households as usize]
+        .buf
+        .reserve(size_hint * 110);
+    r.out[File::Members as usize]
+        .buf
+        .reserve(chunk.members.len() * 150);
+    r.out[File::Medical as usize]
+        .buf
+        .reserve(chunk.members.len() * 190);
+    for hh in &chunk.households {
+        r.household(hh);
+    }
+    r.out
+}
+
+/// Who a feed row is about.
+#[derive(Clone, Copy)]
+struct Who<'a> {
+    id: &'a IdNumber,
+    name: &'a Name,
+}
+
+/// The writer of one chunk.
+struct Render<'a> {
+    plan: &'a Plan,
+    chunk: &'a Chunk,
+    rng: ChaCha8Rng,
+    out: [Sink; FILES],
+    /// Scratch space for one person's settlements.
+    bills: Vec<Bill>,
+    years: Years,
+}
+
+/// A household being rendered: its records, ID numbers and per-member facts.
+struct Home<'h> {
+    hh: &'h Household,
+    members: &'h [Member],
+    ids: &'h [IdNumber],
+    facts: Vec<Facts>,
+    /// Shock years as bits of [`Years`].
+    shocks: u64,
+}
+
+impl<'h> Home<'h> {
+    fn who(&self, i: usize) -> Who<'h> {
+        Who {
+            id: &self.ids[i],
+            name: &self.members[i].name,
+        }
+    }
+}
+
+/// An amount per calendar year, indexed by [`Years::idx`].
+type PerYear = [i64; 64];
+
+/// Per-member facts computed once for a household.
+struct Facts {
+    age: u32,
+    care: Care,
+    death: Option<NaiveDate>,
+    /// Monthly wage level at [`PRICE_YEAR`] prices (for those who work).
+    wage: f64,
+}
+
+/// Calendar years as offsets from the first year of interest; at most 64 years are covered
+/// (checked by `Config::validate`).
+struct Years {
+    base: i32,
+}
+
+impl Years {
+    fn bit(&self, y: i32) -> u64 {
+        1u64 << (y - self.base)
+    }
+    fn idx(&self, y: i32) -> usize {
+        (y - self.base) as usize
+    }
+}
+
+impl Render<'_> {
+    fn sink(&mut self, f: File) -> &mut Sink {
+        &mut self.out[f as usize]
+    }
+
+    fn household(&mut self, hh: &Household) {
+        self.write_registry(hh);
+        let chunk = self.chunk;
+        let members = &chunk.members[hh.first..hh.first + hh.size];
+        let ids = &chunk.member_ids[hh.first..hh.first + hh.size];
+        let plan = self.plan;
+        let cal = plan.calendar;
+        let (start, end) = plan.period;
+        let ex_poor = hh.kind == HouseholdType::ExPoor;
+
+        // Shock years (收入骤减): job loss, illness, failed harvest.
+        let mut shocks = 0u64;
+        for y in self.years.base..=i32::from(*plan.income_years.end()).max(end.year()) {
+            if self.rng.chance(p::SHOCK_RATE) {
+                shocks |= self.years.bit(y);
+            }
+        }
+        let shock_in_period = (start.year()..=end.year()).any(|y| shocks & self.years.bit(y) != 0);
+
+        // Per-member facts: care profile, death in the period, wage level.
+        let mut facts: Vec<Facts> = Vec::with_capacity(members.len());
+        for m in members {
+            let age = cal.age(m.birth);
+            let band = p::band(age);
+            let chronic = m.has(HealthCondition::Chronic);
+            let serious = m.has(HealthCondition::Serious);
+            let tier = if m.tekun {
+                Tier::Tekun
+            } else if m.dibao {
+                Tier::Dibao
+            } else if ex_poor {
+                Tier::ExPoor
+            } else {
+                Tier::Ordinary
+            };
+            let mut q = p::DEATH_BY_AGE[band] * plan.period_years;
+            if serious {
+                q *= p::DEATH_SERIOUS_FACTOR;
+            }
+            if chronic {
+                q *= p::DEATH_CHRONIC_FACTOR;
+            }
+            let death = if self.rng.chance(q) {
+                Some(plan.period_day(&mut self.rng))
+            } else {
+                None
+            };
+            let mut wage = if m.migrant {
+                self.rng.lognormal(p::MIGRANT_WAGE_MONTHLY, p::WAGE_SIGMA)
+            } else {
+                self.rng.lognormal(p::LOCAL_WAGE_MONTHLY, p::WAGE_SIGMA)
+            };
+            wage *= match m.labor {
+                Labor::Skilled => 1.3,
+                Labor::Weak => 0.7,
+                _ => 1.0,
+            };
+            if m.sex == domain::Sex::Female {
+                wage *= 0.88;
+            }
+            facts.push(Facts {
+                age,
+                care: Care {
+                    band,
+                    chronic,
+                    serious,
+                    disabled: m.has(HealthCondition::Disabled),
+                    use_factor: self.rng.mean_one(p::CARE_USE_SIGMA),
+                    tier,
+                },
+                death,
+                wage,
+            });
+        }
+
+        let home = Home {
+            hh,
+            members,
+            ids,
+            facts,
+            shocks,
+        };
+
+        // Per-person feeds.
+        let mut oop: PerYear = [0; 64];
+        for (i, m) in members.iter().enumerate() {
+            let who = home.who(i);
+            let f = &home.facts[i];
+            self.medical(who, f, &mut oop);
+            self.disability(who, m, f);
+            self.employment(who, m, f, shock_in_period);
+            self.schooling(who, m, f);
+            if let Some(d) = f.death {
+                Self::row_for(self.sink(File::Death), who).date(d).end();
+                self.after(File::Death);
+            }
+        }
+
+        // Household feeds, addressed to the head (or the person concerned).
+        let hit = self.disaster(home.who(0), hh);
+        self.housing(home.who(0), hh, hit);
+        let hardship = !members
+            .iter()
+            .any(|m| m.labor.has_capacity() && m.work_months.is_some())
+            || members.iter().any(|m| m.has(HealthCondition::Serious))
+            || shock_in_period
+            || hit;
+        let mut dibao_paid: PerYear = [0; 64];
+        let dibao_monthly = self.assistance(&home, hardship, &mut dibao_paid);
+
+        self.incomes(&home, &oop, &dibao_paid, dibao_monthly);
+    }
+
+    /// households.csv and members.csv rows.
+    fn write_registry(&mut self, hh: &Household) {
+        let plan = self.plan;
+        let v = &plan.villages[hh.village as usize];
+        let no = household_no(plan, hh);
+        let mut row = self.out[File::Households as usize]
+            .row()
+            .raw(&no)
+            .raw(|b| b.extend_from_slice(v.code.as_bytes()))
+            .text(hh.kind.label());
+        row = match hh.exit_year {
+            Some(y) => row.int(y),
+            None => row.empty(),
+        };
+        row = match hh.phone {
+            Some(ph) => row.int(ph),
+            None => row.empty(),
+        };
+        row.raw(|b| {
+            b.extend_from_slice(v.address.as_bytes());
+            b.extend_from_slice(itoa::Buffer::new().format(hh.group).as_bytes());
+            b.extend_from_slice("组".as_bytes());
+        })
+        .text(hh.housing.label())
+        .text(hh.water.label())
+        .end();
+
+        let chunk = self.chunk;
+        for (m, id) in chunk.members[hh.first..hh.first + hh.size]
+            .iter()
+            .zip(&chunk.member_ids[hh.first..])
+        {
+            let mut row = self.out[File::Members as usize]
+                .row()
+                .raw(&no)
+                .raw(|b| m.name.write_to(b))
+                .raw(|b| b.extend_from_slice(id.as_str().as_bytes()))
+                .text(m.relation.label())
+                .text(m.sex.label())
+                .date(m.birth)
+                .text(m.labor.label())
+                .text(health_label(m.health.bits()));
+            row = match m.grade {
+                Some(g) => row.text(g.label()),
+                None => row.empty(),
+            };
+            row = match m.schooling {
+                Some(s) => row.text(s.label()),
+                None => row.empty(),
+            };
+            row = match m.education {
+                Some(e) => row.text(e.label()),
+                None => row.empty(),
+            };
+            row = match m.work_months {
+                Some(w) => row.int(w),
+                None => row.empty(),
+            };
+            row.text(flag_label(m.insured))
+                .text(flag_label(m.dibao))
+                .text(flag_label(m.tekun))
+                .end();
+        }
+    }
+
+    /// After a registry row of a feed: now and then a row about someone outside the registry.
+    fn after(&mut self, f: File) {
+        if self.rng.chance(p::OUTSIDER_SHARE) {
+            self.outsider_row(f);
+        }
+    }
+
+    fn row_for<'s>(out: &'s mut Sink, who: Who<'_>) -> Row<'s> {
+        out.row()
+            .raw(|b| b.extend_from_slice(who.id.as_str().as_bytes()))
+            .raw(|b| who.name.write_to(b))
+    }
+
+    /// 医保结算 rows of one member over the period; adds the compliant self-pay per year.
+    fn medical(&mut self, who: Who<'_>, f: &Facts, oop: &mut PerYear) {
+        let plan = self.plan;
+        let (start, end) = plan.period;
+        let (g, c, i) = f.care.counts(&mut self.rng, plan.period_years);
+        self.bills.clear();
+        for (n, visit) in [
+            (g, Visit::General),
+            (c, Visit::Chronic),
+            (i, Visit::Inpatient),
+        ] {
+            for _ in 0..n {
+                let date = plan.period_day(&mut self.rng);
+                if f.death.is_some_and(|d| date > d) {
+                    continue;
+                }
+                let bill = f.care.bill(&mut self.rng, visit, date);
+                self.bills.push(bill);
+            }
+        }
+        self.bills.sort_by_key(|b| b.date);
+        let bills = std::mem::take(&mut self.bills);
+        for b in &bills {
+            oop[self.years.idx(b.date.year())] += b.compliant_oop;
+            write_bill(self.sink(File::Medical), who, b);
+            self.after(File::Medical);
+        }
+        self.bills = bills;
+        // Income years not (fully) covered by the period: simulate the rest of the year.
+        for y in plan.income_years.clone() {
+            let y = i32::from(y);
+            let rest = 1.0 - overlap_years(start, end, y);
+            if rest > 0.0 {
+                let day = NaiveDate::from_ymd_opt(y, 6, 30).expect("valid date");
+                oop[self.years.idx(y)] += f.care.simulated_oop(&mut self.rng, rest, day);
+            }
+        }
+    }
+
+    /// 残疾人证: renewals for the registered disabled, new certificates for others.
+    fn disability(&mut self, who: Who<'_>, m: &Member, f: &Facts) {
+        let years = self.plan.period_years;
+        let grade = if let Some(g) = m.grade {
+            if !self.rng.chance(p::DISABILITY_RENEWAL * years) {
+                return;
+            }
+            // A review sometimes changes the grade by one step.
+            let i = DisabilityGrade::ALL
+                .iter()
+                .position(|x| *x == g)
+                .unwrap_or(3);
+            let j = match self.rng.random_range(0..10) {
+                0 => i.saturating_sub(1),
+                1 => (i + 1).min(3),
+                _ => i,
+            };
+            DisabilityGrade::ALL[j]
+        } else {
+            if !self
+                .rng
+                .chance(p::NEW_DISABILITY_BY_AGE[f.care.band] * years)
+            {
+                return;
+            }
+            DisabilityGrade::ALL[self.rng.weighted_index(&p::NEW_DISABILITY_GRADE_WEIGHTS)]
+        };
+        let Some(date) = self.plan.day_until(&mut self.rng, f.death) else {
+            return;
+        };
+        let kind = DISABILITY_KINDS[self.rng.weighted_index(&p::DISABILITY_KIND_WEIGHTS)];
+        Self::row_for(self.sink(File::Disability), who)
+            .text(kind)
+            .text(grade.label())
+            .date(date)
+            .end();
+        self.after(File::Disability);
+    }
+
+    /// 人社 events for migrant workers; more of them in a shock year.
+    fn employment(&mut self, who: Who<'_>, m: &Member, f: &Facts, shock: bool) {
+        if !m.migrant || f.age > 64 {
+            return;
+        }
+        let factor = self.plan.period_years
+            * if shock {
+                p::SHOCK_EMPLOYMENT_FACTOR
+            } else {
+                1.0
+            };
+        let (back, unemployed, lapsed) = p::EMPLOYMENT_RATES;
+        for (rate, event) in [(back, "返乡"), (unemployed, "失业登记"), (lapsed, "断缴")] {
+            if self.rng.chance(rate * factor)
+                && let Some(date) = self.plan.day_until(&mut self.rng, f.death)
+            {
+                Self::row_for(self.sink(File::Employment), who)
+                    .text(event)
+                    .date(date)
+                    .end();
+                self.after(File::Employment);
+            }
+        }
+    }
+
+    /// 学籍 events: enrolments in September, rare dropouts.
+    fn schooling(&mut self, who: Who<'_>, m: &Member, f: &Facts) {
+        let plan = self.plan;
+        let (start, end) = plan.period;
+        if f.age > 25 {
+            return;
+        }
+        // 入学 at each 1 September inside the period.
+        for y in start.year()..=end.year() {
+            let Some(sept) = NaiveDate::from_ymd_opt(y, 9, 1) else {
+                continue;
+            };
+            if sept < start || sept > end || f.death.is_some_and(|d| d < sept) {
+                continue;
+            }
+            let cutoff = NaiveDate::from_ymd_opt(y, 8, 31).expect("valid date");
+            if m.birth > cutoff {
+                continue;
+            }
+            let sage = age_on(m.birth, cutoff);
+            let stage = match sage {
+                3 => self.rng.chance(0.6).then_some(Schooling::Preschool),
+                6 => Some(Schooling::Primary),
+                12 => Some(Schooling::Grade7),
+                15 => self.rng.chance(p::CONTINUE_UPPER).then(|| {
+                    if self.rng.chance(0.6) {
+                        Schooling::HighSchool1
+                    } else {
+                        Schooling::Vocational1
+                    }
+                }),
+                18 => self.rng.chance(p::CONTINUE_TERTIARY).then(|| {
+                    if self.rng.chance(0.55) {
+                        Schooling::College1
+                    } else {
+                        Schooling::Bachelor1
+                    }
+                }),
+                _ => None,
+            };
+            if let Some(stage) = stage {
+                let date = (sept + chrono::Days::new(self.rng.random_range(0..6))).min(end);
+                Self::row_for(self.sink(File::Schooling), who)
+                    .text("入学")
+                    .text(stage.label())
+                    .date(date)
+                    .end();
+                self.after(File::Schooling);
+            }
+        }
+        // 辍学 / 失学.
+        let Some(stage) = m.schooling.filter(|s| s.is_student()) else {
+            return;
+        };
+        let (compulsory, upper, out_of_school) = p::DROPOUT_RATES;
+        let upper_stage = matches!(
+            stage,
+            Schooling::HighSchool1
+                | Schooling::HighSchool2
+                | Schooling::HighSchool3
+                | Schooling::Vocational1
+                | Schooling::Vocational2
+                | Schooling::Vocational3
+        );
+        let events: [(f64, &str); 2] = if stage.is_compulsory() {
+            [(compulsory, "辍学"), (out_of_school, "失学")]
+        } else if upper_stage {
+            [(upper, "辍学"), (0.0, "失学")]
+        } else {
+            return;
+        };
+        for (rate, event) in events {
+            if self.rng.chance(rate * plan.period_years)
+                && let Some(date) = plan.day_until(&mut self.rng, f.death)
+            {
+                Self::row_for(self.sink(File::Schooling), who)
+                    .text(event)
+                    .text(stage.label())
+                    .date(date)
+                    .end();
+                self.after(File::Schooling);
+            }
+        }
+    }
+
+    /// 受灾人员 rows for the county's disasters that hit this household. Returns whether
+    /// the house was seriously damaged or collapsed.
+    fn disaster(&mut self, head: Who<'_>, hh: &Household) -> bool {
+        let plan = self.plan;
+        let mut severe = false;
+        for &e in &plan.village_disasters[hh.village as usize] {
+            let d = plan.disasters[e as usize];
+            if !self.rng.chance(d.hit_share) {
+                continue;
+            }
+            let damage = self.rng.weighted_index(&p::HOUSE_DAMAGE_WEIGHTS);
+            severe |= damage >= 2;
+            let (median, sigma) = p::DISASTER_LOSS;
+            let loss = self.rng.lognormal(median, sigma) * (1.0 + 2.0 * damage as f64);
+            Self::row_for(self.sink(File::Disaster), head)
+                .text(DISASTER_KINDS[d.kind])
+                .date(d.date)
+                .money(yuan(loss))
+                .text(HOUSE_DAMAGE[damage])
+                .end();
+            self.after(File::Disaster);
+        }
+        severe
+    }
+
+    /// 住房鉴定: routine appraisals, follow-ups of unsafe houses and after disasters.
+    fn housing(&mut self, head: Who<'_>, hh: &Household, damaged: bool) {
+        let plan = self.plan;
+        let (routine, follow_up) = p::HOUSING_APPRAISAL;
+        let unsafe_now = !hh.housing.is_safe();
+        let rate = if damaged {
+            0.7
+        } else if unsafe_now {
+            follow_up
+        } else {
+            routine * plan.period_years
+        };
+        if !self.rng.chance(rate) {
+            return;
+        }
+        let grade = if damaged || unsafe_now {
+            // Repaired since (B), or still dangerous (C/D).
+            self.rng.weighted_index(&[5, 35, 40, 20])
+        } else {
+            self.rng.weighted_index(&p::APPRAISAL_GRADE_WEIGHTS)
+        };
+        let date = plan.period_day(&mut self.rng);
+        Self::row_for(self.sink(File::Housing), head)
+            .text(GRADES[grade])
+            .date(date)
+            .end();
+        self.after(File::Housing);
+    }
+
+    /// 社会救助 rows: monthly 低保 and 特困 payments, changes, and 临时救助. Returns the
+    /// household's 低保 monthly amount at [`PRICE_YEAR`] prices (fen), 0 when none; fills
+    /// the 低保 paid per calendar year of the period.
+    fn assistance(&mut self, home: &Home<'_>, hardship: bool, paid: &mut PerYear) -> i64 {
+        let (hh, members, facts) = (home.hh, home.members, &home.facts);
+        let plan = self.plan;
+        let (start, end) = plan.period;
+        let head = home.who(0);
+        let head_death = facts[0].death;
+        let covered = members.len() as f64;
+        let (median, sigma) = p::DIBAO_MONTHLY;
+        let monthly = fen((self.rng.lognormal(median, sigma) * covered).round());
+        let index = |y: i32| (1.0 + p::ASSISTANCE_GROWTH).powi(y - PRICE_YEAR);
+
+        // 低保: current recipients (with a possible 停发), or a 新增 during the period.
+        let (from, until, new) = if hh.dibao {
+            let stop = if self.rng.chance(p::DIBAO_STOP * plan.period_years) {
+                plan.period_day(&mut self.rng).into()
+            } else {
+                None
+            };
+            let stop = match (stop, head_death) {
+                (Some(s), Some(d)) => Some(s.min(d + chrono::Days::new(20))),
+                (s, d) => s.or(d.map(|d| d + chrono::Days::new(20))),
+            }
+            .map(|d| d.min(end));
+            (Some(start), stop, false)
+        } else {
+            let (base, hard) = p::DIBAO_NEW;
+            let rate = if hardship { hard } else { base };
+            if self.rng.chance(rate * plan.period_years) {
+                let d = plan.period_day(&mut self.rng);
+                let live = head_death.is_none_or(|x| x > d);
+                (live.then_some(d), None, live)
+            } else {
+                (None, None, false)
+            }
+        };
+        if let Some(from) = from {
+            if new {
+                let amount = (monthly as f64 * index(from.year())) as i64;
+                self.assistance_row(head, "低保", "新增", from, Some(amount));
+            }
+            self.monthly_payments(head, "低保", from, until, monthly, paid);
+            if let Some(stop) = until {
+                self.assistance_row(head, "低保", "停发", stop, None);
+            }
+        }
+
+        // 特困供养: the person concerned.
+        for (i, m) in members.iter().enumerate() {
+            let who = home.who(i);
+            let death = facts[i].death;
+            let tekun_monthly = fen(p::TEKUN_MONTHLY);
+            if m.tekun {
+                let stop = death.map(|d| (d + chrono::Days::new(15)).min(end));
+                self.monthly_payments(who, "特困供养", start, stop, tekun_monthly, &mut [0; 64]);
+                if let Some(s) = stop {
+                    self.assistance_row(who, "特困供养", "停发", s, None);
+                }
+            } else if members.len() == 1
+                && !hh.dibao
+                && facts[i].age >= 60
+                && !m.labor.has_capacity()
+                && self.rng.chance(p::TEKUN_NEW * plan.period_years)
+                && let Some(d) = plan.day_until(&mut self.rng, death)
+            {
+                let amount = (tekun_monthly as f64 * index(d.year())) as i64;
+                self.assistance_row(who, "特困供养", "新增", d, Some(amount));
+                let stop = death.map(|x| (x + chrono::Days::new(15)).min(end));
+                self.monthly_payments(who, "特困供养", d, stop, tekun_monthly, &mut [0; 64]);
+            }
+        }
+
+        // 临时救助.
+        let (base, hard) = p::TEMP_AID;
+        let rate = if hardship { hard } else { base };
+        if self.rng.chance(rate * plan.period_years)
+            && let Some(d) = plan.day_until(&mut self.rng, head_death)
+        {
+            let (median, sigma) = p::TEMP_AID_AMOUNT;
+            let amount = fen(self
+                .rng
+                .lognormal(median, sigma)
+                .round()
+                .clamp(200.0, 50_000.0));
+            self.assistance_row(head, "临时救助", "发放", d, Some(amount));
+        }
+
+        if hh.dibao { monthly } else { 0 }
+    }
+
+    fn assistance_row(
+        &mut self,
+        who: Who<'_>,
+        kind: &str,
+        change: &str,
+        date: NaiveDate,
+        amount: Option<i64>,
+    ) {
+        let row = Self::row_for(self.sink(File::Assistance), who)
+            .text(kind)
+            .text(change)
+            .date(date);
+        match amount {
+            Some(a) => row.money(Money::from_fen(a)),
+            None => row.empty(),
+        }
+        .end();
+        self.after(File::Assistance);
+    }
+
+    /// 发放 on the 10th of each month from `from` until `until` (exclusive).
+    fn monthly_payments(
+        &mut self,
+        who: Who<'_>,
+        kind: &str,
+        from: NaiveDate,
+        until: Option<NaiveDate>,
+        monthly: i64,
+        paid: &mut PerYear,
+    ) {
+        let (_, end) = self.plan.period;
+        let last = until.unwrap_or(end).min(end);
+        let mut d = NaiveDate::from_ymd_opt(from.year(), from.month(), 10).expect("valid date");
+        if d < from {
+            d = d
+                .checked_add_months(chrono::Months::new(1))
+                .expect("in range");
+        }
+        while d <= last && (until.is_none() || d < last) {
+            let amount =
+                (monthly as f64 * (1.0 + p::ASSISTANCE_GROWTH).powi(d.year() - PRICE_YEAR)) as i64;
+            paid[self.years.idx(d.year())] += amount;
+            self.assistance_row(who, kind, "发放", d, Some(amount));
+            d = d
+                .checked_add_months(chrono::Months::new(1))
+                .expect("in range");
+        }
+    }
+
+    /// 收支信息 rows for every income year.
+    fn incomes(
+        &mut self,
+        home: &Home<'_>,
+        oop: &PerYear,
+        dibao_paid: &PerYear,
+        dibao_monthly: i64,
+    ) {
+        let (hh, members, facts, shocks) = (home.hh, home.members, &home.facts, home.shocks);
+        let years = &self.years;
+        let plan = self.plan;
+        let rng = &mut self.rng;
+        let ex_poor = hh.kind == HouseholdType::ExPoor;
+        let (start, end) = plan.period;
+        let last_year = i32::from(*plan.income_years.end());
+        let level = rng.lognormal(1.0, p::HOUSEHOLD_LEVEL_SIGMA)
+            * if ex_poor {
+                p::EX_POOR_EARNING_FACTOR
+            } else {
+                1.0
+            };
+
+        // Persistent household traits.
+        let farmers = members
+            .iter()
+            .zip(facts)
+            .filter(|(m, f)| {
+                m.labor.has_capacity()
+                    && (16..=75).contains(&f.age)
+                    && m.work_months.is_some_and(|w| !m.migrant || w < 10)
+            })
+            .count();
+        let (fm, fs) = p::FARM_GROSS;
+        let farm_gross = if farmers > 0 {
+            fm * (1.0 + 0.6 * (farmers as f64 - 1.0)) * rng.lognormal(1.0, fs)
+        } else if rng.chance(0.5) {
+            rng.uniform(300.0, 1_500.0)
+        } else {
+            0.0
+        };
+        let farm_cost_ratio = rng.uniform(p::FARM_COST_RATIO.0, p::FARM_COST_RATIO.1);
+        let (b_share, b_median, b_sigma) = p::BUSINESS;
+        let business = (farmers > 0 && rng.chance(b_share)).then(|| {
+            (
+                rng.lognormal(b_median, b_sigma),
+                rng.uniform(p::BUSINESS_COST_RATIO.0, p::BUSINESS_COST_RATIO.1),
+            )
+        });
+        let land_rent = rng
+            .chance(p::LAND_RENT.0)
+            .then(|| rng.lognormal(p::LAND_RENT.1, 0.6));
+        let dividend = (ex_poor && rng.chance(p::DIVIDEND.0))
+            .then(|| rng.uniform(p::DIVIDEND.1, p::DIVIDEND.2));
+        let eco = rng
+            .chance(p::ECO_COMPENSATION.0)
+            .then(|| rng.lognormal(p::ECO_COMPENSATION.1, 0.5));
+        // Without a working-age member, children living elsewhere send money: 赡养费 for
+        // each elder, 抚养 for each grandchild left with the grandparents (留守儿童).
+        let no_working_age = facts.iter().all(|f| !(18..60).contains(&f.age));
+        let elders = facts.iter().filter(|f| f.age >= 60).count() as f64;
+        let minors = facts.iter().filter(|f| f.age < 18).count() as f64;
+        let support = (no_working_age && rng.chance(p::ELDER_SUPPORT.0)).then(|| {
+            elders * rng.lognormal(p::ELDER_SUPPORT.1, 0.4)
+                + minors * rng.lognormal(p::CHILD_SUPPORT, 0.4)
+        });
+        let farm_subsidy = (farm_gross > 0.0)
+            .then(|| rng.uniform(p::FARM_SUBSIDY.0, p::FARM_SUBSIDY.1))
+            .unwrap_or(0.0);
+        let public_job = ex_poor
+            && members.iter().any(|m| m.labor == Labor::Weak)
+            && rng.chance(p::PUBLIC_JOB.1 * 2.0);
+        let at_risk = rng.chance(p::AT_RISK_SHARE);
+        let floor_level = rng.lognormal(p::RECORDED_FLOOR.0, p::RECORDED_FLOOR.1);
+        let pension_personal: Vec<f64> = members
+            .iter()
+            .map(|_| rng.uniform(p::PENSION_PERSONAL.0, p::PENSION_PERSONAL.1))
+            .collect();
+
+        for y in plan.income_years.clone() {
+            let yi = i32::from(y);
+            let k = yi - PRICE_YEAR;
+            let wage_index = (1.0 + p::WAGE_GROWTH).powi(k);
+            let farm_index = (1.0 + p::FARM_GROWTH).powi(k);
+            let assist_index = (1.0 + p::ASSISTANCE_GROWTH).powi(k);
+            let shocked = shocks & years.bit(yi) != 0;
+            let shock = if shocked {
+                rng.uniform(p::SHOCK_FACTOR.0, p::SHOCK_FACTOR.1)
+            } else {
+                1.0
+            };
+            let mid_year = NaiveDate::from_ymd_opt(yi, 7, 1).expect("valid date");
+
+            // 工资性收入.
+            let mut wage = 0.0;
+            for (m, f) in members.iter().zip(facts) {
+                let Some(months) = m.work_months else {
+                    continue;
+                };
+                if months == 0 || m.birth > mid_year || age_on(m.birth, mid_year) < 16 {
+                    continue;
+                }
+                let months = if yi == last_year {
+                    i32::from(months)
+                } else {
+                    (i32::from(months) + rng.random_range(-2..=2)).clamp(0, 12)
+                };
+                wage += f64::from(months)
+                    * f.wage
+                    * wage_index
+                    * rng.lognormal(1.0, p::YEAR_NOISE_SIGMA);
+            }
+            wage *= level * shock;
+            if public_job {
+                wage += 12.0 * p::PUBLIC_JOB.0 * wage_index;
+            }
+
+            // 生产经营性收入 and 支出.
+            let farm = farm_gross * farm_index * rng.lognormal(1.0, p::YEAR_NOISE_SIGMA) * shock;
+            let mut gross = farm;
+            let mut cost = farm * farm_cost_ratio;
+            if let Some((turnover, ratio)) = business {
+                let t = turnover * farm_index * rng.lognormal(1.0, 0.15) * shock;
+                let ratio = if rng.chance(p::BUSINESS_LOSS_SHARE) {
+                    rng.uniform(1.0, 1.3)
+                } else {
+                    ratio
+                };
+                gross += t;
+                cost += t * ratio;
+            }
+
+            // 财产性收入.
+            let property = land_rent.unwrap_or(0.0) * farm_index + dividend.unwrap_or(0.0);
+
+            // 转移性收入.
+            let mut transfer = 0.0;
+            for (m, pp) in members.iter().zip(&pension_personal) {
+                if m.birth <= mid_year && age_on(m.birth, mid_year) >= 60 {
+                    transfer += 12.0 * (p::basic_pension_monthly(y) + pp);
+                }
+                if m.severely_disabled() {
+                    transfer += 12.0 * p::DISABILITY_ALLOWANCE_MONTHLY;
+                }
+                if m.grade.is_some() && m.dibao {
+                    transfer += 12.0 * p::DISABILITY_ALLOWANCE_MONTHLY;
+                }
+                if m.tekun {
+                    transfer += 12.0 * p::TEKUN_MONTHLY * assist_index;
+                }
+                if ex_poor
+                    && matches!(
+                        m.schooling,
+                        Some(
+                            Schooling::Vocational1
+                                | Schooling::Vocational2
+                                | Schooling::Vocational3
+                                | Schooling::College1
+                                | Schooling::College2
+                                | Schooling::College3
+                        )
+                    )
+                {
+                    transfer += p::YULU_GRANT;
+                }
+            }
+            let covered = overlap_years(start, end, yi);
+            if covered >= 0.999 {
+                transfer += dibao_paid[years.idx(yi)] as f64 / 100.0;
+            } else if dibao_monthly > 0 {
+                transfer += 12.0 * dibao_monthly as f64 / 100.0 * assist_index;
+            }
+            transfer += farm_subsidy + eco.unwrap_or(0.0) + support.unwrap_or(0.0) * farm_index;
+            if ex_poor && rng.chance(p::INDUSTRY_GRANT.0) {
+                transfer += rng.uniform(p::INDUSTRY_GRANT.1, p::INDUSTRY_GRANT.2);
+            }
+
+            // Recorded (核实) income: outside a shock year the registry also counts 应计赡养费,
+            // help from relatives and small subsidies, so that only households at real risk
+            // are recorded far below the line.
+            if !at_risk && !shocked {
+                let floor = floor_level * wage_index * rng.lognormal(1.0, 0.08);
+                let net = wage + gross - cost + property + transfer;
+                let need = floor * members.len() as f64 - net;
+                if need > 0.0 {
+                    transfer += need;
+                }
+            }
+
+            // Rigid spending.
+            let medical = Money::from_fen(oop[years.idx(yi)]);
+            let mut education = 0.0;
+            for (m, f) in members.iter().zip(facts) {
+                if m.birth > mid_year {
+                    continue;
+                }
+                let a = age_on(m.birth, mid_year);
+                let stage = match (a, m.schooling) {
+                    (3..=5, _) => Some(0),
+                    (6..=14, _) => Some(1),
+                    (15..=17, Some(s)) if s.is_student() => Some(
+                        if matches!(
+                            s,
+                            Schooling::Vocational1
+                                | Schooling::Vocational2
+                                | Schooling::Vocational3
+                        ) {
+                            3
+                        } else {
+                            2
+                        },
+                    ),
+                    (15..=17, _) if f.age < 15 => Some(2),
+                    (18..=24, Some(s)) if s.is_student() && f.age >= 18 => Some(4),
+                    _ => None,
+                };
+                if let Some(s) = stage {
+                    education += rng.lognormal(p::EDUCATION_COST[s], 0.3);
+                }
+            }
+            let other = if rng.chance(p::OTHER_RIGID.0) {
+                rng.lognormal(p::OTHER_RIGID.1, 0.8)
+            } else {
+                0.0
+            };
+
+            let no = household_no(plan, hh);
+            self.out[File::Incomes as usize]
+                .row()
+                .raw(no)
+                .int(y)
+                .money(yuan(wage))
+                .money(yuan(gross))
+                .money(yuan(cost))
+                .money(yuan(property))
+                .money(yuan(transfer))
+                .money_or_empty(medical)
+                .money_or_empty(yuan(education))
+                .money_or_empty(yuan(other))
+                .end();
+        }
+    }
+
+    /// A feed row about someone outside the registry.
+    fn outsider_row(&mut self, f: File) {
+        let chunk = self.chunk;
+        let plan = self.plan;
+        let i = self.rng.random_range(0..chunk.outsiders.len());
+        let o = &chunk.outsiders[i];
+        let who = Who {
+            id: &chunk.outsider_ids[i],
+            name: &o.name,
+        };
+        let age = plan.calendar.age(o.birth);
+        let date = plan.period_day(&mut self.rng);
+        let rng = &mut self.rng;
+        let out = &mut self.out[f as usize];
+        match f {
+            File::Medical => {
+                let care = Care {
+                    band: p::band(age),
+                    chronic: false,
+                    serious: rng.chance(0.03),
+                    disabled: false,
+                    use_factor: 1.0,
+                    tier: Tier::Ordinary,
+                };
+                let visit = if rng.chance(0.15) {
+                    Visit::Inpatient
+                } else {
+                    Visit::General
+                };
+                write_bill(out, who, &care.bill(rng, visit, date));
+            }
+            File::Disability => {
+                Self::row_for(out, who)
+                    .text(DISABILITY_KINDS[rng.weighted_index(&p::DISABILITY_KIND_WEIGHTS)])
+                    .text(
+                        DisabilityGrade::ALL[rng.weighted_index(&p::NEW_DISABILITY_GRADE_WEIGHTS)]
+                            .label(),
+                    )
+                    .date(date)
+                    .end();
+            }
+            File::Disaster => {
+                let damage = rng.weighted_index(&p::HOUSE_DAMAGE_WEIGHTS);
+                Self::row_for(out, who)
+                    .text(DISASTER_KINDS[rng.weighted_index(&p::DISASTER_KIND_WEIGHTS)])
+                    .date(date)
+                    .money(yuan(rng.lognormal(p::DISASTER_LOSS.0, p::DISASTER_LOSS.1)))
+                    .text(HOUSE_DAMAGE[damage])
+                    .end();
+            }
+            File::Assistance => {
+                let (kind, change, amount) = if rng.chance(0.6) {
+                    ("临时救助", "发放", rng.lognormal(p::TEMP_AID_AMOUNT.0, 0.8))
+                } else {
+                    ("低保", "新增", rng.lognormal(p::DIBAO_MONTHLY.0, 0.3))
+                };
+                Self::row_for(out, who)
+                    .text(kind)
+                    .text(change)
+                    .date(date)
+                    .money(yuan(amount))
+                    .end();
+            }
+            File::Employment => {
+                Self::row_for(out, who)
+                    .text(["返乡", "失业登记", "断缴"][rng.weighted_index(&[4, 1, 3])])
+                    .date(date)
+                    .end();
+            }
+            File::Schooling => {
+                let stage = match age {
+                    ..=11 => Schooling::Primary,
+                    12 => Schooling::Grade7,
+                    13 => Schooling::Grade8,
+                    14 => Schooling::Grade9,
+                    _ => Schooling::HighSchool1,
+                };
+                let event = if rng.chance(0.7) { "入学" } else { "辍学" };
+                Self::row_for(out, who)
+                    .text(event)
+                    .text(stage.label())
+                    .date(date)
+                    .end();
+            }
+            File::Housing => {
+                Self::row_for(out, who)
+                    .text(GRADES[rng.weighted_index(&p::APPRAISAL_GRADE_WEIGHTS)])
+                    .date(date)
+                    .end();
+            }
+            File::Death => {
+                Self::row_for(out, who).date(date).end();
+            }
+            File::Households | File::Members | File::Incomes => {}
+        }
+    }
+}
+
+/// Writes the 户编号: village code and a sequence number of at least four digits (wider
+/// when a village has more than 9,999 households, still unique as the code has fixed width).
+fn household_no<'p>(plan: &'p Plan, hh: &Household) -> impl Fn(&mut Vec<u8>) + use<'p> {
+    let code = plan.villages[hh.village as usize].code.as_bytes();
+    let seq = hh.seq;
+    move |b: &mut Vec<u8>| {
+        b.extend_from_slice(code);
+        let mut ib = itoa::Buffer::new();
+        let s = ib.format(seq);
+        for _ in s.len()..4 {
+            b.push(b'0');
+        }
+        b.extend_from_slice(s.as_bytes());
+    }
+}
+
+/// One 医保结算 row; 个人自付 = total − the three payments.
+fn write_bill(out: &mut Sink, who: Who<'_>, b: &Bill) {
+    let oop = b.total - b.basic - b.critical - b.assist;
+    Render::row_for(out, who)
+        .date(b.date)
+        .money(Money::from_fen(b.total))
+        .money(Money::from_fen(b.basic))
+        .money(Money::from_fen(b.critical))
+        .money(Money::from_fen(b.assist))
+        .money(Money::from_fen(oop))
+        .text(if b.visit == Visit::Inpatient {
+            "住院"
+        } else {
+            "门诊"
+        })
+        .end();
+}

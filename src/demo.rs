@@ -1,0 +1,169 @@
+//! `fangpin demo`: a fresh SQLite database with a realistic county, built in one command.
+
+use anyhow::{Context, Result, bail};
+use clap::Args;
+use domain::RegionCode;
+use service::imports::{ImportOutcome, RegistryKind};
+use service::keys::KeySource;
+use service::stats::SummaryLine;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+use store::Store;
+
+/// Where the division files are in a checkout: beside the repository.
+pub const DEFAULT_DIVISIONS: &str = "../shared/data/divisions";
+/// The demo county: 桐梓县, 遵义市, 贵州省.
+pub const DEMO_COUNTY: &str = "520322";
+/// Marks a database as made by the demo, so that it may be replaced by the next demo.
+const CREATED_BY: &str = "created_by";
+const DEMO_MARK: &str = "fangpin demo";
+
+#[derive(Args)]
+pub struct DemoArgs {
+    /// The SQLite file to create. An existing file is replaced only if a demo created it.
+    #[arg(long, default_value = "demo.db")]
+    db: PathBuf,
+    /// Number of households to generate.
+    #[arg(long, default_value_t = 20_000)]
+    households: usize,
+    /// Random seed of the synthetic data.
+    #[arg(long, default_value_t = 2026)]
+    seed: u64,
+    /// County code.
+    #[arg(long, default_value = DEMO_COUNTY)]
+    county: String,
+    /// Folder of the division files.
+    #[arg(long, env = "FANGPIN_DIVISIONS", default_value = DEFAULT_DIVISIONS)]
+    divisions: PathBuf,
+}
+
+pub async fn run(args: &DemoArgs) -> Result<ExitCode> {
+    let started = Instant::now();
+    let county = RegionCode::parse(&args.county)?;
+    if !args.divisions.join("areas.csv").exists() {
+        bail!(
+            "找不到区划数据 {}：请用 --divisions 指定 shared/data/divisions 所在目录",
+            args.divisions.display()
+        );
+    }
+    let key_file = args.db.with_extension("key");
+    prepare_file(&args.db).await?;
+    let (vault, created) = KeySource {
+        file: key_file.clone(),
+    }
+    .load_or_create()?;
+    if created {
+        println!("已生成演示密钥 {}", key_file.display());
+    }
+    let url = format!("sqlite://{}", args.db.display());
+    let store = Store::open(&url, vault).await?;
+    store.meta_set(CREATED_BY, DEMO_MARK).await?;
+
+    let loaded = service::regions::import_regions(&store, &args.divisions, Some(&county.short()))
+        .await?;
+    let villages = loaded
+        .by_level
+        .iter()
+        .find(|(l, _)| *l == domain::RegionLevel::Village)
+        .map_or(0, |(_, n)| *n);
+    println!("已导入区划：{} 个村", villages);
+
+    let data = args.db.with_extension("data");
+    let summary = service::synthetic::generate(
+        &args.divisions,
+        county,
+        args.households,
+        args.seed,
+        &data,
+    )
+    .await?;
+    println!(
+        "已生成 {} 户模拟数据（{} 人）到 {}",
+        args.households,
+        summary.rows("members").unwrap_or(0),
+        data.display()
+    );
+    for kind in [
+        RegistryKind::Households,
+        RegistryKind::Members,
+        RegistryKind::Incomes,
+    ] {
+        let file = data.join(format!("{}.csv", kind.template().name));
+        let t = Instant::now();
+        match service::imports::import_registry(&store, kind, &file, None, "demo").await? {
+            ImportOutcome::Imported { rows, .. } => println!(
+                "已导入{}：{rows} 行，用时 {:.1} 秒",
+                kind.template().title,
+                t.elapsed().as_secs_f64()
+            ),
+            ImportOutcome::Rejected { report } => {
+                bail!("演示数据导入失败：\n{}", report.render_text(20))
+            }
+        }
+    }
+    let lines = service::stats::county_summary(&store, county).await?;
+    println!();
+    print!("{}", render_summary(&lines));
+    println!();
+    println!(
+        "演示数据库 {} 已就绪（用时 {:.1} 秒）。查看：fangpin --database-url sqlite://{} --key-file {} summary --county {}",
+        args.db.display(),
+        started.elapsed().as_secs_f64(),
+        args.db.display(),
+        key_file.display(),
+        county.short()
+    );
+    store.close().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Removes a previous demo database; refuses to touch any other file.
+async fn prepare_file(db: &Path) -> Result<()> {
+    if !db.exists() {
+        return Ok(());
+    }
+    let mark = store::meta::peek_sqlite_meta(db, CREATED_BY).await;
+    if mark.as_deref() != Some(DEMO_MARK) {
+        bail!(
+            "{} 已存在，且不是演示程序创建的数据库，不会覆盖。请换一个 --db 路径",
+            db.display()
+        );
+    }
+    for suffix in ["", "-wal", "-shm"] {
+        let p = PathBuf::from(format!("{}{suffix}", db.display()));
+        if p.exists() {
+            std::fs::remove_file(&p).with_context(|| format!("删除 {}", p.display()))?;
+        }
+    }
+    Ok(())
+}
+
+/// The summary as an aligned table.
+pub fn render_summary(lines: &[SummaryLine]) -> String {
+    let mut out = String::new();
+    out.push_str(&format!(
+        "{:<14}{:>8}{:>9}{:>11}{:>18}\n",
+        "乡镇", "户数", "人数", "脱贫户占比", "人均纯收入中位数(元)"
+    ));
+    for l in lines {
+        let name = pad(&l.name, 14);
+        let median = l
+            .median_per_capita_net
+            .map_or_else(|| "—".to_string(), |m| format!("{:.0}", m.as_yuan_f64()));
+        out.push_str(&format!(
+            "{name}{:>10}{:>10}{:>13.1}%{:>20}\n",
+            l.households,
+            l.persons,
+            l.ex_poor_share * 100.0,
+            median
+        ));
+    }
+    out
+}
+
+/// Pads to a display width, counting a CJK character as two columns.
+fn pad(s: &str, width: usize) -> String {
+    let w: usize = s.chars().map(|c| if c.is_ascii() { 1 } else { 2 }).sum();
+    format!("{s}{}", " ".repeat(width.saturating_sub(w)))
+}
