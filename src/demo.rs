@@ -60,8 +60,8 @@ pub async fn run(args: &DemoArgs) -> Result<ExitCode> {
     let store = Store::open(&url, vault).await?;
     store.meta_set(CREATED_BY, DEMO_MARK).await?;
 
-    let loaded = service::regions::import_regions(&store, &args.divisions, Some(&county.short()))
-        .await?;
+    let loaded =
+        service::regions::import_regions(&store, &args.divisions, Some(&county.short())).await?;
     let villages = loaded
         .by_level
         .iter()
@@ -70,14 +70,9 @@ pub async fn run(args: &DemoArgs) -> Result<ExitCode> {
     println!("已导入区划：{} 个村", villages);
 
     let data = args.db.with_extension("data");
-    let summary = service::synthetic::generate(
-        &args.divisions,
-        county,
-        args.households,
-        args.seed,
-        &data,
-    )
-    .await?;
+    let summary =
+        service::synthetic::generate(&args.divisions, county, args.households, args.seed, &data)
+            .await?;
     println!(
         "已生成 {} 户模拟数据（{} 人）到 {}",
         args.households,

@@ -25,7 +25,12 @@ struct Cli {
     database_url: String,
 
     /// Key file protecting ID numbers and phones (FANGPIN_KEY, the key text, wins over it).
-    #[arg(long, global = true, env = "FANGPIN_KEY_FILE", default_value = "fangpin.key")]
+    #[arg(
+        long,
+        global = true,
+        env = "FANGPIN_KEY_FILE",
+        default_value = "fangpin.key"
+    )]
     key_file: PathBuf,
 
     /// Who is acting, recorded with every import.
@@ -140,6 +145,7 @@ fn main() -> ExitCode {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level)),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let rt = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
@@ -221,15 +227,16 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             Ok(print_outcome(&outcome, args.report.as_deref())?)
         }
         Command::Template { kind, out } => {
-            let t = tabular::spec::by_name(kind)
-                .with_context(|| format!("没有名为“{kind}”的模板"))?;
+            let t =
+                tabular::spec::by_name(kind).with_context(|| format!("没有名为“{kind}”的模板"))?;
             tabular::write::write_template(t, out)?;
             println!("已写出{}模板 {}", t.title, out.display());
             Ok(ExitCode::SUCCESS)
         }
         Command::Export { kind, out, region } => {
-            let kind = RegistryKind::parse(kind)
-                .with_context(|| format!("只能导出 households、members 或 incomes，不能导出“{kind}”"))?;
+            let kind = RegistryKind::parse(kind).with_context(|| {
+                format!("只能导出 households、members 或 incomes，不能导出“{kind}”")
+            })?;
             let scope = region.as_deref().map(RegionCode::parse).transpose()?;
             let store = open(&cli).await?;
             let n = service::exports::export_registry(&store, kind, out, scope).await?;

@@ -192,8 +192,9 @@ pub struct CompositionProblem {
 pub fn check_composition<'a>(
     members: impl IntoIterator<Item = (usize, &'a HouseholdNo, Relation)>,
 ) -> Vec<CompositionProblem> {
-    use std::collections::BTreeMap;
-    let mut by_hh: BTreeMap<&HouseholdNo, (Vec<usize>, Vec<usize>, usize)> = BTreeMap::new();
+    use std::collections::HashMap;
+    // Hashing, not ordering: a registry-wide import passes millions of members.
+    let mut by_hh: HashMap<&HouseholdNo, (Vec<usize>, Vec<usize>, usize)> = HashMap::new();
     for (i, hh, rel) in members {
         let e = by_hh.entry(hh).or_default();
         e.2 += 1;
@@ -204,6 +205,11 @@ pub fn check_composition<'a>(
         }
     }
     let mut out = Vec::new();
+    let mut by_hh: Vec<_> = by_hh
+        .into_iter()
+        .filter(|(_, (heads, spouses, _))| heads.len() != 1 || spouses.len() > 1)
+        .collect();
+    by_hh.sort_by(|a, b| a.0.cmp(b.0));
     for (hh, (heads, spouses, n)) in by_hh {
         if heads.is_empty() {
             out.push(CompositionProblem {

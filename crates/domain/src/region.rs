@@ -97,7 +97,7 @@ impl RegionCode {
 
     /// From the stored integer form.
     pub fn from_u64(v: u64) -> Option<Self> {
-        (v > 0 && v <= MAX && v >= 100_000_000_000).then_some(Self(v))
+        (v > 0 && (100_000_000_000..=MAX).contains(&v)).then_some(Self(v))
     }
 
     pub fn as_u64(self) -> u64 {
@@ -111,13 +111,13 @@ impl RegionCode {
     /// The level implied by the trailing zeros (a village code never ends in 000).
     pub fn level(self) -> RegionLevel {
         let v = self.0;
-        if v % 10_000_000_000 == 0 {
+        if v.is_multiple_of(10_000_000_000) {
             RegionLevel::Province
-        } else if v % 100_000_000 == 0 {
+        } else if v.is_multiple_of(100_000_000) {
             RegionLevel::City
-        } else if v % 1_000_000 == 0 {
+        } else if v.is_multiple_of(1_000_000) {
             RegionLevel::County
-        } else if v % 1_000 == 0 {
+        } else if v.is_multiple_of(1_000) {
             RegionLevel::Township
         } else {
             RegionLevel::Village

@@ -14,9 +14,11 @@ use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use store::registry::{BatchRecord, Digest, MemberRole, Upserted};
 use store::{Field, Store, Tx};
-use tabular::parse::{HeaderMap, Parsed};
+use tabular::parse::{
+    HeaderMap, HouseholdParser, IncomeParser, MemberParser, Parsed, ParsedFile, RecordParser,
+    parse_file,
+};
 use tabular::problem::{Problem, Report};
-use tabular::read::{Table, read_table};
 use tabular::spec::{self, Template};
 
 /// Which registry file.
@@ -71,13 +73,8 @@ pub async fn import_registry(
     sheet: Option<&str>,
     actor: &str,
 ) -> Result<ImportOutcome, ServiceError> {
-    let bytes = std::fs::read(path).map_err(|source| ServiceError::Io {
-        path: path.display().to_string(),
-        source,
-    })?;
-    let checksum = hex::encode(Sha256::digest(&bytes));
-    drop(bytes);
-    let table = read_table(path, sheet)?;
+    let started = std::time::Instant::now();
+    let checksum = checksum(path).await?;
     let file_name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -91,44 +88,143 @@ pub async fn import_registry(
         actor,
     };
     tracing::info!(kind = kind.template().name, file = %file_name, "import started");
-    let mut tx = store.begin().await?;
-    let (report, rows, found, counts) = match kind {
+    // Reading, parsing and the database checks run off the async runtime: they are CPU work.
+    let (report, rows, found, counts, tx) = match kind {
         RegistryKind::Households => {
-            let parsed = tabular::parse::parse_households(&table);
-            let report = start_report(&table, kind, &parsed);
+            let f = parse::<HouseholdParser>(path, sheet).await?;
+            let report = start_report(&f.source_note, kind, &f.parsed);
+            let cols = Columns::new(kind.template(), &f.headers);
+            let mut tx = store.begin().await?;
             let (found, counts) =
-                households(store, &mut tx, &table, &parsed.records, report.is_ok()).await?;
-            (report, parsed.records.len(), found, counts)
+                households(store, &mut tx, &cols, &f.parsed.records, report.is_ok()).await?;
+            (report, f.parsed.records.len(), found, counts, tx)
         }
         RegistryKind::Members => {
-            let parsed = tabular::parse::parse_members(&table);
-            let report = start_report(&table, kind, &parsed);
+            let f = parse::<MemberParser>(path, sheet).await?;
+            tracing::debug!(ms = started.elapsed().as_millis() as u64, "read and parsed");
+            let report = start_report(&f.source_note, kind, &f.parsed);
+            let cols = Columns::new(kind.template(), &f.headers);
+            let mut tx = store.begin().await?;
             let (found, counts) =
-                members(store, &mut tx, &table, &parsed.records, report.is_ok()).await?;
-            (report, parsed.records.len(), found, counts)
+                members(store, &mut tx, &cols, &f.parsed.records, report.is_ok()).await?;
+            (report, f.parsed.records.len(), found, counts, tx)
         }
         RegistryKind::Incomes => {
-            let parsed = tabular::parse::parse_incomes(&table);
-            let report = start_report(&table, kind, &parsed);
+            let f = parse::<IncomeParser>(path, sheet).await?;
+            let report = start_report(&f.source_note, kind, &f.parsed);
+            let cols = Columns::new(kind.template(), &f.headers);
+            let mut tx = store.begin().await?;
             let (found, counts) =
-                incomes(&mut tx, &table, &parsed.records, report.is_ok()).await?;
-            (report, parsed.records.len(), found, counts)
+                incomes(&mut tx, &cols, &f.parsed.records, report.is_ok()).await?;
+            (report, f.parsed.records.len(), found, counts, tx)
         }
     };
-    conclude(tx, report, found, rows as u64, counts, batch).await
+    tracing::debug!(
+        ms = started.elapsed().as_millis() as u64,
+        "checked and written"
+    );
+    let outcome = conclude(tx, report, found, rows as u64, counts, batch).await;
+    tracing::debug!(ms = started.elapsed().as_millis() as u64, "committed");
+    outcome
+}
+
+/// The distinct values, in order of first appearance.
+fn distinct<'a>(values: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
+    let mut seen = HashSet::new();
+    values.filter(|v| seen.insert(*v)).collect()
+}
+
+/// SHA-256 of the file, streamed: recorded with the batch to recognise a file seen before.
+async fn checksum(path: &Path) -> Result<String, ServiceError> {
+    let path = path.to_path_buf();
+    tokio::task::spawn_blocking(move || {
+        use std::io::Read;
+        let io = |source| ServiceError::Io {
+            path: path.display().to_string(),
+            source,
+        };
+        let mut f = std::fs::File::open(&path).map_err(|e| {
+            if e.kind() == std::io::ErrorKind::NotFound {
+                ServiceError::Read(tabular::ReadError::NotFound { path: path.clone() })
+            } else {
+                io(e)
+            }
+        })?;
+        let mut hasher = Sha256::new();
+        let mut buf = vec![0u8; 1 << 20];
+        loop {
+            let n = f.read(&mut buf).map_err(io)?;
+            if n == 0 {
+                break;
+            }
+            hasher.update(&buf[..n]);
+        }
+        Ok(hex::encode(hasher.finalize()))
+    })
+    .await
+    .map_err(|e| ServiceError::Invalid(format!("读取文件失败：{e}")))?
+}
+
+/// Reads and parses a file on a blocking thread (one pass, never held as cells).
+async fn parse<P>(path: &Path, sheet: Option<&str>) -> Result<ParsedFile<P::Record>, ServiceError>
+where
+    P: RecordParser + 'static,
+    P::Record: Send + 'static,
+{
+    let path = path.to_path_buf();
+    let sheet = sheet.map(str::to_owned);
+    tokio::task::spawn_blocking(move || parse_file::<P>(&path, sheet.as_deref()))
+        .await
+        .map_err(|e| ServiceError::Invalid(format!("读取文件失败：{e}")))?
+        .map_err(ServiceError::from)
+}
+
+/// The file's columns, to point a problem found against the database at its cell.
+struct Columns<'a> {
+    template: &'static Template,
+    headers: &'a [String],
+    map: HeaderMap,
+}
+
+impl<'a> Columns<'a> {
+    fn new(template: &'static Template, headers: &'a [String]) -> Self {
+        Self {
+            template,
+            headers,
+            map: HeaderMap::new(template, headers),
+        }
+    }
+
+    /// A problem on one cell, located by the template key of its column.
+    fn at(&self, row: usize, key: &str, value: &str, msg: String) -> Problem {
+        match self.map.position(key) {
+            Some(index) => Problem::cell(
+                row,
+                index,
+                &self.headers[index],
+                self.template.column(key),
+                Some(value),
+                msg,
+            ),
+            None => Problem::row(row, msg),
+        }
+    }
 }
 
 /// The report of the file's own problems, before the database is consulted.
-fn start_report<T>(table: &Table, kind: RegistryKind, parsed: &Parsed<T>) -> Report {
+fn start_report<T>(source_note: &str, kind: RegistryKind, parsed: &Parsed<T>) -> Report {
     let mut report = Report {
-        source_note: table.source_note.clone(),
+        source_note: source_note.to_owned(),
         problems: parsed.problems.clone(),
         warnings: parsed.warnings.clone(),
     };
     if parsed.records.is_empty() && report.problems.is_empty() {
         report.problems.push(Problem::row(
             1,
-            format!("文件中没有数据行：请在表头下方填写{}", kind.template().title),
+            format!(
+                "文件中没有数据行：请在表头下方填写{}",
+                kind.template().title
+            ),
         ));
     }
     report
@@ -167,242 +263,220 @@ async fn conclude<'b>(
     })
 }
 
-/// A problem on one cell, located by the template key of its column.
-fn at(table: &Table, t: &Template, row: usize, key: &str, value: &str, msg: String) -> Problem {
-    match HeaderMap::new(t, &table.headers).position(key) {
-        Some(index) => Problem::cell(
-            row,
-            index,
-            &table.headers[index],
-            t.column(key),
-            Some(value),
-            msg,
-        ),
-        None => Problem::row(row, msg),
-    }
-}
-
 async fn households(
     store: &Store,
     tx: &mut Tx,
-    table: &Table,
+    cols: &Columns<'_>,
     records: &[(usize, domain::Household)],
     may_write: bool,
 ) -> Result<(Vec<Problem>, Upserted), ServiceError> {
-        let t = &spec::HOUSEHOLDS;
-        let mut villages: Vec<_> = records.iter().map(|(_, h)| h.village).collect();
-        villages.sort_unstable();
-        villages.dedup();
-        let known = store.existing_villages(&villages).await?;
-        let mut problems = Vec::new();
-        for (row, h) in records {
-            if !known.contains(&h.village) {
-                problems.push(at(
-                    table,
-                    t,
-                    *row,
-                    "village_code",
-                    &h.village.to_string(),
-                    format!(
-                        "村代码“{}”不存在：请核对代码，或先用“fangpin import regions”导入区划",
-                        h.village
-                    ),
-                ));
-            }
+    let mut villages: Vec<_> = records.iter().map(|(_, h)| h.village).collect();
+    villages.sort_unstable();
+    villages.dedup();
+    let known = store.existing_villages(&villages).await?;
+    let mut problems = Vec::new();
+    for (row, h) in records {
+        if !known.contains(&h.village) {
+            problems.push(cols.at(
+                *row,
+                "village_code",
+                &h.village.to_string(),
+                format!(
+                    "村代码“{}”不存在：请核对代码，或先用“fangpin import regions”导入区划",
+                    h.village
+                ),
+            ));
         }
-        if !problems.is_empty() || !may_write {
-            return Ok((problems, Upserted::default()));
-        }
-        let rows: Vec<_> = records.iter().map(|(_, h)| h.clone()).collect();
-        let counts = tx.upsert_households(store.vault(), &rows).await?;
-        Ok((problems, counts))
+    }
+    if !problems.is_empty() || !may_write {
+        return Ok((problems, Upserted::default()));
+    }
+    let rows: Vec<_> = records.iter().map(|(_, h)| h.clone()).collect();
+    let counts = tx.upsert_households(store.vault(), &rows).await?;
+    Ok((problems, counts))
 }
 
 async fn members(
     store: &Store,
     tx: &mut Tx,
-    table: &Table,
+    cols: &Columns<'_>,
     records: &[(usize, Member)],
     may_write: bool,
 ) -> Result<(Vec<Problem>, Upserted), ServiceError> {
-        let t = &spec::MEMBERS;
-        let mut problems = Vec::new();
-        let vault = store.vault();
+    let mut problems = Vec::new();
+    let vault = store.vault();
 
-        // Households referenced by the file.
-        let mut numbers: Vec<&str> = records.iter().map(|(_, m)| m.household_no.as_str()).collect();
-        numbers.sort_unstable();
-        numbers.dedup();
-        let households = tx.households_by_no(&numbers).await?;
-        for (row, m) in records {
-            if !households.contains_key(m.household_no.as_str()) {
-                problems.push(at(
-                    table,
-                    t,
-                    *row,
-                    "household_no",
-                    m.household_no.as_str(),
-                    format!("户编号“{}”尚未登记：请先导入该户的户信息", m.household_no),
-                ));
-            }
+    // Households referenced by the file.
+    let numbers = distinct(records.iter().map(|(_, m)| m.household_no.as_str()));
+    let households = tx.households_by_no(&numbers).await?;
+    for (row, m) in records {
+        if !households.contains_key(m.household_no.as_str()) {
+            problems.push(cols.at(
+                *row,
+                "household_no",
+                m.household_no.as_str(),
+                format!("户编号“{}”尚未登记：请先导入该户的户信息", m.household_no),
+            ));
         }
+    }
 
-        // Stored members: by keyed hash, and the membership of every household touched.
-        let hashes: Vec<Digest> = records
-            .iter()
-            .map(|(_, m)| vault.digest(Field::IdNumber, m.id_number.as_str()))
-            .collect();
-        let touched: HashSet<i64> = households.values().map(|k| k.id).collect();
-        let stored_count = tx.member_count().await?;
-        let (by_hash, stored_roles): (HashMap<Digest, MemberRole>, Vec<MemberRole>) =
-            if stored_count == 0 {
-                (HashMap::new(), Vec::new())
-            } else if (records.len() as u64) * 4 >= stored_count {
-                let all = tx.all_member_roles().await?;
-                let by_hash = all.iter().map(|r| (r.id_hash, *r)).collect();
-                let roles = all
-                    .into_iter()
-                    .filter(|r| touched.contains(&r.household_id))
-                    .collect();
-                (by_hash, roles)
-            } else {
-                let ids: Vec<i64> = touched.iter().copied().collect();
-                (
-                    tx.members_by_hash(&hashes).await?,
-                    tx.members_of_households(&ids).await?,
-                )
-            };
+    // Stored members: by keyed hash, and the membership of every household touched.
+    let hashes: Vec<Digest> = records
+        .iter()
+        .map(|(_, m)| vault.digest(Field::IdNumber, m.id_number.as_str()))
+        .collect();
+    tracing::debug!(households = households.len(), "households looked up");
+    let touched: HashSet<i64> = households.values().map(|k| k.id).collect();
+    let stored_count = tx.member_count().await?;
+    let (by_hash, stored_roles): (HashMap<Digest, MemberRole>, Vec<MemberRole>) =
+        if stored_count == 0 {
+            (HashMap::new(), Vec::new())
+        } else if (records.len() as u64) * 4 >= stored_count {
+            let all = tx.all_member_roles().await?;
+            let by_hash = all.iter().map(|r| (r.id_hash, *r)).collect();
+            let roles = all
+                .into_iter()
+                .filter(|r| touched.contains(&r.household_id))
+                .collect();
+            (by_hash, roles)
+        } else {
+            let ids: Vec<i64> = touched.iter().copied().collect();
+            (
+                tx.members_by_hash(&hashes).await?,
+                tx.members_of_households(&ids).await?,
+            )
+        };
 
-        // An ID number registered in another household.
-        let mut other_ids: Vec<i64> = Vec::new();
-        for ((_, m), h) in records.iter().zip(&hashes) {
+    tracing::debug!(stored = stored_count, "stored members looked up");
+    // An ID number registered in another household.
+    let mut other_ids: Vec<i64> = Vec::new();
+    for ((_, m), h) in records.iter().zip(&hashes) {
+        if let (Some(stored), Some(target)) =
+            (by_hash.get(h), households.get(m.household_no.as_str()))
+            && stored.household_id != target.id
+        {
+            other_ids.push(stored.household_id);
+        }
+    }
+    if !other_ids.is_empty() {
+        let names = tx.household_numbers(&other_ids).await?;
+        for ((row, m), h) in records.iter().zip(&hashes) {
             if let (Some(stored), Some(target)) =
                 (by_hash.get(h), households.get(m.household_no.as_str()))
                 && stored.household_id != target.id
             {
-                other_ids.push(stored.household_id);
-            }
-        }
-        if !other_ids.is_empty() {
-            let names = tx.household_numbers(&other_ids).await?;
-            for ((row, m), h) in records.iter().zip(&hashes) {
-                if let (Some(stored), Some(target)) =
-                    (by_hash.get(h), households.get(m.household_no.as_str()))
-                    && stored.household_id != target.id
-                {
-                    let other = names.get(&stored.household_id).map_or("?", String::as_str);
-                    problems.push(at(
-                        table,
-                        t,
-                        *row,
-                        "id_number",
-                        m.id_number.as_str(),
-                        format!(
-                            "该证件号码已登记在户“{other}”，一人不能同时属于两户；\
+                let other = names.get(&stored.household_id).map_or("?", String::as_str);
+                problems.push(cols.at(
+                    *row,
+                    "id_number",
+                    m.id_number.as_str(),
+                    format!(
+                        "该证件号码已登记在户“{other}”，一人不能同时属于两户；\
                              如确需迁户，请先在原户中办理迁出"
-                        ),
-                    ));
-                }
+                    ),
+                ));
             }
         }
+    }
 
-        // Composition after the change: stored members overridden by the file's.
-        let id_to_no: HashMap<i64, &str> = households
+    // Composition after the change: stored members overridden by the file's.
+    let id_to_no: HashMap<i64, &str> = households
+        .iter()
+        .map(|(no, k)| (k.id, no.as_str()))
+        .collect();
+    let in_file: HashSet<Digest> = hashes.iter().copied().collect();
+    let stored_nos: Vec<HouseholdNo> = stored_roles
+        .iter()
+        .map(|r| HouseholdNo::parse(id_to_no[&r.household_id]).expect("stored number"))
+        .collect();
+    let mut entries: Vec<(usize, &HouseholdNo, Relation)> = Vec::new();
+    for (i, (_, m)) in records.iter().enumerate() {
+        if households.contains_key(m.household_no.as_str()) {
+            entries.push((i, &m.household_no, m.relation));
+        }
+    }
+    for (r, no) in stored_roles.iter().zip(&stored_nos) {
+        if !in_file.contains(&r.id_hash) {
+            entries.push((usize::MAX, no, r.relation));
+        }
+    }
+    let first_row: HashMap<&HouseholdNo, usize> = records
+        .iter()
+        .rev()
+        .map(|(row, m)| (&m.household_no, *row))
+        .collect();
+    for p in check_composition(entries) {
+        let rows: Vec<usize> = p
+            .members
             .iter()
-            .map(|(no, k)| (k.id, no.as_str()))
+            .filter(|&&i| i != usize::MAX)
+            .map(|&i| records[i].0)
             .collect();
-        let in_file: HashSet<Digest> = hashes.iter().copied().collect();
-        let stored_nos: Vec<HouseholdNo> = stored_roles
+        let row = rows
+            .first()
+            .copied()
+            .or_else(|| first_row.get(&p.household_no).copied());
+        let mut msg = p.message.clone();
+        if rows.len() > 1 {
+            let list: Vec<String> = rows.iter().map(|r| format!("第{r}行")).collect();
+            msg.push_str(&format!("（见{}）", list.join("、")));
+        } else if p.members.contains(&usize::MAX) {
+            msg.push_str("（含系统中已登记的成员）");
+        }
+        let row = row.unwrap_or(1);
+        let value = records
             .iter()
-            .map(|r| HouseholdNo::parse(id_to_no[&r.household_id]).expect("stored number"))
-            .collect();
-        let mut entries: Vec<(usize, &HouseholdNo, Relation)> = Vec::new();
-        for (i, (_, m)) in records.iter().enumerate() {
-            if households.contains_key(m.household_no.as_str()) {
-                entries.push((i, &m.household_no, m.relation));
-            }
-        }
-        for (r, no) in stored_roles.iter().zip(&stored_nos) {
-            if !in_file.contains(&r.id_hash) {
-                entries.push((usize::MAX, no, r.relation));
-            }
-        }
-        let first_row: HashMap<&HouseholdNo, usize> =
-            records.iter().rev().map(|(row, m)| (&m.household_no, *row)).collect();
-        for p in check_composition(entries) {
-            let rows: Vec<usize> = p
-                .members
-                .iter()
-                .filter(|&&i| i != usize::MAX)
-                .map(|&i| records[i].0)
-                .collect();
-            let row = rows.first().copied().or_else(|| first_row.get(&p.household_no).copied());
-            let mut msg = p.message.clone();
-            if rows.len() > 1 {
-                let list: Vec<String> = rows.iter().map(|r| format!("第{r}行")).collect();
-                msg.push_str(&format!("（见{}）", list.join("、")));
-            } else if p.members.contains(&usize::MAX) {
-                msg.push_str("（含系统中已登记的成员）");
-            }
-            let row = row.unwrap_or(1);
-            let value = records
-                .iter()
-                .find(|(r, _)| *r == row)
-                .map(|(_, m)| m.relation.label())
-                .unwrap_or("");
-            problems.push(at(table, t, row, "relation", value, msg));
-        }
+            .find(|(r, _)| *r == row)
+            .map(|(_, m)| m.relation.label())
+            .unwrap_or("");
+        problems.push(cols.at(row, "relation", value, msg));
+    }
 
-        if !problems.is_empty() || !may_write {
-            return Ok((problems, Upserted::default()));
-        }
-        let existing = hashes.iter().filter(|h| by_hash.contains_key(*h)).count();
-        let rows: Vec<(i64, Digest, &Member)> = records
-            .iter()
-            .zip(&hashes)
-            .map(|((_, m), h)| (households[m.household_no.as_str()].id, *h, m))
-            .collect();
-        let counts = tx.upsert_members(vault, &rows, existing).await?;
-        Ok((problems, counts))
+    if !problems.is_empty() || !may_write {
+        return Ok((problems, Upserted::default()));
+    }
+    let (stored, new): (Vec<_>, Vec<_>) = records
+        .iter()
+        .zip(&hashes)
+        .map(|((_, m), h)| (households[m.household_no.as_str()].id, *h, m))
+        .partition(|(_, h, _)| by_hash.contains_key(h));
+    tracing::debug!("members checked");
+    let counts = tx.upsert_members(vault, &new, &stored).await?;
+    Ok((problems, counts))
 }
 
 async fn incomes(
     tx: &mut Tx,
-    table: &Table,
+    cols: &Columns<'_>,
     records: &[(usize, domain::IncomeRecord)],
     may_write: bool,
 ) -> Result<(Vec<Problem>, Upserted), ServiceError> {
-        let t = &spec::INCOMES;
-        let mut numbers: Vec<&str> = records.iter().map(|(_, r)| r.household_no.as_str()).collect();
-        numbers.sort_unstable();
-        numbers.dedup();
-        let households = tx.households_by_no(&numbers).await?;
-        let mut problems = Vec::new();
-        for (row, r) in records {
-            if !households.contains_key(r.household_no.as_str()) {
-                problems.push(at(
-                    table,
-                    t,
-                    *row,
-                    "household_no",
-                    r.household_no.as_str(),
-                    format!("户编号“{}”尚未登记：请先导入该户的户信息", r.household_no),
-                ));
-            }
+    let numbers = distinct(records.iter().map(|(_, r)| r.household_no.as_str()));
+    let households = tx.households_by_no(&numbers).await?;
+    let mut problems = Vec::new();
+    for (row, r) in records {
+        if !households.contains_key(r.household_no.as_str()) {
+            problems.push(cols.at(
+                *row,
+                "household_no",
+                r.household_no.as_str(),
+                format!("户编号“{}”尚未登记：请先导入该户的户信息", r.household_no),
+            ));
         }
-        if !problems.is_empty() || !may_write {
-            return Ok((problems, Upserted::default()));
-        }
-        let ids: Vec<i64> = households.values().map(|k| k.id).collect();
-        let stored = tx.existing_incomes(&ids).await?;
-        let rows: Vec<(i64, &domain::IncomeRecord)> = records
-            .iter()
-            .map(|(_, r)| (households[r.household_no.as_str()].id, r))
-            .collect();
-        let existing = rows
-            .iter()
-            .filter(|(id, r)| stored.contains(&(*id, r.year)))
-            .count();
-        let counts = tx.upsert_incomes(&rows, existing).await?;
-        Ok((problems, counts))
+    }
+    if !problems.is_empty() || !may_write {
+        return Ok((problems, Upserted::default()));
+    }
+    let ids: Vec<i64> = households.values().map(|k| k.id).collect();
+    let stored = tx.existing_incomes(&ids).await?;
+    let rows: Vec<(i64, &domain::IncomeRecord)> = records
+        .iter()
+        .map(|(_, r)| (households[r.household_no.as_str()].id, r))
+        .collect();
+    let existing = rows
+        .iter()
+        .filter(|(id, r)| stored.contains(&(*id, r.year)))
+        .count();
+    let counts = tx.upsert_incomes(&rows, existing).await?;
+    Ok((problems, counts))
 }

@@ -19,7 +19,8 @@ impl KeySource {
     /// Loads the key: `FANGPIN_KEY` wins over the file.
     pub fn load(&self) -> Result<Vault, ServiceError> {
         if let Ok(text) = std::env::var(KEY_ENV) {
-            return Vault::from_text(&text).map_err(|e| ServiceError::Invalid(format!("{KEY_ENV}: {e}")));
+            return Vault::from_text(&text)
+                .map_err(|e| ServiceError::Invalid(format!("{KEY_ENV}: {e}")));
         }
         if !self.file.exists() {
             return Err(ServiceError::Invalid(format!(

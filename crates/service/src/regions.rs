@@ -22,7 +22,9 @@ pub async fn import_regions(
     if let Some(p) = prefix
         && (p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()) || p.len() > 12)
     {
-        return Err(ServiceError::Invalid(format!("区划代码前缀“{p}”无效：应为数字")));
+        return Err(ServiceError::Invalid(format!(
+            "区划代码前缀“{p}”无效：应为数字"
+        )));
     }
     let filter = Filter {
         prefix: prefix.map(str::to_owned),

@@ -40,7 +40,9 @@ async fn import(s: &Store, kind: RegistryKind, p: &Path) -> ImportOutcome {
 
 fn counts(o: &ImportOutcome) -> (u64, u64, u64) {
     match o {
-        ImportOutcome::Imported { counts, .. } => (counts.inserted, counts.updated, counts.unchanged),
+        ImportOutcome::Imported { counts, .. } => {
+            (counts.inserted, counts.updated, counts.unchanged)
+        }
         ImportOutcome::Rejected { report } => panic!("rejected:\n{}", report.render_text(50)),
     }
 }
@@ -88,9 +90,30 @@ async fn seeded(t: &TestStore) {
     with_regions(t).await;
     let dir = t.dir.path();
     let s = &t.store;
-    counts(&import(s, RegistryKind::Households, &write(dir, "h.csv", &households_csv())).await);
-    counts(&import(s, RegistryKind::Members, &write(dir, "m.csv", &members_csv())).await);
-    counts(&import(s, RegistryKind::Incomes, &write(dir, "i.csv", incomes_csv())).await);
+    counts(
+        &import(
+            s,
+            RegistryKind::Households,
+            &write(dir, "h.csv", &households_csv()),
+        )
+        .await,
+    );
+    counts(
+        &import(
+            s,
+            RegistryKind::Members,
+            &write(dir, "m.csv", &members_csv()),
+        )
+        .await,
+    );
+    counts(
+        &import(
+            s,
+            RegistryKind::Incomes,
+            &write(dir, "i.csv", incomes_csv()),
+        )
+        .await,
+    );
 }
 
 #[tokio::test]
@@ -103,18 +126,54 @@ async fn imports_are_idempotent_and_updates_update() {
         let h = write(dir, "h.csv", &households_csv());
         let m = write(dir, "m.csv", &members_csv());
         let i = write(dir, "i.csv", incomes_csv());
-        assert_eq!(counts(&import(s, RegistryKind::Households, &h).await), (3, 0, 0), "{name}");
-        assert_eq!(counts(&import(s, RegistryKind::Members, &m).await), (5, 0, 0), "{name}");
-        assert_eq!(counts(&import(s, RegistryKind::Incomes, &i).await), (3, 0, 0), "{name}");
+        assert_eq!(
+            counts(&import(s, RegistryKind::Households, &h).await),
+            (3, 0, 0),
+            "{name}"
+        );
+        assert_eq!(
+            counts(&import(s, RegistryKind::Members, &m).await),
+            (5, 0, 0),
+            "{name}"
+        );
+        assert_eq!(
+            counts(&import(s, RegistryKind::Incomes, &i).await),
+            (3, 0, 0),
+            "{name}"
+        );
         // The same files again: nothing changes.
-        assert_eq!(counts(&import(s, RegistryKind::Households, &h).await), (0, 0, 3), "{name}");
-        assert_eq!(counts(&import(s, RegistryKind::Members, &m).await), (0, 0, 5), "{name}");
-        assert_eq!(counts(&import(s, RegistryKind::Incomes, &i).await), (0, 0, 3), "{name}");
+        assert_eq!(
+            counts(&import(s, RegistryKind::Households, &h).await),
+            (0, 0, 3),
+            "{name}"
+        );
+        assert_eq!(
+            counts(&import(s, RegistryKind::Members, &m).await),
+            (0, 0, 5),
+            "{name}"
+        );
+        assert_eq!(
+            counts(&import(s, RegistryKind::Incomes, &i).await),
+            (0, 0, 3),
+            "{name}"
+        );
         // An updated file updates exactly the changed rows.
         let m2 = write(dir, "m2.csv", &members_csv().replace("张小军", "张晓军"));
-        assert_eq!(counts(&import(s, RegistryKind::Members, &m2).await), (0, 1, 4), "{name}");
-        let i2 = write(dir, "i2.csv", &incomes_csv().replace("H003,2024,30000", "H003,2024,31000"));
-        assert_eq!(counts(&import(s, RegistryKind::Incomes, &i2).await), (0, 1, 2), "{name}");
+        assert_eq!(
+            counts(&import(s, RegistryKind::Members, &m2).await),
+            (0, 1, 4),
+            "{name}"
+        );
+        let i2 = write(
+            dir,
+            "i2.csv",
+            &incomes_csv().replace("H003,2024,30000", "H003,2024,31000"),
+        );
+        assert_eq!(
+            counts(&import(s, RegistryKind::Incomes, &i2).await),
+            (0, 1, 2),
+            "{name}"
+        );
         let c = s.registry_counts().await.unwrap();
         assert_eq!((c.households, c.members, c.incomes), (3, 5, 3), "{name}");
         let batches = s.recent_batches(20).await.unwrap();
@@ -177,13 +236,19 @@ async fn malformed_files_are_reported_and_change_nothing() {
         let find = |row: usize, needle: &str| {
             p.iter()
                 .find(|x| x.row == row && x.message.contains(needle))
-                .unwrap_or_else(|| panic!("{name}: no problem at row {row} with “{needle}” in {p:#?}"))
+                .unwrap_or_else(|| {
+                    panic!("{name}: no problem at row {row} with “{needle}” in {p:#?}")
+                })
         };
         let check = find(2, "校验");
         assert_eq!(check.column.as_deref(), Some("证件号码"));
         assert_eq!(check.column_letter.as_deref(), Some("C"));
         assert!(
-            !check.value.as_deref().unwrap_or("").contains(&bad_check[6..14]),
+            !check
+                .value
+                .as_deref()
+                .unwrap_or("")
+                .contains(&bad_check[6..14]),
             "{name}: the ID number is masked in the report"
         );
         let two_heads = find(3, "2名户主");
@@ -203,10 +268,17 @@ async fn malformed_files_are_reported_and_change_nothing() {
              H102,520322101001,脱贫户,\n",
         );
         let p = problems(&import(s, RegistryKind::Households, &file).await);
-        let village = p.iter().find(|x| x.row == 3).expect("unknown village reported");
+        let village = p
+            .iter()
+            .find(|x| x.row == 3)
+            .expect("unknown village reported");
         assert!(village.message.contains("不存在"), "{name}: {village:?}");
         assert_eq!(village.column_letter.as_deref(), Some("B"));
-        assert!(p.iter().any(|x| x.row == 4 && x.message.contains("脱贫年度")), "{name}");
+        assert!(
+            p.iter()
+                .any(|x| x.row == 4 && x.message.contains("脱贫年度")),
+            "{name}"
+        );
         assert_eq!(snapshot(s).await, before, "{name}: nothing changed");
     }
 }
@@ -225,7 +297,11 @@ async fn gb18030_csv_and_xlsx_with_date_cells_import() {
         std::fs::write(&h, &bytes).unwrap();
         match import(s, RegistryKind::Households, &h).await {
             ImportOutcome::Imported { report, counts, .. } => {
-                assert!(report.source_note.contains("GB18030"), "{name}: {}", report.source_note);
+                assert!(
+                    report.source_note.contains("GB18030"),
+                    "{name}: {}",
+                    report.source_note
+                );
                 assert_eq!(counts.inserted, 3);
             }
             ImportOutcome::Rejected { report } => panic!("{}", report.render_text(20)),
@@ -236,22 +312,40 @@ async fn gb18030_csv_and_xlsx_with_date_cells_import() {
             use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
             let mut wb = Workbook::new();
             let ws = wb.add_worksheet();
-            let headers = ["户编号", "姓名", "证件号码", "与户主关系", "出生日期", "劳动技能", "务工月数"];
+            let headers = [
+                "户编号",
+                "姓名",
+                "证件号码",
+                "与户主关系",
+                "出生日期",
+                "劳动技能",
+                "务工月数",
+            ];
             for (c, h) in headers.iter().enumerate() {
                 ws.write_string(0, c as u16, *h).unwrap();
             }
             let date = Format::new().set_num_format("yyyy-mm-dd");
             ws.write_string(1, 0, "H001").unwrap();
             ws.write_string(1, 1, "张大山").unwrap();
-            ws.write_string(1, 2, id(1968, 5, 1, 11, Sex::Male)).unwrap();
-            ws.write_string(1, 3, "户主").unwrap();
-            ws.write_datetime_with_format(1, 4, ExcelDateTime::from_ymd(1968, 5, 1).unwrap(), &date)
+            ws.write_string(1, 2, id(1968, 5, 1, 11, Sex::Male))
                 .unwrap();
+            ws.write_string(1, 3, "户主").unwrap();
+            ws.write_datetime_with_format(
+                1,
+                4,
+                ExcelDateTime::from_ymd(1968, 5, 1).unwrap(),
+                &date,
+            )
+            .unwrap();
             ws.write_string(1, 5, "普通劳动力").unwrap();
             ws.write_number(1, 6, 7.0).unwrap();
             wb.save(&x).unwrap();
         }
-        assert_eq!(counts(&import(s, RegistryKind::Members, &x).await), (1, 0, 0), "{name}");
+        assert_eq!(
+            counts(&import(s, RegistryKind::Members, &x).await),
+            (1, 0, 0),
+            "{name}"
+        );
         let mut back = Vec::new();
         s.for_each_member(Some(RegionCode::parse("520322").unwrap()), |m| {
             back.push(m);
@@ -259,7 +353,10 @@ async fn gb18030_csv_and_xlsx_with_date_cells_import() {
         })
         .await
         .unwrap();
-        assert_eq!(back[0].birth_date, NaiveDate::from_ymd_opt(1968, 5, 1).unwrap());
+        assert_eq!(
+            back[0].birth_date,
+            NaiveDate::from_ymd_opt(1968, 5, 1).unwrap()
+        );
         assert_eq!(back[0].work_months, Some(7));
     }
 }
@@ -278,11 +375,18 @@ async fn export_then_import_round_trips() {
             (RegistryKind::Incomes, "csv"),
         ] {
             let out = dir.join(format!("export-{}.{ext}", kind.template().name));
-            let n = service::exports::export_registry(s, kind, &out, None).await.unwrap();
+            let n = service::exports::export_registry(s, kind, &out, None)
+                .await
+                .unwrap();
             assert!(n > 0);
             let o = import(s, kind, &out).await;
             let (ins, upd, same) = counts(&o);
-            assert_eq!((ins, upd, same), (0, 0, n), "{name}: {} {ext} round trip", kind.template().name);
+            assert_eq!(
+                (ins, upd, same),
+                (0, 0, n),
+                "{name}: {} {ext} round trip",
+                kind.template().name
+            );
         }
     }
 }

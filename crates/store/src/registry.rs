@@ -25,6 +25,10 @@ pub type Digest = [u8; DIGEST_LEN];
 const CHUNK: usize = 500;
 /// Keys per `IN (…)` lookup.
 const LOOKUP: usize = 1000;
+/// Rows per bulk statement (one JSON parameter, a few MiB).
+const BULK: usize = 5000;
+/// Fewest new members for which rebuilding the hash index beats inserting into it.
+const REBUILD_MIN: usize = 50_000;
 
 /// What an upsert did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -48,6 +52,9 @@ impl Upserted {
         }
     }
 }
+
+/// A phone prepared for storage: (ciphertext, keyed hash), both absent without a phone.
+type SealedPhone = (Option<Vec<u8>>, Option<Vec<u8>>);
 
 /// A stored household's identity.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -76,6 +83,20 @@ pub struct BatchRecord<'a> {
     pub actor: &'a str,
 }
 
+/// YYYY-MM-DD without the formatting machinery (millions of rows).
+fn write_date(out: &mut String, d: NaiveDate) {
+    use chrono::Datelike;
+    let mut b = itoa::Buffer::new();
+    out.push_str(b.format(d.year()));
+    for v in [d.month(), d.day()] {
+        out.push('-');
+        if v < 10 {
+            out.push('0');
+        }
+        out.push_str(b.format(v));
+    }
+}
+
 fn digest_of(v: Vec<u8>) -> Result<Digest, StoreError> {
     v.try_into()
         .map_err(|_| StoreError::Corrupt("证件号码散列长度不对".into()))
@@ -94,12 +115,40 @@ fn opt_code<T>(
 }
 
 impl Tx {
-    /// Stored households among `numbers`, by number.
+    /// Stored households among `numbers`, by number. Looks them up by key when they are a
+    /// small part of the registry, and reads every household once when they are not.
     pub async fn households_by_no(
         &mut self,
         numbers: &[&str],
     ) -> Result<HashMap<String, HouseholdKey>, StoreError> {
+        let (total,): (i64,) = on_tx!(self, c => {
+            sqlx::query_as("SELECT COUNT(*) FROM households").fetch_one(c).await?
+        });
         let mut out = HashMap::with_capacity(numbers.len());
+        let mut add = |no: String, id: i64, v: i64| -> Result<(), StoreError> {
+            let village = RegionCode::from_u64(v as u64)
+                .ok_or_else(|| StoreError::Corrupt(format!("村代码 {v}")))?;
+            out.insert(no, HouseholdKey { id, village });
+            Ok(())
+        };
+        if total == 0 {
+            return Ok(out);
+        }
+        if numbers.len() as i64 * 4 >= total {
+            let wanted: HashSet<&str> = numbers.iter().copied().collect();
+            on_tx!(self, c => {
+                let mut rows = sqlx::query_as::<_, (String, i64, i64)>(
+                    "SELECT household_no, id, village_code FROM households",
+                )
+                .fetch(c);
+                while let Some((no, id, v)) = rows.try_next().await? {
+                    if wanted.contains(no.as_str()) {
+                        add(no, id, v)?;
+                    }
+                }
+            });
+            return Ok(out);
+        }
         for chunk in numbers.chunks(LOOKUP) {
             let rows: Vec<(String, i64, i64)> = on_tx!(self, c => {
                 let mut qb = sqlx::QueryBuilder::new(
@@ -113,9 +162,7 @@ impl Tx {
                 qb.build_query_as().fetch_all(c).await?
             });
             for (no, id, v) in rows {
-                let village = RegionCode::from_u64(v as u64)
-                    .ok_or_else(|| StoreError::Corrupt(format!("村代码 {v}")))?;
-                out.insert(no, HouseholdKey { id, village });
+                add(no, id, v)?;
             }
         }
         Ok(out)
@@ -131,7 +178,7 @@ impl Tx {
         let existing = self.households_by_no(&numbers).await?.len();
         let now = Utc::now();
         // Personal fields are prepared before the statement: (enc, hash) per row.
-        let phones: Vec<(Option<Vec<u8>>, Option<Vec<u8>>)> = rows
+        let phones: Vec<SealedPhone> = rows
             .iter()
             .map(|h| match &h.phone {
                 Some(p) => (
@@ -304,73 +351,181 @@ impl Tx {
         Ok(out)
     }
 
-    /// Inserts new members and updates changed ones (key: the ID number's keyed hash).
-    /// `rows` pair each member with its household's id and its precomputed hash.
+    /// Inserts new members and updates stored ones that changed (key: the ID number's
+    /// keyed hash). Each row pairs a member with its household's id and its hash; `new`
+    /// are not stored yet, `stored` are (the caller has looked them up in this
+    /// transaction).
+    ///
+    /// When `new` is large and at least as large as the table, the unique index on the hash
+    /// is dropped and built again after the insert: one sort instead of millions of random
+    /// insertions. Uniqueness is still enforced — by the rebuilt index, inside the
+    /// transaction — so a duplicate fails the whole import.
     pub async fn upsert_members(
         &mut self,
         vault: &crate::Vault,
-        rows: &[(i64, Digest, &Member)],
-        existing: usize,
+        new: &[(i64, Digest, &Member)],
+        stored: &[(i64, Digest, &Member)],
     ) -> Result<Upserted, StoreError> {
+        use crate::bulk::{Ty, select_json};
+        const COMMON: [(&str, Ty); 15] = [
+            ("household_id", Ty::Int),
+            ("name", Ty::Text),
+            ("id_hash", Ty::Blob),
+            ("relation", Ty::Small),
+            ("sex", Ty::Small),
+            ("birth_date", Ty::Date),
+            ("labor", Ty::Small),
+            ("health", Ty::Small),
+            ("disability_grade", Ty::Small),
+            ("schooling", Ty::Small),
+            ("education", Ty::Small),
+            ("work_months", Ty::Small),
+            ("medical_insured", Ty::Bool),
+            ("dibao", Ty::Bool),
+            ("tekun", Ty::Bool),
+        ];
+        /// Columns compared to decide whether a stored member changed.
+        const COMPARED: [&str; 12] = [
+            "household_id",
+            "name",
+            "relation",
+            "labor",
+            "health",
+            "disability_grade",
+            "schooling",
+            "education",
+            "work_months",
+            "medical_insured",
+            "dibao",
+            "tekun",
+        ];
+        let backend = self.backend();
         let now = Utc::now();
-        let mut affected = 0;
-        for chunk in rows.chunks(CHUNK) {
-            let sealed: Vec<Vec<u8>> = chunk
+        let names: Vec<&str> = COMMON.iter().map(|(n, _)| *n).collect();
+
+        let mut updated = 0;
+        if !stored.is_empty() {
+            let set: Vec<String> = names
                 .iter()
-                .map(|(_, _, m)| vault.seal(Field::IdNumber, m.id_number.as_str()))
+                .filter(|n| **n != "id_hash")
+                .map(|n| format!("{n} = src.{n}"))
                 .collect();
-            affected += on_tx!(self, c => {
-                let mut qb = sqlx::QueryBuilder::new(
-                    "INSERT INTO members (household_id, name, id_enc, id_hash, relation, sex, \
-                     birth_date, labor, health, disability_grade, schooling, education, \
-                     work_months, medical_insured, dibao, tekun, updated_at) ",
-                );
-                qb.push_values(chunk.iter().zip(&sealed), |mut b, ((hh, hash, m), enc)| {
-                    b.push_bind(*hh)
-                        .push_bind(m.name.as_str())
-                        .push_bind(enc.as_slice())
-                        .push_bind(hash.as_slice())
-                        .push_bind(m.relation.code())
-                        .push_bind(m.sex.code())
-                        .push_bind(m.birth_date)
-                        .push_bind(m.labor.code())
-                        .push_bind(m.health.map(|h| i16::from(h.bits())))
-                        .push_bind(m.disability_grade.map(DisabilityGrade::code))
-                        .push_bind(m.schooling.map(Schooling::code))
-                        .push_bind(m.education.map(Education::code))
-                        .push_bind(m.work_months.map(i16::from))
-                        .push_bind(m.medical_insured)
-                        .push_bind(m.dibao)
-                        .push_bind(m.tekun)
-                        .push_bind(now);
-                });
-                qb.push(
-                    " ON CONFLICT (id_hash) DO UPDATE SET \
-                     household_id = excluded.household_id, name = excluded.name, \
-                     relation = excluded.relation, sex = excluded.sex, \
-                     birth_date = excluded.birth_date, labor = excluded.labor, \
-                     health = excluded.health, disability_grade = excluded.disability_grade, \
-                     schooling = excluded.schooling, education = excluded.education, \
-                     work_months = excluded.work_months, \
-                     medical_insured = excluded.medical_insured, dibao = excluded.dibao, \
-                     tekun = excluded.tekun, updated_at = excluded.updated_at \
-                     WHERE members.household_id IS DISTINCT FROM excluded.household_id \
-                        OR members.name IS DISTINCT FROM excluded.name \
-                        OR members.relation IS DISTINCT FROM excluded.relation \
-                        OR members.labor IS DISTINCT FROM excluded.labor \
-                        OR members.health IS DISTINCT FROM excluded.health \
-                        OR members.disability_grade IS DISTINCT FROM excluded.disability_grade \
-                        OR members.schooling IS DISTINCT FROM excluded.schooling \
-                        OR members.education IS DISTINCT FROM excluded.education \
-                        OR members.work_months IS DISTINCT FROM excluded.work_months \
-                        OR members.medical_insured IS DISTINCT FROM excluded.medical_insured \
-                        OR members.dibao IS DISTINCT FROM excluded.dibao \
-                        OR members.tekun IS DISTINCT FROM excluded.tekun",
-                );
-                qb.build().execute(c).await?.rows_affected()
-            });
+            let changed: Vec<String> = COMPARED
+                .iter()
+                .map(|n| format!("members.{n} IS DISTINCT FROM src.{n}"))
+                .collect();
+            let sql = format!(
+                "UPDATE members SET {}, updated_at = $2 FROM ({}) AS src \
+                 WHERE members.id_hash = src.id_hash AND ({})",
+                set.join(", "),
+                select_json(backend, &COMMON),
+                changed.join(" OR ")
+            );
+            updated = self.members_json(vault, stored, false, &sql, now).await?;
         }
-        Ok(Upserted::from_affected(rows.len(), existing, affected))
+        if !new.is_empty() {
+            let mut fields = COMMON.to_vec();
+            fields.push(("id_enc", Ty::Blob));
+            let sql = format!(
+                "INSERT INTO members ({}, id_enc, updated_at) SELECT *, $2 FROM ({}) AS src",
+                names.join(", "),
+                select_json(backend, &fields)
+            );
+            let rebuild =
+                new.len() >= REBUILD_MIN && new.len() as u64 >= self.member_count().await?;
+            if rebuild {
+                on_tx!(self, c => sqlx::query("DROP INDEX members_id_hash").execute(c).await.map(|_| ())?);
+            }
+            self.members_json(vault, new, true, &sql, now).await?;
+            if rebuild {
+                on_tx!(self, c => sqlx::query(
+                    "CREATE UNIQUE INDEX members_id_hash ON members (id_hash)"
+                ).execute(c).await.map(|_| ())?);
+            }
+        }
+        Ok(Upserted {
+            inserted: new.len() as u64,
+            updated,
+            unchanged: stored.len() as u64 - updated,
+        })
+    }
+
+    /// Runs `sql` (taking the JSON rows as $1 and the time as $2) over `rows` in chunks.
+    ///
+    /// The database works on one chunk while the next is encrypted and serialised here:
+    /// each statement is polled once — which hands it to the database — before the next
+    /// chunk is built, and only then awaited.
+    async fn members_json(
+        &mut self,
+        vault: &crate::Vault,
+        rows: &[(i64, Digest, &Member)],
+        with_enc: bool,
+        sql: &str,
+        now: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        use crate::bulk::{RowWriter, finish};
+        let build = |chunk: &[(i64, Digest, &Member)], buf: &mut String| {
+            buf.clear();
+            let mut date = String::with_capacity(10);
+            for (hh, hash, m) in chunk {
+                date.clear();
+                write_date(&mut date, m.birth_date);
+                let mut w = RowWriter::begin(buf);
+                w.int(*hh)
+                    .text(m.name.as_str())
+                    .blob(hash)
+                    .int(m.relation.code())
+                    .int(m.sex.code())
+                    .text(&date)
+                    .int(m.labor.code())
+                    .opt_int(m.health.map(|h| i16::from(h.bits())))
+                    .opt_int(m.disability_grade.map(DisabilityGrade::code))
+                    .opt_int(m.schooling.map(Schooling::code))
+                    .opt_int(m.education.map(Education::code))
+                    .opt_int(m.work_months)
+                    .bool(m.medical_insured)
+                    .bool(m.dibao)
+                    .bool(m.tekun);
+                if with_enc {
+                    w.blob(&vault.seal(Field::IdNumber, m.id_number.as_str()));
+                }
+                w.end();
+            }
+            finish(buf);
+        };
+        let mut chunks = rows.chunks(BULK);
+        let mut current = String::new();
+        let mut next = String::new();
+        let mut affected = 0;
+        let Some(first) = chunks.next() else {
+            return Ok(0);
+        };
+        build(first, &mut current);
+        loop {
+            let following = chunks.next();
+            affected += on_tx!(self, c => {
+                let fut = sqlx::query(sqlx::AssertSqlSafe(sql))
+                    .bind(current.as_str())
+                    .bind(now)
+                    .execute(c);
+                let mut fut = std::pin::pin!(fut);
+                let polled =
+                    std::future::poll_fn(|cx| std::task::Poll::Ready(fut.as_mut().poll(cx))).await;
+                if let Some(chunk) = following {
+                    build(chunk, &mut next);
+                }
+                match polled {
+                    std::task::Poll::Ready(r) => r?,
+                    std::task::Poll::Pending => fut.await?,
+                }
+                .rows_affected()
+            });
+            if following.is_none() {
+                break;
+            }
+            std::mem::swap(&mut current, &mut next);
+        }
+        Ok(affected)
     }
 
     /// Which (household id, year) pairs already have an income record.
@@ -521,6 +676,9 @@ fn scope_range(scope: Option<RegionCode>) -> (i64, i64) {
         (lo as i64, hi as i64)
     })
 }
+
+/// village, type, size, latest year, latest net income.
+type FactsRow = (i64, i16, i64, Option<i16>, Option<i64>);
 
 /// Per-household facts for statistics (汇总): village, type, size, latest year's net income.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -686,7 +844,7 @@ impl Store {
                    LEFT JOIN incomes i ON i.household_id = h.id AND i.year = \
                      (SELECT MAX(year) FROM incomes x WHERE x.household_id = h.id) \
                    WHERE h.village_code >= $1 AND h.village_code < $2";
-        let rows: Vec<(i64, i16, i64, Option<i16>, Option<i64>)> = on_db!(&self.db, p => {
+        let rows: Vec<FactsRow> = on_db!(&self.db, p => {
             sqlx::query_as(sql).bind(lo).bind(hi).fetch_all(p).await?
         });
         rows.into_iter()

@@ -114,9 +114,9 @@ async fn registry_story_on_every_database() {
             })
             .collect();
         let mut tx = s.begin().await.unwrap();
-        let c = tx.upsert_members(s.vault(), &rows, 0).await.unwrap();
+        let c = tx.upsert_members(s.vault(), &rows, &[]).await.unwrap();
         assert_eq!(c.inserted, 2, "{name}");
-        let c = tx.upsert_members(s.vault(), &rows, 2).await.unwrap();
+        let c = tx.upsert_members(s.vault(), &[], &rows).await.unwrap();
         assert_eq!((c.inserted, c.updated, c.unchanged), (0, 0, 2), "{name}");
         let found = tx.members_by_hash(&[rows[0].1]).await.unwrap();
         assert_eq!(found[&rows[0].1].relation, Relation::Head);
@@ -132,7 +132,7 @@ async fn registry_story_on_every_database() {
             business_cost: Money::from_yuan(2_500),
             property: Money::from_yuan(800),
             transfer: Money::from_yuan(3_700),
-            medical_out_of_pocket: Some(Money::from_fen(1_234_56)),
+            medical_out_of_pocket: Some(Money::from_fen(123_456)),
             education_cost: None,
             other_rigid_cost: None,
         };
@@ -209,7 +209,7 @@ async fn personal_fields_are_not_stored_in_clear() {
     let keys = tx.households_by_no(&["H1"]).await.unwrap();
     let m = member("H1", 11, Relation::Head);
     let h = s.vault().digest(Field::IdNumber, m.id_number.as_str());
-    tx.upsert_members(s.vault(), &[(keys["H1"].id, h, &m)], 0)
+    tx.upsert_members(s.vault(), &[(keys["H1"].id, h, &m)], &[])
         .await
         .unwrap();
     tx.commit().await.unwrap();
@@ -232,4 +232,50 @@ async fn a_database_refuses_another_key() {
     assert!(matches!(err, StoreError::WrongKey { .. }), "{err}");
     assert!(err.to_string().contains("密钥与数据库不匹配"));
     assert!(Store::open(&t.url, test_vault()).await.is_ok());
+}
+
+/// A bulk load large enough to rebuild the hash index still ends with uniqueness enforced.
+#[tokio::test]
+async fn bulk_member_load_rebuilds_the_unique_index() {
+    for t in stores().await {
+        let s = &t.store;
+        let name = t.name;
+        s.upsert_regions(&regions()).await.unwrap();
+        let mut tx = s.begin().await.unwrap();
+        tx.upsert_households(s.vault(), &[household("H1")])
+            .await
+            .unwrap();
+        let hh = tx.households_by_no(&["H1"]).await.unwrap()["H1"].id;
+        // 50,000 distinct people: (day, sequence) pairs across ten years.
+        let start = NaiveDate::from_ymd_opt(1960, 1, 1).unwrap();
+        let members: Vec<Member> = (0..50_000u32)
+            .map(|i| {
+                let birth = start + chrono::Days::new(u64::from(i / 10));
+                let id = IdNumber::from_parts(520322, birth, (i % 10 * 2 + 1) as u16, Sex::Male);
+                let mut m = member("H1", 11, Relation::Son);
+                m.birth_date = id.birth_date();
+                m.id_number = id;
+                m
+            })
+            .collect();
+        let rows: Vec<_> = members
+            .iter()
+            .map(|m| {
+                (
+                    hh,
+                    s.vault().digest(Field::IdNumber, m.id_number.as_str()),
+                    m,
+                )
+            })
+            .collect();
+        let c = tx.upsert_members(s.vault(), &rows, &[]).await.unwrap();
+        assert_eq!(c.inserted, 50_000, "{name}");
+        tx.commit().await.unwrap();
+        // The rebuilt index rejects a second copy of a stored ID number.
+        let mut tx = s.begin().await.unwrap();
+        let err = tx.upsert_members(s.vault(), &rows[..1], &[]).await;
+        assert!(err.is_err(), "{name}: duplicate accepted after the rebuild");
+        tx.rollback().await.unwrap();
+        assert_eq!(s.registry_counts().await.unwrap().members, 50_000, "{name}");
+    }
 }

@@ -6,6 +6,9 @@
 //! settlements and high self-paid costs, a death ends all later events, a household's shock
 //! year shows in its income and in its migrants' 返乡 records.
 
+mod income;
+mod medical;
+
 use crate::csvout::{Row, Sink};
 use crate::names::Name;
 use crate::params as p;
@@ -15,8 +18,10 @@ use crate::rng::{Draw, Purpose, stream};
 use chrono::{Datelike, NaiveDate};
 use domain::household::age_on;
 use domain::{
-    DisabilityGrade, HealthCondition, HouseholdType, IdNumber, Labor, Money, Schooling, flag_label,
+    DisabilityGrade, HealthCondition, HouseholdType, IdNumber, Labor, Money, Schooling, Sex,
+    flag_label,
 };
+use medical::{Bill, Care, Tier, Visit, write_bill};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
@@ -38,9 +43,6 @@ pub(crate) enum File {
 
 /// Number of output files.
 pub(crate) const FILES: usize = 11;
-
-/// The year whose price level the amounts in [`p`] are given at.
-const PRICE_YEAR: i32 = 2025;
 
 /// 残疾类别 labels, in the order of [`p::DISABILITY_KIND_WEIGHTS`].
 const DISABILITY_KINDS: [&str; 7] = [
@@ -76,135 +78,6 @@ fn yuan(v: f64) -> Money {
 
 fn fen(v: f64) -> i64 {
     (v * 100.0).round().max(0.0) as i64
-}
-
-/// Benefit level (待遇) for medical payments: the poor get tilted rates.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Tier {
-    Ordinary,
-    ExPoor,
-    Dibao,
-    Tekun,
-}
-
-/// What drives a person's medical settlements.
-#[derive(Debug, Clone, Copy)]
-struct Care {
-    band: usize,
-    chronic: bool,
-    serious: bool,
-    disabled: bool,
-    /// Personal multiplier of care use (mean 1).
-    use_factor: f64,
-    tier: Tier,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Visit {
-    General,
-    Chronic,
-    Inpatient,
-}
-
-/// One 医保 settlement, amounts in fen.
-#[derive(Debug, Clone, Copy)]
-struct Bill {
-    date: NaiveDate,
-    visit: Visit,
-    total: i64,
-    basic: i64,
-    critical: i64,
-    assist: i64,
-    /// The compliant (合规) part left to the patient.
-    compliant_oop: i64,
-}
-
-impl Care {
-    /// Settlement counts (general outpatient, chronic outpatient, inpatient) for `years`.
-    fn counts<R: Rng + ?Sized>(&self, rng: &mut R, years: f64) -> (u32, u32, u32) {
-        let f = self.use_factor * years;
-        let (xc, xs, xd) = p::OUTPATIENT_EXTRA;
-        let general = p::OUTPATIENT_RATE[self.band] + if self.disabled { xd } else { 0.0 };
-        let chronic = if self.chronic { xc } else { 0.0 } + if self.serious { xs } else { 0.0 };
-        let (ic, is) = p::INPATIENT_EXTRA;
-        let inpatient = p::INPATIENT_RATE[self.band]
-            + if self.chronic { ic } else { 0.0 }
-            + if self.serious { is } else { 0.0 };
-        (
-            rng.poisson(general * f),
-            rng.poisson(chronic * f),
-            rng.poisson(inpatient * f.sqrt().max(f.min(1.0))),
-        )
-    }
-
-    /// One bill and the payments of the three insurance layers.
-    fn bill<R: Rng + ?Sized>(&self, rng: &mut R, visit: Visit, date: NaiveDate) -> Bill {
-        let (median, sigma) = match visit {
-            Visit::General => p::OUTPATIENT_COST,
-            Visit::Chronic => p::CHRONIC_OUTPATIENT_COST,
-            Visit::Inpatient if self.serious => p::SERIOUS_INPATIENT_COST,
-            Visit::Inpatient => p::INPATIENT_COST,
-        };
-        let total = fen(rng.lognormal(median, sigma).clamp(5.0, p::MAX_BILL));
-        let (clo, chi) = p::COMPLIANT_SHARE;
-        let compliant = (total as f64 * rng.uniform(clo, chi)) as i64;
-        let poor = self.tier != Tier::Ordinary;
-        let (gen_rate, chronic_rate, cap) = p::OUTPATIENT_REIMBURSE;
-        let (basic, critical) = match visit {
-            Visit::General => ((fen(compliant as f64 / 100.0 * gen_rate)).min(fen(cap)), 0),
-            Visit::Chronic => (fen(compliant as f64 / 100.0 * chronic_rate), 0),
-            Visit::Inpatient => {
-                let (dlo, dhi) = p::INPATIENT_DEDUCTIBLE;
-                let deductible = fen(rng.uniform(dlo, dhi));
-                let (rlo, rhi) = p::INPATIENT_REIMBURSE;
-                let rate = rng.uniform(rlo, rhi) + if poor { p::INPATIENT_TILT } else { 0.0 };
-                let basic = ((compliant - deductible).max(0) as f64 * rate) as i64;
-                let left = compliant - basic;
-                let (t_all, t_poor) = p::CRITICAL_THRESHOLD;
-                let (r_all, r_poor) = p::CRITICAL_RATE;
-                let (threshold, rate) = if poor {
-                    (fen(t_poor), r_poor)
-                } else {
-                    (fen(t_all), r_all)
-                };
-                (basic, ((left - threshold).max(0) as f64 * rate) as i64)
-            }
-        };
-        let left = (compliant - basic - critical).max(0);
-        let (a_tekun, a_dibao, a_expoor) = p::ASSISTANCE_RATE;
-        let assist_rate = match (self.tier, visit) {
-            (Tier::Tekun, _) => a_tekun,
-            (Tier::Dibao, Visit::Inpatient | Visit::Chronic) => a_dibao,
-            (Tier::ExPoor, Visit::Inpatient) => a_expoor,
-            _ => 0.0,
-        };
-        let assist = (left as f64 * assist_rate) as i64;
-        Bill {
-            date,
-            visit,
-            total,
-            basic,
-            critical,
-            assist,
-            compliant_oop: left - assist,
-        }
-    }
-
-    /// The compliant self-paid medical cost of `years` of care, without writing rows.
-    fn simulated_oop<R: Rng + ?Sized>(&self, rng: &mut R, years: f64, date: NaiveDate) -> i64 {
-        let (g, c, i) = self.counts(rng, years);
-        let mut sum = 0;
-        for (n, visit) in [
-            (g, Visit::General),
-            (c, Visit::Chronic),
-            (i, Visit::Inpatient),
-        ] {
-            for _ in 0..n {
-                sum += self.bill(rng, visit, date).compliant_oop;
-            }
-        }
-        sum
-    }
 }
 
 /// Years of the period `[a, b]` that fall in calendar year `y`, as a fraction of a year.
@@ -293,7 +166,7 @@ struct Facts {
     age: u32,
     care: Care,
     death: Option<NaiveDate>,
-    /// Monthly wage level at [`PRICE_YEAR`] prices (for those who work).
+    /// Monthly wage level at [`p::PRICE_YEAR`] prices (for those who work).
     wage: f64,
 }
 
@@ -323,7 +196,6 @@ impl Render<'_> {
         let members = &chunk.members[hh.first..hh.first + hh.size];
         let ids = &chunk.member_ids[hh.first..hh.first + hh.size];
         let plan = self.plan;
-        let cal = plan.calendar;
         let (start, end) = plan.period;
         let ex_poor = hh.kind == HouseholdType::ExPoor;
 
@@ -336,62 +208,7 @@ impl Render<'_> {
         }
         let shock_in_period = (start.year()..=end.year()).any(|y| shocks & self.years.bit(y) != 0);
 
-        // Per-member facts: care profile, death in the period, wage level.
-        let mut facts: Vec<Facts> = Vec::with_capacity(members.len());
-        for m in members {
-            let age = cal.age(m.birth);
-            let band = p::band(age);
-            let chronic = m.has(HealthCondition::Chronic);
-            let serious = m.has(HealthCondition::Serious);
-            let tier = if m.tekun {
-                Tier::Tekun
-            } else if m.dibao {
-                Tier::Dibao
-            } else if ex_poor {
-                Tier::ExPoor
-            } else {
-                Tier::Ordinary
-            };
-            let mut q = p::DEATH_BY_AGE[band] * plan.period_years;
-            if serious {
-                q *= p::DEATH_SERIOUS_FACTOR;
-            }
-            if chronic {
-                q *= p::DEATH_CHRONIC_FACTOR;
-            }
-            let death = if self.rng.chance(q) {
-                Some(plan.period_day(&mut self.rng))
-            } else {
-                None
-            };
-            let mut wage = if m.migrant {
-                self.rng.lognormal(p::MIGRANT_WAGE_MONTHLY, p::WAGE_SIGMA)
-            } else {
-                self.rng.lognormal(p::LOCAL_WAGE_MONTHLY, p::WAGE_SIGMA)
-            };
-            wage *= match m.labor {
-                Labor::Skilled => 1.3,
-                Labor::Weak => 0.7,
-                _ => 1.0,
-            };
-            if m.sex == domain::Sex::Female {
-                wage *= 0.88;
-            }
-            facts.push(Facts {
-                age,
-                care: Care {
-                    band,
-                    chronic,
-                    serious,
-                    disabled: m.has(HealthCondition::Disabled),
-                    use_factor: self.rng.mean_one(p::CARE_USE_SIGMA),
-                    tier,
-                },
-                death,
-                wage,
-            });
-        }
-
+        let facts = members.iter().map(|m| self.facts(m, ex_poor)).collect();
         let home = Home {
             hh,
             members,
@@ -428,6 +245,58 @@ impl Render<'_> {
         let dibao_monthly = self.assistance(&home, hardship, &mut dibao_paid);
 
         self.incomes(&home, &oop, &dibao_paid, dibao_monthly);
+    }
+
+    /// A member's care profile, death in the period (if any) and wage level.
+    fn facts(&mut self, m: &Member, ex_poor: bool) -> Facts {
+        let plan = self.plan;
+        let age = plan.calendar.age(m.birth);
+        let band = p::band(age);
+        let chronic = m.has(HealthCondition::Chronic);
+        let serious = m.has(HealthCondition::Serious);
+        let tier = if m.tekun {
+            Tier::Tekun
+        } else if m.dibao {
+            Tier::Dibao
+        } else if ex_poor {
+            Tier::ExPoor
+        } else {
+            Tier::Ordinary
+        };
+        let mut q = p::DEATH_BY_AGE[band] * plan.period_years;
+        if serious {
+            q *= p::DEATH_SERIOUS_FACTOR;
+        }
+        if chronic {
+            q *= p::DEATH_CHRONIC_FACTOR;
+        }
+        let death = self.rng.chance(q).then(|| plan.period_day(&mut self.rng));
+        let median = if m.migrant {
+            p::MIGRANT_WAGE_MONTHLY
+        } else {
+            p::LOCAL_WAGE_MONTHLY
+        };
+        let (skilled, weak, female) = p::WAGE_FACTORS;
+        let wage = self.rng.lognormal(median, p::WAGE_SIGMA)
+            * match m.labor {
+                Labor::Skilled => skilled,
+                Labor::Weak => weak,
+                _ => 1.0,
+            }
+            * if m.sex == Sex::Female { female } else { 1.0 };
+        Facts {
+            age,
+            care: Care {
+                band,
+                chronic,
+                serious,
+                disabled: m.has(HealthCondition::Disabled),
+                use_factor: self.rng.mean_one(p::CARE_USE_SIGMA),
+                tier,
+            },
+            death,
+            wage,
+        }
     }
 
     /// households.csv and members.csv rows.
@@ -737,8 +606,7 @@ impl Render<'_> {
             return;
         }
         let grade = if damaged || unsafe_now {
-            // Repaired since (B), or still dangerous (C/D).
-            self.rng.weighted_index(&[5, 35, 40, 20])
+            self.rng.weighted_index(&p::REAPPRAISAL_GRADE_WEIGHTS)
         } else {
             self.rng.weighted_index(&p::APPRAISAL_GRADE_WEIGHTS)
         };
@@ -751,7 +619,7 @@ impl Render<'_> {
     }
 
     /// 社会救助 rows: monthly 低保 and 特困 payments, changes, and 临时救助. Returns the
-    /// household's 低保 monthly amount at [`PRICE_YEAR`] prices (fen), 0 when none; fills
+    /// household's 低保 monthly amount at [`p::PRICE_YEAR`] prices (fen), 0 when none; fills
     /// the 低保 paid per calendar year of the period.
     fn assistance(&mut self, home: &Home<'_>, hardship: bool, paid: &mut PerYear) -> i64 {
         let (hh, members, facts) = (home.hh, home.members, &home.facts);
@@ -762,7 +630,7 @@ impl Render<'_> {
         let covered = members.len() as f64;
         let (median, sigma) = p::DIBAO_MONTHLY;
         let monthly = fen((self.rng.lognormal(median, sigma) * covered).round());
-        let index = |y: i32| (1.0 + p::ASSISTANCE_GROWTH).powi(y - PRICE_YEAR);
+        let index = |y: i32| (1.0 + p::ASSISTANCE_GROWTH).powi(y - p::PRICE_YEAR);
 
         // 低保: current recipients (with a possible 停发), or a 新增 during the period.
         let (from, until, new) = if hh.dibao {
@@ -881,255 +749,14 @@ impl Render<'_> {
                 .expect("in range");
         }
         while d <= last && (until.is_none() || d < last) {
-            let amount =
-                (monthly as f64 * (1.0 + p::ASSISTANCE_GROWTH).powi(d.year() - PRICE_YEAR)) as i64;
+            let amount = (monthly as f64
+                * (1.0 + p::ASSISTANCE_GROWTH).powi(d.year() - p::PRICE_YEAR))
+                as i64;
             paid[self.years.idx(d.year())] += amount;
             self.assistance_row(who, kind, "发放", d, Some(amount));
             d = d
                 .checked_add_months(chrono::Months::new(1))
                 .expect("in range");
-        }
-    }
-
-    /// 收支信息 rows for every income year.
-    fn incomes(
-        &mut self,
-        home: &Home<'_>,
-        oop: &PerYear,
-        dibao_paid: &PerYear,
-        dibao_monthly: i64,
-    ) {
-        let (hh, members, facts, shocks) = (home.hh, home.members, &home.facts, home.shocks);
-        let years = &self.years;
-        let plan = self.plan;
-        let rng = &mut self.rng;
-        let ex_poor = hh.kind == HouseholdType::ExPoor;
-        let (start, end) = plan.period;
-        let last_year = i32::from(*plan.income_years.end());
-        let level = rng.lognormal(1.0, p::HOUSEHOLD_LEVEL_SIGMA)
-            * if ex_poor {
-                p::EX_POOR_EARNING_FACTOR
-            } else {
-                1.0
-            };
-
-        // Persistent household traits.
-        let farmers = members
-            .iter()
-            .zip(facts)
-            .filter(|(m, f)| {
-                m.labor.has_capacity()
-                    && (16..=75).contains(&f.age)
-                    && m.work_months.is_some_and(|w| !m.migrant || w < 10)
-            })
-            .count();
-        let (fm, fs) = p::FARM_GROSS;
-        let farm_gross = if farmers > 0 {
-            fm * (1.0 + 0.6 * (farmers as f64 - 1.0)) * rng.lognormal(1.0, fs)
-        } else if rng.chance(0.5) {
-            rng.uniform(300.0, 1_500.0)
-        } else {
-            0.0
-        };
-        let farm_cost_ratio = rng.uniform(p::FARM_COST_RATIO.0, p::FARM_COST_RATIO.1);
-        let (b_share, b_median, b_sigma) = p::BUSINESS;
-        let business = (farmers > 0 && rng.chance(b_share)).then(|| {
-            (
-                rng.lognormal(b_median, b_sigma),
-                rng.uniform(p::BUSINESS_COST_RATIO.0, p::BUSINESS_COST_RATIO.1),
-            )
-        });
-        let land_rent = rng
-            .chance(p::LAND_RENT.0)
-            .then(|| rng.lognormal(p::LAND_RENT.1, 0.6));
-        let dividend = (ex_poor && rng.chance(p::DIVIDEND.0))
-            .then(|| rng.uniform(p::DIVIDEND.1, p::DIVIDEND.2));
-        let eco = rng
-            .chance(p::ECO_COMPENSATION.0)
-            .then(|| rng.lognormal(p::ECO_COMPENSATION.1, 0.5));
-        // Without a working-age member, children living elsewhere send money: 赡养费 for
-        // each elder, 抚养 for each grandchild left with the grandparents (留守儿童).
-        let no_working_age = facts.iter().all(|f| !(18..60).contains(&f.age));
-        let elders = facts.iter().filter(|f| f.age >= 60).count() as f64;
-        let minors = facts.iter().filter(|f| f.age < 18).count() as f64;
-        let support = (no_working_age && rng.chance(p::ELDER_SUPPORT.0)).then(|| {
-            elders * rng.lognormal(p::ELDER_SUPPORT.1, 0.4)
-                + minors * rng.lognormal(p::CHILD_SUPPORT, 0.4)
-        });
-        let farm_subsidy = (farm_gross > 0.0)
-            .then(|| rng.uniform(p::FARM_SUBSIDY.0, p::FARM_SUBSIDY.1))
-            .unwrap_or(0.0);
-        let public_job = ex_poor
-            && members.iter().any(|m| m.labor == Labor::Weak)
-            && rng.chance(p::PUBLIC_JOB.1 * 2.0);
-        let at_risk = rng.chance(p::AT_RISK_SHARE);
-        let floor_level = rng.lognormal(p::RECORDED_FLOOR.0, p::RECORDED_FLOOR.1);
-        let pension_personal: Vec<f64> = members
-            .iter()
-            .map(|_| rng.uniform(p::PENSION_PERSONAL.0, p::PENSION_PERSONAL.1))
-            .collect();
-
-        for y in plan.income_years.clone() {
-            let yi = i32::from(y);
-            let k = yi - PRICE_YEAR;
-            let wage_index = (1.0 + p::WAGE_GROWTH).powi(k);
-            let farm_index = (1.0 + p::FARM_GROWTH).powi(k);
-            let assist_index = (1.0 + p::ASSISTANCE_GROWTH).powi(k);
-            let shocked = shocks & years.bit(yi) != 0;
-            let shock = if shocked {
-                rng.uniform(p::SHOCK_FACTOR.0, p::SHOCK_FACTOR.1)
-            } else {
-                1.0
-            };
-            let mid_year = NaiveDate::from_ymd_opt(yi, 7, 1).expect("valid date");
-
-            // 工资性收入.
-            let mut wage = 0.0;
-            for (m, f) in members.iter().zip(facts) {
-                let Some(months) = m.work_months else {
-                    continue;
-                };
-                if months == 0 || m.birth > mid_year || age_on(m.birth, mid_year) < 16 {
-                    continue;
-                }
-                let months = if yi == last_year {
-                    i32::from(months)
-                } else {
-                    (i32::from(months) + rng.random_range(-2..=2)).clamp(0, 12)
-                };
-                wage += f64::from(months)
-                    * f.wage
-                    * wage_index
-                    * rng.lognormal(1.0, p::YEAR_NOISE_SIGMA);
-            }
-            wage *= level * shock;
-            if public_job {
-                wage += 12.0 * p::PUBLIC_JOB.0 * wage_index;
-            }
-
-            // 生产经营性收入 and 支出.
-            let farm = farm_gross * farm_index * rng.lognormal(1.0, p::YEAR_NOISE_SIGMA) * shock;
-            let mut gross = farm;
-            let mut cost = farm * farm_cost_ratio;
-            if let Some((turnover, ratio)) = business {
-                let t = turnover * farm_index * rng.lognormal(1.0, 0.15) * shock;
-                let ratio = if rng.chance(p::BUSINESS_LOSS_SHARE) {
-                    rng.uniform(1.0, 1.3)
-                } else {
-                    ratio
-                };
-                gross += t;
-                cost += t * ratio;
-            }
-
-            // 财产性收入.
-            let property = land_rent.unwrap_or(0.0) * farm_index + dividend.unwrap_or(0.0);
-
-            // 转移性收入.
-            let mut transfer = 0.0;
-            for (m, pp) in members.iter().zip(&pension_personal) {
-                if m.birth <= mid_year && age_on(m.birth, mid_year) >= 60 {
-                    transfer += 12.0 * (p::basic_pension_monthly(y) + pp);
-                }
-                if m.severely_disabled() {
-                    transfer += 12.0 * p::DISABILITY_ALLOWANCE_MONTHLY;
-                }
-                if m.grade.is_some() && m.dibao {
-                    transfer += 12.0 * p::DISABILITY_ALLOWANCE_MONTHLY;
-                }
-                if m.tekun {
-                    transfer += 12.0 * p::TEKUN_MONTHLY * assist_index;
-                }
-                if ex_poor
-                    && matches!(
-                        m.schooling,
-                        Some(
-                            Schooling::Vocational1
-                                | Schooling::Vocational2
-                                | Schooling::Vocational3
-                                | Schooling::College1
-                                | Schooling::College2
-                                | Schooling::College3
-                        )
-                    )
-                {
-                    transfer += p::YULU_GRANT;
-                }
-            }
-            let covered = overlap_years(start, end, yi);
-            if covered >= 0.999 {
-                transfer += dibao_paid[years.idx(yi)] as f64 / 100.0;
-            } else if dibao_monthly > 0 {
-                transfer += 12.0 * dibao_monthly as f64 / 100.0 * assist_index;
-            }
-            transfer += farm_subsidy + eco.unwrap_or(0.0) + support.unwrap_or(0.0) * farm_index;
-            if ex_poor && rng.chance(p::INDUSTRY_GRANT.0) {
-                transfer += rng.uniform(p::INDUSTRY_GRANT.1, p::INDUSTRY_GRANT.2);
-            }
-
-            // Recorded (核实) income: outside a shock year the registry also counts 应计赡养费,
-            // help from relatives and small subsidies, so that only households at real risk
-            // are recorded far below the line.
-            if !at_risk && !shocked {
-                let floor = floor_level * wage_index * rng.lognormal(1.0, 0.08);
-                let net = wage + gross - cost + property + transfer;
-                let need = floor * members.len() as f64 - net;
-                if need > 0.0 {
-                    transfer += need;
-                }
-            }
-
-            // Rigid spending.
-            let medical = Money::from_fen(oop[years.idx(yi)]);
-            let mut education = 0.0;
-            for (m, f) in members.iter().zip(facts) {
-                if m.birth > mid_year {
-                    continue;
-                }
-                let a = age_on(m.birth, mid_year);
-                let stage = match (a, m.schooling) {
-                    (3..=5, _) => Some(0),
-                    (6..=14, _) => Some(1),
-                    (15..=17, Some(s)) if s.is_student() => Some(
-                        if matches!(
-                            s,
-                            Schooling::Vocational1
-                                | Schooling::Vocational2
-                                | Schooling::Vocational3
-                        ) {
-                            3
-                        } else {
-                            2
-                        },
-                    ),
-                    (15..=17, _) if f.age < 15 => Some(2),
-                    (18..=24, Some(s)) if s.is_student() && f.age >= 18 => Some(4),
-                    _ => None,
-                };
-                if let Some(s) = stage {
-                    education += rng.lognormal(p::EDUCATION_COST[s], 0.3);
-                }
-            }
-            let other = if rng.chance(p::OTHER_RIGID.0) {
-                rng.lognormal(p::OTHER_RIGID.1, 0.8)
-            } else {
-                0.0
-            };
-
-            let no = household_no(plan, hh);
-            self.out[File::Incomes as usize]
-                .row()
-                .raw(no)
-                .int(y)
-                .money(yuan(wage))
-                .money(yuan(gross))
-                .money(yuan(cost))
-                .money(yuan(property))
-                .money(yuan(transfer))
-                .money_or_empty(medical)
-                .money_or_empty(yuan(education))
-                .money_or_empty(yuan(other))
-                .end();
         }
     }
 
@@ -1247,20 +874,29 @@ fn household_no<'p>(plan: &'p Plan, hh: &Household) -> impl Fn(&mut Vec<u8>) + u
     }
 }
 
-/// One 医保结算 row; 个人自付 = total − the three payments.
-fn write_bill(out: &mut Sink, who: Who<'_>, b: &Bill) {
-    let oop = b.total - b.basic - b.critical - b.assist;
-    Render::row_for(out, who)
-        .date(b.date)
-        .money(Money::from_fen(b.total))
-        .money(Money::from_fen(b.basic))
-        .money(Money::from_fen(b.critical))
-        .money(Money::from_fen(b.assist))
-        .money(Money::from_fen(oop))
-        .text(if b.visit == Visit::Inpatient {
-            "住院"
-        } else {
-            "门诊"
-        })
-        .end();
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use domain::Health;
+
+    #[test]
+    fn health_labels_match_the_domain() {
+        for bits in 1..16u8 {
+            let h = Health::from_bits(bits).unwrap();
+            if h.has(domain::HealthCondition::Healthy) && bits != 1 {
+                continue; // 健康 never combines with a condition
+            }
+            assert_eq!(health_label(bits), h.label(), "{bits}");
+            assert_eq!(Health::parse(health_label(bits)).unwrap(), h);
+        }
+    }
+
+    #[test]
+    fn overlap_of_the_period_with_years() {
+        let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).unwrap();
+        assert_eq!(overlap_years(d(2025, 1, 1), d(2025, 12, 31), 2025), 1.0);
+        assert_eq!(overlap_years(d(2025, 1, 1), d(2025, 12, 31), 2024), 0.0);
+        let half = overlap_years(d(2024, 7, 1), d(2025, 6, 30), 2025);
+        assert!((half - 181.0 / 365.0).abs() < 1e-9);
+    }
 }

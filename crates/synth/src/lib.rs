@@ -10,7 +10,10 @@
 //! order so that every ID number is unique. Rows are written in chunk order by a writer
 //! thread while the next chunks are generated.
 //!
-//! Every figure the generator draws from is a documented constant in [`params`].
+//! Every figure the generator draws from is a documented constant in [`params`]. Inside:
+//! `plan` spreads households over the villages and fixes the county's disasters, `registry`
+//! drafts households and members, `ids` hands out the ID numbers, `events` writes incomes
+//! and feeds, `csvout` formats rows without per-field allocation.
 //!
 //! ```no_run
 //! # use std::path::Path;
@@ -25,6 +28,7 @@
 
 mod csvout;
 mod events;
+mod ids;
 mod names;
 pub mod params;
 mod plan;
@@ -34,9 +38,10 @@ mod rng;
 use chrono::{Datelike, NaiveDate};
 use domain::{RegionCode, RegionLevel};
 use events::{FILES, render_chunk};
+use ids::IdAllocator;
 use plan::Plan;
 use rayon::prelude::*;
-use registry::{Chunk, IdAllocator, draft_chunk};
+use registry::{Chunk, draft_chunk};
 use std::fmt;
 use std::fs::File;
 use std::io::{self, BufWriter, Write};

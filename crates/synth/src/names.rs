@@ -242,7 +242,8 @@ impl Names {
         rng: &mut R,
         birth_year: i32,
     ) -> &'static str {
-        *rng.pick(chars(cohort(birth_year), Sex::Male))
+        let table = chars(cohort(birth_year), Sex::Male);
+        table[rng.random_range(0..table.len())]
     }
 
     /// A full name.

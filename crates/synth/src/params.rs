@@ -6,11 +6,11 @@
 //! at 2025 prices unless said otherwise; earlier years are deflated with the growth rates
 //! below.
 
+use domain::HousingSafety;
+
 // ---------------------------------------------------------------------------------------
 // Households (户信息)
 // ---------------------------------------------------------------------------------------
-
-use domain::HousingSafety;
 
 /// Spread of village sizes: each village's weight is log-normal with this σ. [A] Rural
 /// Guizhou villages range from ~150 to ~1,500 households; σ = 0.5 gives a max/min ratio of
@@ -126,14 +126,15 @@ pub enum Shape {
 /// most common, three not rare (TFR ≈ 2.0 in 2020).
 pub const CHILDREN_WEIGHTS: [u32; 4] = [36, 45, 16, 3];
 
-/// Largest registered household the generator builds. [formats] 1–9 is the brief's range.
+/// Largest registered household the generator builds. [A] rural registries rarely list more.
 pub const MAX_HOUSEHOLD_SIZE: usize = 9;
 
 /// Probability that a married couple's 户主 is the husband. [A] Rural registries list the man
 /// as head in the vast majority of couples; women head mostly when widowed.
 pub const HEAD_MALE_IF_COUPLE: f64 = 0.93;
 
-/// Sex ratio at birth (boys per girl). [S] Guizhou 2000s census cohorts ≈ 1.13.
+/// Share of boys among births. [S] sex ratio at birth of Guizhou's 2000s census cohorts
+/// ≈ 1.13 boys per girl.
 pub const BOY_SHARE: f64 = 0.53;
 
 /// Mother's age at first birth, uniform range. [A]
@@ -162,11 +163,11 @@ pub const GENERATION_NAME_SHARE: f64 = 0.45;
 pub const AGE_BANDS: [u32; 6] = [15, 40, 60, 70, 80, u32::MAX];
 
 /// Probability of 长期慢性病 by age band. [A] Rising with age; overall ≈12–13% of the
-/// registered population (brief: 10–15%), in line with 国家卫生服务调查 chronic prevalence
+/// registered population (target 10–15%), in line with 国家卫生服务调查 chronic prevalence
 /// for rural 60+ (~60% self-reported, far fewer recorded in the registry).
 pub const CHRONIC_BY_AGE: [f64; 6] = [0.01, 0.04, 0.12, 0.25, 0.33, 0.38];
 
-/// Probability of 患有大病 by age band. [A] Overall ≈1.5% (brief: 1–2%).
+/// Probability of 患有大病 by age band. [A] Overall ≈1.5% (target 1–2%).
 pub const SERIOUS_BY_AGE: [f64; 6] = [0.003, 0.006, 0.015, 0.03, 0.035, 0.035];
 
 /// Probability of 残疾 by age band. [S] 2006 second national disability sample survey:
@@ -202,7 +203,7 @@ pub const MIGRANT_MONTHS_WEIGHTS: [(u8, u32); 7] = [
     (12, 33),
 ];
 
-/// Share of non-migrant labour-capable adults under 60 with local work (零工, 4–11 months),
+/// Share of non-migrant labour-capable adults under 60 with local work (零工, 2–11 months),
 /// men and women. [A] women more often stay home with children and the fields.
 pub const LOCAL_WORK_SHARE: (f64, f64) = (0.85, 0.55);
 
@@ -249,8 +250,12 @@ pub const EDUCATION_BY_COHORT: [(i32, [u32; 6]); 5] = [
 ];
 
 // ---------------------------------------------------------------------------------------
-// Incomes (收支信息) — 2025 levels
+// Incomes (收支信息)
 // ---------------------------------------------------------------------------------------
+
+/// The year whose price level the amounts below are given at; other years are scaled by
+/// the growth rates.
+pub const PRICE_YEAR: i32 = 2025;
 
 /// Median monthly wage recorded for a migrant worker (外出务工). [S] 2024 农民工监测调查报告:
 /// average monthly income of migrants 5,000+ yuan (west 4,700); [A] the registry records less
@@ -263,9 +268,14 @@ pub const LOCAL_WAGE_MONTHLY: f64 = 2_500.0;
 /// Dispersion (σ of the log) of individual wages. [A]
 pub const WAGE_SIGMA: f64 = 0.2;
 
-/// 乡村公益性岗位 monthly pay and the share of 脱贫户 households with one. [P] Guizhou posts
-/// pay ~500–800 yuan a month.
-pub const PUBLIC_JOB: (f64, f64) = (650.0, 0.07);
+/// Wage factors for 技能劳动力, for 弱劳动力或半劳动力 and for women. [A] skilled workers earn
+/// ~30% more; the 2024 农民工监测调查报告 shows women's pay well below men's.
+pub const WAGE_FACTORS: (f64, f64, f64) = (1.3, 0.7, 0.88);
+
+/// 乡村公益性岗位: monthly pay, and the chance that a 脱贫户 with a weak-labour member
+/// (弱劳动力或半劳动力) holds one. [P] Guizhou posts pay ~500–800 yuan a month and go first
+/// to weak labour of 脱贫/监测 households.
+pub const PUBLIC_JOB: (f64, f64) = (650.0, 0.15);
 
 /// Nominal growth of wages per year. [S] rural per-capita wage income grew ≈6–7% a year in
 /// 2021–2024; [A] 5%.
@@ -281,10 +291,12 @@ pub const FARM_GROSS: (f64, f64) = (6_000.0, 0.6);
 /// Farm cost as a share of gross output, uniform range. [A]
 pub const FARM_COST_RATIO: (f64, f64) = (0.25, 0.5);
 
-/// Share of households with a larger business (养殖大户, small shop, transport) and the
-/// median gross turnover, σ, cost share range and the chance of a loss year. [A]
+/// Larger business (养殖大户, small shop, transport): share of farming households with one,
+/// median yearly turnover and its σ. [A]
 pub const BUSINESS: (f64, f64, f64) = (0.05, 32_000.0, 0.7);
+/// Cost of the larger business as a share of its turnover, uniform range. [A]
 pub const BUSINESS_COST_RATIO: (f64, f64) = (0.55, 0.85);
+/// Chance that the larger business has a loss year (costs above turnover). [A]
 pub const BUSINESS_LOSS_SHARE: f64 = 0.12;
 
 /// Property income: share of households renting out land (土地流转) and median rent. [A]
@@ -357,10 +369,10 @@ pub const EX_POOR_EARNING_FACTOR: f64 = 0.82;
 /// Random year-to-year variation of wages and farm output (σ). [A]
 pub const YEAR_NOISE_SIGMA: f64 = 0.07;
 
-/// Probability that a household has a shock year (job loss, illness, failed crop), and the
-/// uniform range of the factor applied to its wages and business that year. [A] gives the
-/// ≥30% income drops that 收入骤减 warnings look for (domain.md §4.4).
+/// Yearly probability that a household has a shock year (job loss, illness, failed crop).
+/// [A] gives the ≥30% income drops that 收入骤减 warnings look for (domain.md §4.4).
 pub const SHOCK_RATE: f64 = 0.035;
+/// Factor applied to wages and business in a shock year, uniform range. [A]
 pub const SHOCK_FACTOR: (f64, f64) = (0.1, 0.55);
 
 /// Recorded per-capita income floor (median, σ) at 2025 prices. The registry's incomes are
@@ -390,7 +402,7 @@ pub const OTHER_RIGID: (f64, f64) = (0.02, 5_000.0);
 
 /// Expected outpatient settlements a year by age band, for a person without chronic or
 /// serious illness. [A] 门诊统筹 settlements at village clinics; calibrated with the terms
-/// below to ≈2.5 settlements per person per year overall (brief: 2–3).
+/// below to ≈2.5 settlements per person per year overall (target 2–3).
 pub const OUTPATIENT_RATE: [f64; 6] = [1.4, 0.8, 1.3, 2.0, 2.6, 2.8];
 
 /// Extra yearly outpatient settlements for 长期慢性病 (门诊慢特病), 大病 and 残疾. [A]
@@ -407,15 +419,17 @@ pub const INPATIENT_EXTRA: (f64, f64) = (0.25, 2.2);
 /// many people have no settlement at all and a few have many. [A]
 pub const CARE_USE_SIGMA: f64 = 0.9;
 
-/// Cost of an outpatient settlement: median and σ (general, 门诊慢特病). [A] village
-/// clinic visits of tens of yuan, chronic-disease refills of a few hundred.
+/// Cost of a general outpatient settlement: median and σ. [A] village clinic visits of tens
+/// of yuan, with a tail of hospital outpatient bills.
 pub const OUTPATIENT_COST: (f64, f64) = (75.0, 0.9);
+/// Cost of a 门诊慢特病 settlement: median and σ. [A]
 pub const CHRONIC_OUTPATIENT_COST: (f64, f64) = (320.0, 0.7);
 
-/// Cost of an inpatient stay: median and σ (ordinary, 大病). [S] average inpatient bill in
-/// county hospitals ≈ 5,000–6,000 yuan (卫生健康统计年鉴 2022); [A] 大病 stays ~20,000 with a
-/// long tail (a few above 100,000).
+/// Cost of an ordinary inpatient stay: median and σ. [S] average inpatient bill in county
+/// hospitals ≈ 5,000–6,000 yuan (卫生健康统计年鉴 2022); [A] 大病 stays (below) ~20,000 with
+/// a long tail (a few above 100,000).
 pub const INPATIENT_COST: (f64, f64) = (4_600.0, 0.75);
+/// Cost of an inpatient stay of a 大病 patient: median and σ. [A]
 pub const SERIOUS_INPATIENT_COST: (f64, f64) = (17_000.0, 0.95);
 
 /// Largest single bill the generator writes. [A]
@@ -428,15 +442,18 @@ pub const COMPLIANT_SHARE: (f64, f64) = (0.78, 0.96);
 /// Guizhou 门诊统筹 50–60%; 门诊慢特病 60–70%.
 pub const OUTPATIENT_REIMBURSE: (f64, f64, f64) = (0.5, 0.65, 200.0);
 
-/// 基本医保 inpatient deductible (起付线) range and reimbursement rate range; extra rate
-/// points for 脱贫户/低保/特困 (政策倾斜). [P] county-hospital deductibles 300–800, rates 65–85%.
+/// 基本医保 inpatient deductible (起付线), uniform range. [P] county-hospital deductibles
+/// 300–800, reimbursement rates 65–85%.
 pub const INPATIENT_DEDUCTIBLE: (f64, f64) = (300.0, 800.0);
+/// 基本医保 inpatient reimbursement rate, uniform range. [P]
 pub const INPATIENT_REIMBURSE: (f64, f64) = (0.65, 0.82);
+/// Extra inpatient reimbursement rate for 脱贫户, 低保 and 特困 (政策倾斜). [P]
 pub const INPATIENT_TILT: f64 = 0.05;
 
-/// 大病保险: threshold (起付线) for everyone and the halved one for 脱贫/低保/特困, and the pay
-/// rate above it. [P] thresholds ~10,000 (halved for the poor), rate 60%+.
+/// 大病保险 threshold (起付线) on the compliant self-pay of a stay: everyone, and the halved
+/// one for 脱贫/低保/特困. [P] thresholds ~10,000 (halved for the poor), rate 60%+.
 pub const CRITICAL_THRESHOLD: (f64, f64) = (10_000.0, 5_000.0);
+/// 大病保险 pay rate above the threshold: everyone, and 脱贫/低保/特困. [P]
 pub const CRITICAL_RATE: (f64, f64) = (0.6, 0.65);
 
 /// 医疗救助 share of the remaining compliant self-pay: 特困, 低保, 脱贫户 (inpatient only).
@@ -448,13 +465,13 @@ pub const ASSISTANCE_RATE: (f64, f64, f64) = (1.0, 0.7, 0.5);
 // ---------------------------------------------------------------------------------------
 
 /// Share of feed rows about people outside the registry (not in members.csv), per feed:
-/// town residents, people from neighbouring counties, data errors. [A] brief: 1–3%.
+/// town residents, people from neighbouring counties, data errors. [A] target 1–3%.
 pub const OUTSIDER_SHARE: f64 = 0.02;
 
-/// 残疾人证 rows in the period: share of registry-disabled members with a certificate event
-/// (renewal, 换证, grade review) and yearly rate of new certificates for others by age band.
-/// [A] brief: ~1–2% of people in the feed.
+/// 残疾人证: yearly share of registry-disabled members with a certificate event (renewal,
+/// 换证, grade review). [A] with the new certificates, ~1–2% of people are in the feed.
 pub const DISABILITY_RENEWAL: f64 = 0.16;
+/// Yearly rate of a new 残疾人证 for members not registered as disabled, by age band. [A]
 pub const NEW_DISABILITY_BY_AGE: [f64; 6] = [0.002, 0.003, 0.006, 0.010, 0.016, 0.022];
 
 /// 残疾等级 of new certificates (一级…四级), weights. [A] skewed to 三级/四级.
@@ -465,11 +482,12 @@ pub const NEW_DISABILITY_GRADE_WEIGHTS: [u32; 4] = [8, 17, 35, 40];
 /// towards 肢体 as certificate holders are.
 pub const DISABILITY_KIND_WEIGHTS: [u32; 7] = [12, 14, 2, 45, 8, 9, 10];
 
-/// Disaster events per year in the county, villages per event and the share of a village's
-/// households hit. [A] a Guizhou mountain county sees a dozen local floods, landslides and
-/// hailstorms a year; ≈1–3% of households appear in the 受灾 feed.
+/// Disaster events per year in the county. [A] a Guizhou mountain county sees a dozen local
+/// floods, landslides and hailstorms a year; ≈1–3% of households appear in the 受灾 feed.
 pub const DISASTER_EVENTS_PER_YEAR: f64 = 12.0;
+/// Villages of one township hit by a disaster event, inclusive range. [A]
 pub const DISASTER_VILLAGES: (usize, usize) = (1, 4);
+/// Share of a hit village's households in the 受灾 feed, uniform range per event. [A]
 pub const DISASTER_HIT_SHARE: (f64, f64) = (0.03, 0.22);
 
 /// 灾害类型 weights: 洪涝, 地质灾害, 旱灾, 风雹, 低温冷冻, 地震, 森林火灾, 生物灾害, 其他. [A]
@@ -482,23 +500,25 @@ pub const HOUSE_DAMAGE_WEIGHTS: [u32; 4] = [58, 30, 9, 3];
 /// Direct loss per household: median and σ. [A]
 pub const DISASTER_LOSS: (f64, f64) = (2_800.0, 1.0);
 
-/// 低保: yearly rates of 新增 (by hardship: none / some) and 停发 among current recipients.
-/// [A] 低保 rolls turn over ~10% a year.
+/// 低保 新增: yearly rate for households without and with hardship (no labour, 大病, a shock
+/// year or a disaster). [A] 低保 rolls turn over ~10% a year.
 pub const DIBAO_NEW: (f64, f64) = (0.003, 0.04);
+/// Yearly rate of 低保 停发 among current recipients. [A]
 pub const DIBAO_STOP: f64 = 0.09;
 
 /// 特困供养 新增 yearly rate among lone elders without labour. [A]
 pub const TEKUN_NEW: f64 = 0.02;
 
-/// 临时救助: yearly share of households (ordinary, in hardship or after a shock/disaster)
-/// and the amount median, σ. [P] 临时救助 of a few hundred to a few thousand yuan; large
-/// ones (≥10,000) are a 民政 warning trigger.
+/// 临时救助: yearly share of households without and with hardship. [P] 临时救助 of a few
+/// hundred to a few thousand yuan; large ones (≥10,000) are a 民政 warning trigger.
 pub const TEMP_AID: (f64, f64) = (0.006, 0.06);
+/// 临时救助 amount: median and σ (yuan). [P]
 pub const TEMP_AID_AMOUNT: (f64, f64) = (1_500.0, 0.8);
 
-/// 人社 events for migrant workers per year: 返乡, 失业登记, 断缴 (社保 contributions stopped
-/// for 3 months). [A] multiplied by [`SHOCK_EMPLOYMENT_FACTOR`] in a household's shock year.
+/// 人社 events per migrant worker and year: 返乡, 失业登记, 断缴 (社保 contributions stopped
+/// for 3 months). [A]
 pub const EMPLOYMENT_RATES: (f64, f64, f64) = (0.06, 0.015, 0.04);
+/// Multiplier of the 人社 event rates for migrants of a household in a shock year. [A]
 pub const SHOCK_EMPLOYMENT_FACTOR: f64 = 5.0;
 
 /// 教育: yearly 辍学 rate for compulsory-age pupils and for 15–17 year olds at school, and the
@@ -506,22 +526,30 @@ pub const SHOCK_EMPLOYMENT_FACTOR: f64 = 5.0;
 /// consolidation rate 95%+ (2022) with dropouts "dynamically cleared"; [A] rare events.
 pub const DROPOUT_RATES: (f64, f64, f64) = (0.0015, 0.015, 0.0004);
 
-/// Share of children continuing to upper secondary (at 15) and tertiary (at 18) in the 入学
-/// events of September. [A] consistent with [`UPPER_SECONDARY`] and [`TERTIARY`].
+/// Share of 15-year-olds entering 普通高中 or 中职 in September (入学 events). [A] consistent
+/// with [`UPPER_SECONDARY`] and [`TERTIARY`].
 pub const CONTINUE_UPPER: f64 = 0.85;
+/// Share of 18-year-olds entering 高职高专 or 本科 in September. [A]
 pub const CONTINUE_TERTIARY: f64 = 0.38;
 
-/// 住房鉴定: yearly share of households appraised, and grade weights A, B, C, D for houses
-/// registered safe. Houses registered C/D or unsafe are re-appraised with the second share.
-/// [A] annual 农房安全排查 touches a fraction of houses; C/D rare.
-pub const HOUSING_APPRAISAL: (f64, f64) = (0.06, 0.6);
+/// 住房鉴定: yearly share of households appraised routinely, and the share of houses
+/// registered C/D or unsafe re-appraised in the period. [A] annual 农房安全排查 touches a
+/// fraction of houses; C/D rare.
+pub const HOUSING_APPRAISAL: (f64, f64) = (0.06, 0.3);
+/// Grade weights A, B, C, D of a routine appraisal of a house registered safe. [A]
 pub const APPRAISAL_GRADE_WEIGHTS: [u32; 4] = [600, 370, 25, 5];
 
-/// Yearly death probability by age band. [S] China 2020 life table, rural (approx.):
-/// ~0.04% under 15, 0.1% 15–39, 0.35% 40–59, 1.2% 60–69, 3.4% 70–79, 10% 80+; [A] 大病 ×3,
-/// 慢性病 ×1.5. Overall ≈0.7–1% for the registry's age structure.
+/// Grade weights A, B, C, D when a house registered C/D or unsafe, or damaged by a disaster,
+/// is appraised: many have been repaired or rebuilt since (危房改造). [A]
+pub const REAPPRAISAL_GRADE_WEIGHTS: [u32; 4] = [10, 55, 27, 8];
+
+/// Yearly death probability by age band. [S] shaped after China's 2020 life table, rural
+/// (approx.): ~0.04% under 15, 0.1% 15–39, 0.35% 40–59, 1.2% 60–69, 3.4% 70–79, 10% 80+.
+/// Overall ≈0.8–1% for the registry's age structure.
 pub const DEATH_BY_AGE: [f64; 6] = [0.0004, 0.0009, 0.0035, 0.012, 0.034, 0.10];
+/// Multiplier of the death probability for 患有大病. [A]
 pub const DEATH_SERIOUS_FACTOR: f64 = 3.0;
+/// Multiplier of the death probability for 长期慢性病. [A]
 pub const DEATH_CHRONIC_FACTOR: f64 = 1.5;
 
 /// Index of the age band of `age`.

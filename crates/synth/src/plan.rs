@@ -109,6 +109,18 @@ pub(crate) fn short_village_name(name: &str) -> String {
     name.to_string()
 }
 
+/// The address is written unquoted: keep CSV delimiters out of it.
+fn csv_safe(s: &str) -> String {
+    s.chars()
+        .map(|c| match c {
+            ',' => '，',
+            '"' => '“',
+            '\r' | '\n' => ' ',
+            c => c,
+        })
+        .collect()
+}
+
 fn is_community(name: &str) -> bool {
     name.contains("居民委员会") || name.contains("居委会") || name.ends_with("社区")
 }
@@ -158,7 +170,11 @@ impl Plan {
                 let (lo, hi) = p::GROUPS_PER_VILLAGE;
                 let plan = VillagePlan {
                     code: v.code.to_string(),
-                    address: format!("{}{}", v.township_name, short_village_name(&v.name)),
+                    address: csv_safe(&format!(
+                        "{}{}",
+                        v.township_name,
+                        short_village_name(&v.name)
+                    )),
                     groups: (count / p::HOUSEHOLDS_PER_GROUP).clamp(lo, hi),
                     first,
                     count,

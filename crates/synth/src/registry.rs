@@ -1,10 +1,14 @@
-//! The registry (一户一档) of one chunk of households: household shapes, members with
-//! coherent relations, ages, sexes and names, then health, labour, schooling and benefits
-//! that follow from age. ID numbers are not drawn here: they are handed out afterwards, in
-//! chunk order, by [`IdAllocator`], which is what keeps them unique across parallel chunks.
+//! The registry (一户一档) of one chunk of households: household shapes and members with
+//! coherent relations, ages, sexes and names ([`family`]), then health, labour, schooling and
+//! benefits that follow from age ([`person`]), and the household's own fields. ID numbers
+//! are not drawn here: they are handed out afterwards, in chunk order, by
+//! [`crate::ids::IdAllocator`], which is what keeps them unique across parallel chunks.
 
-use crate::names::{Name, Names};
-use crate::params::{self as p, Shape};
+mod family;
+mod person;
+
+use crate::names::Name;
+use crate::params as p;
 use crate::plan::Plan;
 use crate::rng::{Draw, Purpose, stream};
 use chrono::{Datelike, Months, NaiveDate};
@@ -78,7 +82,7 @@ pub(crate) struct Outsider {
 }
 
 /// A chunk of the registry: households, their members and the outsider pool, with ID
-/// numbers once [`IdAllocator::assign_chunk`] has run.
+/// numbers once [`crate::ids::IdAllocator::assign_chunk`] has run.
 #[derive(Debug)]
 pub(crate) struct Chunk {
     pub index: usize,
@@ -87,370 +91,6 @@ pub(crate) struct Chunk {
     pub outsiders: Vec<Outsider>,
     pub member_ids: Vec<IdNumber>,
     pub outsider_ids: Vec<IdNumber>,
-}
-
-/// A member being composed: relation, sex, age and family name.
-struct Proto {
-    relation: Relation,
-    sex: Sex,
-    age: u32,
-    surname: &'static str,
-    married_in: bool,
-}
-
-/// Triangular-ish age between `lo` and `hi` (mean of two uniforms).
-fn tri<R: Rng + ?Sized>(rng: &mut R, lo: u32, hi: u32) -> u32 {
-    let u = (rng.random::<f64>() + rng.random::<f64>()) / 2.0;
-    lo + (f64::from(hi - lo) * u).round() as u32
-}
-
-fn spouse_age<R: Rng + ?Sized>(rng: &mut R, head_age: u32, head_sex: Sex) -> u32 {
-    // Husbands are on average ~2.5 years older than wives.
-    let gap = 2.5 + 2.5 * rng.normal();
-    let age = match head_sex {
-        Sex::Male => f64::from(head_age) - gap,
-        Sex::Female => f64::from(head_age) + gap,
-    };
-    age.round().clamp(18.0, 99.0) as u32
-}
-
-fn opposite(s: Sex) -> Sex {
-    match s {
-        Sex::Male => Sex::Female,
-        Sex::Female => Sex::Male,
-    }
-}
-
-/// Kind of descendants being added.
-#[derive(Clone, Copy)]
-enum Line {
-    Children,
-    Grandchildren,
-    DaughtersChildren,
-}
-
-fn child_relation(line: Line, sex: Sex) -> Relation {
-    match (line, sex) {
-        (Line::Children, Sex::Male) => Relation::Son,
-        (Line::Children, Sex::Female) => Relation::Daughter,
-        (Line::Grandchildren, Sex::Male) => Relation::Grandson,
-        (Line::Grandchildren, Sex::Female) => Relation::Granddaughter,
-        (Line::DaughtersChildren, Sex::Male) => Relation::DaughtersSon,
-        (Line::DaughtersChildren, Sex::Female) => Relation::DaughtersDaughter,
-    }
-}
-
-/// Adds up to `n` descendants of a mother aged `mother_age` (children younger than parents
-/// by construction: first birth at 19–29, then 1–6 years apart; the unborn are dropped).
-fn add_children<R: Rng + ?Sized>(
-    rng: &mut R,
-    out: &mut Vec<Proto>,
-    mother_age: u32,
-    n: usize,
-    line: Line,
-    surname: &'static str,
-) {
-    let (lo, hi) = p::FIRST_BIRTH_AGE;
-    let mut age = i64::from(mother_age) - i64::from(rng.random_range(lo..=hi));
-    for _ in 0..n {
-        if age < 0 {
-            break;
-        }
-        let sex = if rng.chance(p::BOY_SHARE) {
-            Sex::Male
-        } else {
-            Sex::Female
-        };
-        out.push(Proto {
-            relation: child_relation(line, sex),
-            sex,
-            age: age as u32,
-            surname,
-            married_in: false,
-        });
-        age -= i64::from(rng.random_range(1..=6u32));
-    }
-}
-
-fn children_count<R: Rng + ?Sized>(rng: &mut R) -> usize {
-    rng.weighted_index(&p::CHILDREN_WEIGHTS) + 1
-}
-
-/// Builds the members of a household of the given shape (户主 first).
-fn compose<R: Rng + ?Sized>(rng: &mut R, names: &Names, shape: Shape) -> Vec<Proto> {
-    let surname = names.surname(rng);
-    let mut out: Vec<Proto> = Vec::with_capacity(8);
-    let head = |out: &mut Vec<Proto>, sex: Sex, age: u32| {
-        out.push(Proto {
-            relation: Relation::Head,
-            sex,
-            age,
-            surname,
-            married_in: false,
-        });
-    };
-    let couple_head_sex = |rng: &mut R| {
-        if rng.chance(p::HEAD_MALE_IF_COUPLE) {
-            Sex::Male
-        } else {
-            Sex::Female
-        }
-    };
-    // Adds a spouse and returns the age children are counted from: the mother's, or the
-    // father's less two years if that is lower (no father younger than 21 at a birth).
-    let add_spouse = |rng: &mut R, out: &mut Vec<Proto>, head_sex: Sex, head_age: u32| {
-        let age = spouse_age(rng, head_age, head_sex);
-        out.push(Proto {
-            relation: Relation::Spouse,
-            sex: opposite(head_sex),
-            age,
-            surname: names.surname(rng),
-            married_in: true,
-        });
-        let (wife, husband) = match head_sex {
-            Sex::Male => (age, head_age),
-            Sex::Female => (head_age, age),
-        };
-        wife.min(husband.saturating_sub(2))
-    };
-    match shape {
-        Shape::SingleElder => {
-            let age = match rng.weighted_index(&[40, 38, 22]) {
-                0 => rng.random_range(60..70),
-                1 => rng.random_range(70..80),
-                _ => rng.random_range(80..=96),
-            };
-            let sex = if rng.chance(0.45) {
-                Sex::Male
-            } else {
-                Sex::Female
-            };
-            head(&mut out, sex, age);
-        }
-        Shape::SingleAdult => {
-            let sex = if rng.chance(0.85) {
-                Sex::Male
-            } else {
-                Sex::Female
-            };
-            head(&mut out, sex, tri(rng, 22, 59));
-        }
-        Shape::ElderCouple => {
-            let sex = couple_head_sex(rng);
-            let age = tri(rng, 60, 88);
-            head(&mut out, sex, age);
-            add_spouse(rng, &mut out, sex, age);
-        }
-        Shape::Couple => {
-            let sex = couple_head_sex(rng);
-            let age = if rng.chance(0.25) {
-                rng.random_range(21..=30)
-            } else {
-                tri(rng, 40, 62)
-            };
-            head(&mut out, sex, age);
-            add_spouse(rng, &mut out, sex, age);
-        }
-        Shape::SingleParent => {
-            let sex = if rng.chance(0.55) {
-                Sex::Female
-            } else {
-                Sex::Male
-            };
-            let age = tri(rng, 28, 56);
-            head(&mut out, sex, age);
-            let mother_age = if sex == Sex::Female { age } else { age - 2 };
-            let n = rng.random_range(1..=2);
-            add_children(rng, &mut out, mother_age, n, Line::Children, surname);
-        }
-        Shape::Nuclear | Shape::NuclearWithParents => {
-            let sex = couple_head_sex(rng);
-            let age = if shape == Shape::Nuclear {
-                tri(rng, 24, 56)
-            } else {
-                tri(rng, 24, 50)
-            };
-            head(&mut out, sex, age);
-            let mother_age = add_spouse(rng, &mut out, sex, age);
-            let n = children_count(rng);
-            add_children(rng, &mut out, mother_age, n, Line::Children, surname);
-            if shape == Shape::NuclearWithParents {
-                let father_age = age + rng.random_range(22..=34);
-                let mother = (f64::from(father_age) - 2.0 - 2.5 * rng.normal()).round() as u32;
-                let which = rng.weighted_index(&[50, 35, 15]);
-                if which != 1 && father_age <= 98 {
-                    out.push(Proto {
-                        relation: Relation::Father,
-                        sex: Sex::Male,
-                        age: father_age,
-                        surname,
-                        married_in: false,
-                    });
-                }
-                if which != 2 && mother <= 98 && mother >= age + 18 {
-                    out.push(Proto {
-                        relation: Relation::Mother,
-                        sex: Sex::Female,
-                        age: mother,
-                        surname: names.surname(rng),
-                        married_in: true,
-                    });
-                }
-            }
-        }
-        Shape::ThreeGeneration | Shape::Uxorilocal => {
-            let sex = if rng.chance(0.9) {
-                Sex::Male
-            } else {
-                Sex::Female
-            };
-            let age = tri(rng, 52, 80);
-            head(&mut out, sex, age);
-            let wife_age = if sex == Sex::Male && rng.chance(0.8) {
-                add_spouse(rng, &mut out, sex, age)
-            } else if sex == Sex::Male {
-                age.saturating_sub(2)
-            } else {
-                age
-            };
-            let (lo, hi) = p::FIRST_BIRTH_AGE;
-            let child_age = (wife_age.saturating_sub(rng.random_range(lo..=hi + 3))).max(20);
-            let partner_gap = 2.0 + 2.0 * rng.normal();
-            if shape == Shape::ThreeGeneration {
-                out.push(Proto {
-                    relation: Relation::Son,
-                    sex: Sex::Male,
-                    age: child_age,
-                    surname,
-                    married_in: false,
-                });
-                let dil = (f64::from(child_age) - partner_gap).round().max(18.0) as u32;
-                let mother_age = if rng.chance(0.85) {
-                    out.push(Proto {
-                        relation: Relation::DaughterInLaw,
-                        sex: Sex::Female,
-                        age: dil,
-                        surname: names.surname(rng),
-                        married_in: true,
-                    });
-                    dil.min(child_age.saturating_sub(2))
-                } else {
-                    child_age.saturating_sub(2)
-                };
-                let n = rng.weighted_index(&[45, 42, 13]) + 1;
-                add_children(rng, &mut out, mother_age, n, Line::Grandchildren, surname);
-                if rng.chance(0.2) && child_age > 18 {
-                    let sex = if rng.chance(0.5) {
-                        Sex::Male
-                    } else {
-                        Sex::Female
-                    };
-                    let age = rng.random_range(16..child_age.min(32).max(17));
-                    out.push(Proto {
-                        relation: child_relation(Line::Children, sex),
-                        sex,
-                        age,
-                        surname,
-                        married_in: false,
-                    });
-                }
-            } else {
-                out.push(Proto {
-                    relation: Relation::Daughter,
-                    sex: Sex::Female,
-                    age: child_age,
-                    surname,
-                    married_in: false,
-                });
-                let sil = (f64::from(child_age) + partner_gap).round().max(20.0) as u32;
-                let sil_surname = names.surname(rng);
-                out.push(Proto {
-                    relation: Relation::SonInLaw,
-                    sex: Sex::Male,
-                    age: sil,
-                    surname: sil_surname,
-                    married_in: true,
-                });
-                // 上门女婿: the children often take the mother's family name.
-                let kids = if rng.chance(0.5) {
-                    surname
-                } else {
-                    sil_surname
-                };
-                let n = rng.weighted_index(&[45, 42, 13]) + 1;
-                let mother_age = child_age.min(sil.saturating_sub(2));
-                add_children(rng, &mut out, mother_age, n, Line::DaughtersChildren, kids);
-            }
-        }
-        Shape::SkippedGeneration => {
-            let sex = if rng.chance(0.85) {
-                Sex::Male
-            } else {
-                Sex::Female
-            };
-            let age = tri(rng, 55, 80);
-            head(&mut out, sex, age);
-            if rng.chance(0.75) {
-                add_spouse(rng, &mut out, sex, age);
-            }
-            let n = rng.weighted_index(&[50, 38, 12]) + 1;
-            let mut kid_age = rng.random_range(2..=16u32);
-            for _ in 0..n {
-                let s = if rng.chance(p::BOY_SHARE) {
-                    Sex::Male
-                } else {
-                    Sex::Female
-                };
-                out.push(Proto {
-                    relation: child_relation(Line::Grandchildren, s),
-                    sex: s,
-                    age: kid_age,
-                    surname,
-                    married_in: false,
-                });
-                let gap = rng.random_range(1..=5);
-                if kid_age < gap {
-                    break;
-                }
-                kid_age -= gap;
-            }
-        }
-        Shape::WithSibling => {
-            let sex = if rng.chance(0.8) {
-                Sex::Male
-            } else {
-                Sex::Female
-            };
-            let age = tri(rng, 30, 65);
-            head(&mut out, sex, age);
-            let mother_age = age + rng.random_range(20..=32);
-            if rng.chance(0.4) && mother_age <= 96 {
-                out.push(Proto {
-                    relation: Relation::Mother,
-                    sex: Sex::Female,
-                    age: mother_age,
-                    surname: names.surname(rng),
-                    married_in: true,
-                });
-            } else {
-                let s = if rng.chance(0.6) {
-                    Sex::Male
-                } else {
-                    Sex::Female
-                };
-                let a = (i64::from(age) + rng.random_range(-10..=10)).clamp(18, 90) as u32;
-                out.push(Proto {
-                    relation: Relation::Sibling,
-                    sex: s,
-                    age: a,
-                    surname,
-                    married_in: false,
-                });
-            }
-        }
-    }
-    out.truncate(p::MAX_HOUSEHOLD_SIZE);
-    out
 }
 
 /// A birth date such that the person is exactly `age` on `on`.
@@ -502,245 +142,6 @@ impl Calendar {
     }
 }
 
-/// 在校生状况 for a school age, or None when not at school.
-fn schooling_for<R: Rng + ?Sized>(rng: &mut R, sage: i32) -> Option<Schooling> {
-    use Schooling as S;
-    const HIGH: [S; 3] = [S::HighSchool1, S::HighSchool2, S::HighSchool3];
-    const VOC: [S; 3] = [S::Vocational1, S::Vocational2, S::Vocational3];
-    const COLLEGE: [S; 3] = [S::College1, S::College2, S::College3];
-    const BACHELOR: [S; 4] = [S::Bachelor1, S::Bachelor2, S::Bachelor3, S::Bachelor4];
-    const TECH: [S; 4] = [
-        S::Technician1,
-        S::Technician2,
-        S::Technician3,
-        S::Technician4,
-    ];
-    match sage {
-        ..=2 => Some(S::Preschooler),
-        3..=5 => Some(if rng.chance(p::PRESCHOOL_SHARE) {
-            S::Preschool
-        } else {
-            S::Preschooler
-        }),
-        6..=15 => {
-            let mut grade = sage - 5;
-            if rng.chance(p::GRADE_LAG_SHARE) || grade == 10 {
-                grade -= 1;
-            }
-            match grade {
-                ..=6 => Some(S::Primary),
-                7 => Some(S::Grade7),
-                8 => Some(S::Grade8),
-                9 => Some(S::Grade9),
-                _ => upper_secondary(rng, 1, &HIGH, &VOC),
-            }
-        }
-        16..=17 => upper_secondary(rng, (sage - 14) as usize, &HIGH, &VOC),
-        18..=21 => {
-            let year = (sage - 17) as usize;
-            let (college, bachelor, tech) = p::TERTIARY;
-            let u = rng.random::<f64>();
-            if u < college {
-                COLLEGE.get(year - 1).copied()
-            } else if u < college + bachelor {
-                BACHELOR.get(year - 1).copied()
-            } else if u < college + bachelor + tech {
-                TECH.get(year - 1).copied()
-            } else {
-                None
-            }
-        }
-        22 => {
-            let u = rng.random::<f64>();
-            if u < 0.03 {
-                Some(S::Bachelor5)
-            } else if u < 0.05 {
-                Some(S::Graduate)
-            } else {
-                None
-            }
-        }
-        23..=25 => rng.chance(0.015).then_some(S::Graduate),
-        _ => None,
-    }
-}
-
-fn upper_secondary<R: Rng + ?Sized>(
-    rng: &mut R,
-    year: usize,
-    high: &[Schooling; 3],
-    voc: &[Schooling; 3],
-) -> Option<Schooling> {
-    let (h, v) = p::UPPER_SECONDARY;
-    let u = rng.random::<f64>();
-    if u < h {
-        high.get(year - 1).copied()
-    } else if u < h + v {
-        voc.get(year - 1).copied()
-    } else {
-        None
-    }
-}
-
-/// 文化程度 of someone not at school.
-fn education_for<R: Rng + ?Sized>(rng: &mut R, birth_year: i32, age: u32) -> Option<Education> {
-    use Education as E;
-    const ALL: [E; 6] = [
-        E::Illiterate,
-        E::Primary,
-        E::Junior,
-        E::Senior,
-        E::College,
-        E::Bachelor,
-    ];
-    if age < 7 {
-        return None;
-    }
-    let weights: [u32; 6] = match age {
-        7..=14 => [10, 90, 0, 0, 0, 0],
-        15..=17 => [2, 18, 80, 0, 0, 0],
-        18..=21 => [1, 6, 55, 38, 0, 0],
-        _ => {
-            p::EDUCATION_BY_COHORT
-                .iter()
-                .find(|(last, _)| birth_year <= *last)
-                .expect("last cohort is open")
-                .1
-        }
-    };
-    Some(ALL[rng.weighted_index(&weights)])
-}
-
-/// Health conditions drawn by age.
-fn health_for<R: Rng + ?Sized>(
-    rng: &mut R,
-    age: u32,
-    ex_poor: bool,
-) -> (Health, Option<DisabilityGrade>) {
-    let b = p::band(age);
-    let f = if ex_poor {
-        p::EX_POOR_HEALTH_FACTOR
-    } else {
-        1.0
-    };
-    let mut h = Health::default();
-    if rng.chance(p::CHRONIC_BY_AGE[b] * f) {
-        h = h.with(HealthCondition::Chronic);
-    }
-    if rng.chance(p::SERIOUS_BY_AGE[b] * f) {
-        h = h.with(HealthCondition::Serious);
-    }
-    let mut grade = None;
-    if rng.chance(p::DISABLED_BY_AGE[b] * f) {
-        h = h.with(HealthCondition::Disabled);
-        grade = Some(DisabilityGrade::ALL[rng.weighted_index(&p::DISABILITY_GRADE_WEIGHTS)]);
-    }
-    if h.is_empty() {
-        h = Health::HEALTHY;
-    }
-    (h, grade)
-}
-
-/// 劳动技能 by age and health.
-fn labor_for<R: Rng + ?Sized>(
-    rng: &mut R,
-    age: u32,
-    student: bool,
-    h: Health,
-    grade: Option<DisabilityGrade>,
-) -> Labor {
-    use Labor as L;
-    let severe = grade.is_some_and(DisabilityGrade::is_severe);
-    let serious = h.has(HealthCondition::Serious);
-    let chronic = h.has(HealthCondition::Chronic);
-    let mild = grade.is_some() && !severe;
-    if age < 16 || student {
-        return L::NoLabor;
-    }
-    if age >= 80 {
-        return if rng.chance(0.6) { L::NoLabor } else { L::Lost };
-    }
-    if severe {
-        return if rng.chance(0.8) { L::Lost } else { L::Weak };
-    }
-    match age {
-        16..=59 => {
-            if serious {
-                if rng.chance(0.5) { L::Lost } else { L::Weak }
-            } else if chronic || mild {
-                if rng.chance(0.55) {
-                    L::Weak
-                } else {
-                    L::Ordinary
-                }
-            } else if rng.chance(0.03) {
-                L::Weak
-            } else if rng.chance(if age <= 45 {
-                p::SKILLED_SHARE * 1.2
-            } else {
-                p::SKILLED_SHARE * 0.6
-            }) {
-                L::Skilled
-            } else {
-                L::Ordinary
-            }
-        }
-        60..=69 => {
-            if serious || chronic {
-                if rng.chance(0.5) { L::Lost } else { L::Weak }
-            } else {
-                [L::Ordinary, L::Weak, L::Lost][rng.weighted_index(&[35, 55, 10])]
-            }
-        }
-        70..=79 => {
-            if serious || chronic {
-                [L::Weak, L::Lost, L::NoLabor][rng.weighted_index(&[25, 55, 20])]
-            } else {
-                [L::Weak, L::Lost, L::NoLabor][rng.weighted_index(&[50, 32, 18])]
-            }
-        }
-        _ => unreachable!("80+ handled above"),
-    }
-}
-
-/// 务工月数 and whether the work is away from home.
-fn work_for<R: Rng + ?Sized>(
-    rng: &mut R,
-    age: u32,
-    sex: Sex,
-    labor: Labor,
-    student: bool,
-) -> (Option<u8>, bool) {
-    if age < 16 || student {
-        return (None, false);
-    }
-    if !labor.has_capacity() {
-        return (Some(0), false);
-    }
-    let weak = if labor == Labor::Weak { 0.4 } else { 1.0 };
-    let migrant_p = match age {
-        16..=17 => 0.5 * p::MIGRANT_SHARE[0].0,
-        18..=29 => pick_sex(p::MIGRANT_SHARE[0], sex),
-        30..=44 => pick_sex(p::MIGRANT_SHARE[1], sex),
-        45..=59 => pick_sex(p::MIGRANT_SHARE[2], sex),
-        60..=64 => 0.06,
-        _ => 0.0,
-    } * weak;
-    if rng.chance(migrant_p) {
-        return (Some(rng.weighted(&p::MIGRANT_MONTHS_WEIGHTS)), true);
-    }
-    let local_p = match age {
-        ..=59 => pick_sex(p::LOCAL_WORK_SHARE, sex),
-        60..=69 => 0.2,
-        _ => 0.0,
-    };
-    if rng.chance(local_p) {
-        (Some(rng.random_range(4..=11)), false)
-    } else {
-        (Some(0), false)
-    }
-}
-
 /// A household with a labour-capable adult under 60 has some wage income: if the draws left
 /// everyone without work, the first such adult gets local or migrant work. [A] registry
 /// households with labour almost always record 务工.
@@ -761,13 +162,6 @@ fn ensure_a_worker<R: Rng + ?Sized>(rng: &mut R, members: &mut [Member], cal: &C
         } else {
             m.work_months = Some(rng.random_range(4..=10));
         }
-    }
-}
-
-fn pick_sex(pair: (f64, f64), sex: Sex) -> f64 {
-    match sex {
-        Sex::Male => pair.0,
-        Sex::Female => pair.1,
     }
 }
 
@@ -816,7 +210,7 @@ pub(crate) fn draft_chunk(plan: &Plan, index: usize) -> Chunk {
             &shape_ordinary
         })]
         .0;
-        let protos = compose(&mut rng, names, shape);
+        let protos = family::compose(&mut rng, names, shape);
         let first = members.len();
         // 字辈: brothers (and male cousins) of one generation may share a character.
         let mut generation: [Option<&'static str>; 2] = [None, None];
@@ -840,17 +234,17 @@ pub(crate) fn draft_chunk(plan: &Plan, index: usize) -> Chunk {
                 given2,
             };
             let sage = cal.school_age(birth);
-            let schooling = schooling_for(&mut rng, sage);
+            let schooling = person::schooling_for(&mut rng, sage);
             let student = schooling.is_some_and(Schooling::is_student);
             let age = pr.age;
             let education = if schooling.is_some() {
                 None
             } else {
-                education_for(&mut rng, birth.year(), age)
+                person::education_for(&mut rng, birth.year(), age)
             };
-            let (health, grade) = health_for(&mut rng, age, ex_poor);
-            let labor = labor_for(&mut rng, age, student, health, grade);
-            let (work_months, migrant) = work_for(&mut rng, age, pr.sex, labor, student);
+            let (health, grade) = person::health_for(&mut rng, age, ex_poor);
+            let labor = person::labor_for(&mut rng, age, student, health, grade);
+            let (work_months, migrant) = person::work_for(&mut rng, age, pr.sex, labor, student);
             members.push(Member {
                 name,
                 relation: pr.relation,
@@ -944,75 +338,6 @@ pub(crate) fn draft_chunk(plan: &Plan, index: usize) -> Chunk {
     }
 }
 
-/// Hands out ID sequence numbers (顺序码) so that every ID number is unique: for each
-/// (issuing division, birth date, sex) a counter of the numbers used, 500 per sex. Runs
-/// sequentially over chunks in index order, which makes the result independent of how
-/// the chunks were drafted in parallel. If a day is full the birth date moves back a day.
-pub(crate) struct IdAllocator {
-    divisions: Vec<u32>,
-    epoch: NaiveDate,
-    days: usize,
-    /// Per division: counters for (day, sex), allocated on first use.
-    used: Vec<Option<Box<[u16]>>>,
-}
-
-/// Odd sequence numbers for men, even for women: 500 each.
-const PER_SEX: u16 = 500;
-
-impl IdAllocator {
-    pub(crate) fn new(divisions: Vec<u32>, last_day: NaiveDate) -> Self {
-        let epoch = NaiveDate::from_ymd_opt(1900, 1, 1).expect("valid date");
-        let days = (last_day - epoch).num_days() as usize + 1;
-        let used = divisions.iter().map(|_| None).collect();
-        Self {
-            divisions,
-            epoch,
-            days,
-            used,
-        }
-    }
-
-    fn next(&mut self, division: u16, birth: &mut NaiveDate, sex: Sex) -> IdNumber {
-        let table = self.used[usize::from(division)]
-            .get_or_insert_with(|| vec![0u16; self.days * 2].into_boxed_slice());
-        loop {
-            let day = (*birth - self.epoch).num_days() as usize;
-            let slot = day * 2 + usize::from(sex == Sex::Male);
-            let k = table[slot];
-            if k < PER_SEX {
-                table[slot] = k + 1;
-                // Real sequence numbers start with a 派出所 code: spread the numbers of each
-                // key over 000–999 from a key-dependent start instead of counting from 000.
-                let start =
-                    crate::rng::mix(slot as u64 ^ (u64::from(division) << 40)) % u64::from(PER_SEX);
-                let v = ((start + u64::from(k) * 337) % u64::from(PER_SEX)) as u16;
-                let seq = 2 * v + u16::from(sex == Sex::Male);
-                return IdNumber::from_parts(
-                    self.divisions[usize::from(division)],
-                    *birth,
-                    seq,
-                    sex,
-                );
-            }
-            *birth = birth.pred_opt().expect("date in range");
-        }
-    }
-
-    /// Assigns the IDs of a chunk's members, then of its outsiders.
-    pub(crate) fn assign_chunk(&mut self, chunk: &mut Chunk) {
-        chunk.member_ids = chunk
-            .members
-            .iter_mut()
-            .map(|m| self.next(m.division, &mut m.birth, m.sex))
-            .collect();
-        chunk.outsider_ids = chunk
-            .outsiders
-            .iter_mut()
-            .map(|o| self.next(o.division, &mut o.birth, o.sex))
-            .collect();
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1026,22 +351,6 @@ mod tests {
                 let b = birth_for_age(&mut rng, on, age);
                 assert_eq!(age_on(b, on), age);
             }
-        }
-    }
-
-    #[test]
-    fn allocator_never_repeats_even_when_a_day_is_full() {
-        let on = NaiveDate::from_ymd_opt(2025, 1, 1).unwrap();
-        let mut a = IdAllocator::new(vec![520322], on);
-        let mut seen = std::collections::HashSet::new();
-        let day = NaiveDate::from_ymd_opt(1980, 5, 5).unwrap();
-        for i in 0..1200 {
-            let mut b = day;
-            let sex = if i % 3 == 0 { Sex::Female } else { Sex::Male };
-            let id = a.next(0, &mut b, sex);
-            assert_eq!(id.birth_date(), b);
-            assert_eq!(id.sex(), sex);
-            assert!(seen.insert(id.as_str().to_string()));
         }
     }
 }

@@ -352,7 +352,7 @@ fn member_attributes_follow_age_and_health() {
             let s = Schooling::parse(schooling).expect("compulsory-age children are at school");
             assert!(s.is_compulsory(), "{s} at {age}");
         }
-        if age < 16 || age >= 85 {
+        if !(16..85).contains(&age) {
             assert!(!labor.has_capacity(), "{labor} at {age}");
         }
         if !months.is_empty() {

@@ -8,7 +8,10 @@ use crate::read::Cell;
 use crate::spec::{Column, Kind};
 use chrono::{Datelike, NaiveDate};
 use domain::text::fold_width;
-use domain::{FieldError, HouseholdNo, IdNumber, Money, PersonName, Phone, RegionCode};
+use domain::{
+    FieldError, Health, HealthCondition, HouseholdNo, IdNumber, Money, PersonName, Phone,
+    RegionCode,
+};
 
 /// Years a date in a registry file may fall in; anything else is a typing error.
 const DATE_YEARS: std::ops::RangeInclusive<i32> = 1850..=2100;
@@ -49,6 +52,34 @@ pub fn person_name(cell: &Cell) -> Result<PersonName, FieldError> {
     PersonName::parse(&cell.text())
 }
 
+/// An enumerated column read with the domain type's `parse`. The exact label — what the
+/// drop-down list writes, so nearly every cell — is found without allocating; anything else
+/// (full-width characters, documented aliases, mistakes) goes through `parse`.
+pub fn label<T: Copy + 'static>(
+    all: &'static [T],
+    label: fn(T) -> &'static str,
+    parse: fn(&str) -> Result<T, FieldError>,
+) -> impl Fn(&Cell, &Column) -> Result<T, FieldError> {
+    move |cell, _| {
+        if let Cell::Text(s) = cell
+            && let Some(v) = all.iter().copied().find(|v| label(*v) == s)
+        {
+            return Ok(v);
+        }
+        parse(&cell.text())
+    }
+}
+
+/// 健康状况: one or several conditions (see [`Health::parse`]).
+pub fn health(cell: &Cell) -> Result<Health, FieldError> {
+    if let Cell::Text(s) = cell
+        && let Some(c) = HealthCondition::ALL.iter().find(|c| c.label() == s)
+    {
+        return Ok(Health::default().with(*c));
+    }
+    Health::parse(&cell.text())
+}
+
 /// 金额 in yuan: text through [`Money::parse_yuan`] ("1,234.50", "１２３４元"), a number cell
 /// through [`Money::from_f64_yuan`]; more than two decimals is an error, never a rounding.
 pub fn money(cell: &Cell) -> Result<Money, FieldError> {
@@ -72,12 +103,15 @@ pub fn int(cell: &Cell, column: &Column) -> Result<i64, FieldError> {
     let value = match cell {
         Cell::Number(v) if v.fract() == 0.0 && v.abs() < 1e15 => *v as i64,
         Cell::Number(_) => return Err(bad()),
-        _ => {
-            let t = fold_width(&raw);
-            let digits = t.strip_suffix(".0").unwrap_or(&t);
-            let digits = digits.strip_suffix(".00").unwrap_or(digits);
-            digits.parse::<i64>().map_err(|_| bad())?
-        }
+        _ => match raw.parse::<i64>() {
+            Ok(v) => v,
+            Err(_) => {
+                let t = fold_width(&raw);
+                let digits = t.strip_suffix(".0").unwrap_or(&t);
+                let digits = digits.strip_suffix(".00").unwrap_or(digits);
+                digits.parse::<i64>().map_err(|_| bad())?
+            }
+        },
     };
     if let Kind::Int { min, max } = column.kind
         && !(min..=max).contains(&value)
@@ -109,6 +143,8 @@ pub fn date(cell: &Cell, column: &Column) -> Result<NaiveDate, FieldError> {
 pub fn flag(cell: &Cell, column: &Column) -> Result<bool, FieldError> {
     match cell {
         Cell::Bool(b) => Ok(*b),
+        Cell::Text(s) if s == "是" => Ok(true),
+        Cell::Text(s) if s == "否" => Ok(false),
         _ => domain::parse_flag(&cell.text(), column.header),
     }
 }
@@ -117,6 +153,9 @@ pub fn flag(cell: &Cell, column: &Column) -> Result<bool, FieldError> {
 /// digit), YYYYMMDD or YYYY年M月D日, full-width characters folded; a time after the date
 /// ("2024-03-05 00:00:00") is ignored. `what` names the field in messages.
 pub fn parse_date(s: &str, what: &str) -> Result<NaiveDate, FieldError> {
+    if let Some(d) = iso_date(s) {
+        return Ok(d);
+    }
     let t = fold_width(s);
     let bad = || {
         FieldError::new(format!(
@@ -140,6 +179,25 @@ pub fn parse_date(s: &str, what: &str) -> Result<NaiveDate, FieldError> {
     NaiveDate::from_ymd_opt(y, m, d)
         .filter(|d| DATE_YEARS.contains(&d.year()))
         .ok_or_else(|| FieldError::new(format!("{what}“{t}”不是有效日期")))
+}
+
+/// The common case without allocating: exactly "YYYY-MM-DD", a valid date in range.
+fn iso_date(s: &str) -> Option<NaiveDate> {
+    let b = s.as_bytes();
+    let digits = |r: std::ops::Range<usize>| b[r].iter().all(u8::is_ascii_digit);
+    if b.len() != 10
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || !digits(0..4)
+        || !digits(5..7)
+        || !digits(8..10)
+    {
+        return None;
+    }
+    let y: i32 = s[..4].parse().ok()?;
+    let m: u32 = s[5..7].parse().ok()?;
+    let d: u32 = s[8..].parse().ok()?;
+    NaiveDate::from_ymd_opt(y, m, d).filter(|d| DATE_YEARS.contains(&d.year()))
 }
 
 /// Year, month and day of a date string, before calendar validation.

@@ -2,6 +2,18 @@
 //! reading CSV (UTF-8 or GB18030) and XLSX into typed domain records with a report of every
 //! problem by row and column, writing templates and exports, and reading the statistics
 //! bureau's division files. Knows nothing of databases.
+//!
+//! - [`spec`] — the templates' columns, the one source of truth;
+//! - [`read`] — a file to a [`Table`] (or a [`RowStream`] for files too big to hold);
+//! - [`convert`] — one cell to one typed value;
+//! - [`parse`] — headers to columns, rows to records, every [`Problem`] collected;
+//! - [`problem`] — problems, masking of sensitive values, the [`Report`];
+//! - [`write`](mod@write) — empty templates and exports (XLSX or CSV), streamed;
+//! - [`divisions`] — the statistics bureau's division files.
+//!
+//! An import is [`read_table`] then [`parse_members`] (and friends), or in one streaming
+//! pass [`parse_file`]`::<`[`MemberParser`]`>` — same result, no table in memory, reading
+//! and checking on two threads.
 
 pub mod convert;
 pub mod divisions;
@@ -11,9 +23,12 @@ pub mod read;
 pub mod spec;
 pub mod write;
 
-pub use parse::{HeaderMap, Parsed, parse_households, parse_incomes, parse_members};
+pub use parse::{
+    HeaderMap, HouseholdParser, IncomeParser, MemberParser, Parsed, ParsedFile, RecordParser,
+    parse_file, parse_households, parse_incomes, parse_members, parse_table,
+};
 pub use problem::{Problem, Report};
-pub use read::{Cell, ReadError, Row, Table, read_csv_bytes, read_table};
+pub use read::{Cell, ReadError, Row, RowStream, Table, read_csv_bytes, read_table};
 pub use write::{
     Export, RecordWriter, Value, WriteError, write_households, write_incomes, write_members,
     write_records, write_template,

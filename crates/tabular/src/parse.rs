@@ -1,5 +1,6 @@
-//! 表头对应与逐行校验: a [`Table`] read from a file becomes typed registry records
-//! ([`Household`], [`Member`], [`IncomeRecord`]) plus every problem found, by row and column.
+//! 表头对应与逐行校验: rows read from a file become typed registry records ([`Household`],
+//! [`Member`], [`IncomeRecord`]) plus every problem found, by row and column — from a
+//! [`Table`] in memory or row by row while the file is read ([`parse_file`]).
 //!
 //! Headers match a template column by its Chinese 表头 or its English key (any case), in any
 //! order. A missing required column is one problem at row 1; a duplicated column is a
@@ -10,15 +11,17 @@
 
 use crate::convert;
 use crate::problem::{Problem, Report, column_letter};
-use crate::read::{Cell, Row, Table};
+use crate::read::{Cell, ReadError, Row, RowStream, Table};
 use crate::spec::{self, Column, Required, Template};
 use domain::text::fold_width;
 use domain::{
-    DisabilityGrade, Education, FieldError, Health, Household, HouseholdNo, HouseholdType,
-    HousingSafety, IncomeRecord, Labor, Member, Relation, Schooling, Sex, WaterSafety,
+    DisabilityGrade, Education, FieldError, Household, HouseholdNo, HouseholdType, HousingSafety,
+    IncomeRecord, Labor, Member, Relation, Schooling, Sex, WaterSafety,
 };
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
+use std::path::Path;
+use std::sync::mpsc;
 
 /// The outcome of parsing one file against one template.
 #[derive(Debug, Clone, PartialEq)]
@@ -171,32 +174,40 @@ struct Slot {
     index: Option<usize>,
 }
 
-/// Problems of a file being parsed, each with the file column it sorts by.
-struct Problems<'a> {
-    headers: &'a [String],
+/// What every parser keeps while rows go by: the header map, the problems found (each with
+/// the file column it sorts by) and the number of rows seen.
+#[derive(Debug)]
+struct Collector {
+    map: HeaderMap,
     found: Vec<(usize, Problem)>,
+    rows: usize,
 }
 
-impl<'a> Problems<'a> {
-    fn new(map: &'a HeaderMap) -> Self {
+impl Collector {
+    fn new(template: &Template, headers: &[String]) -> Self {
+        let map = HeaderMap::new(template, headers);
         Self {
-            headers: &map.headers,
             found: map.problems.clone(),
+            map,
+            rows: 0,
         }
     }
 
-    fn row<'r>(&'r mut self, row: &'r Row) -> RowCheck<'r, 'a> {
+    /// Starts the checks of one row.
+    fn row<'r>(&'r mut self, row: &'r Row) -> RowCheck<'r> {
+        self.rows += 1;
         RowCheck {
             row,
-            problems: self,
+            map: &self.map,
+            found: &mut self.found,
             ok: true,
         }
     }
 
-    fn finish<T>(mut self, map: &HeaderMap, table: &Table, records: Vec<(usize, T)>) -> Parsed<T> {
+    fn finish<T>(mut self, records: Vec<(usize, T)>) -> Parsed<T> {
         self.found.sort_by_key(|(column, p)| (p.row, *column));
-        let mut warnings = map.warnings.clone();
-        if table.rows.is_empty() {
+        let mut warnings = self.map.warnings;
+        if self.rows == 0 {
             warnings.push("文件只有表头，没有数据行".to_owned());
         }
         Parsed {
@@ -208,13 +219,14 @@ impl<'a> Problems<'a> {
 }
 
 /// The checks of one row: collects its problems and remembers whether it is clean.
-struct RowCheck<'r, 'a> {
+struct RowCheck<'r> {
     row: &'r Row,
-    problems: &'r mut Problems<'a>,
+    map: &'r HeaderMap,
+    found: &'r mut Vec<(usize, Problem)>,
     ok: bool,
 }
 
-impl RowCheck<'_, '_> {
+impl RowCheck<'_> {
     /// Records a problem of this row in `slot`'s column, echoing the cell's value.
     fn problem(&mut self, slot: Slot, message: impl Into<String>) {
         self.ok = false;
@@ -223,7 +235,7 @@ impl RowCheck<'_, '_> {
             Some(i) => Problem::cell(
                 number,
                 i,
-                self.problems.headers.get(i).map_or("", String::as_str),
+                self.map.headers.get(i).map_or("", String::as_str),
                 Some(slot.column),
                 Some(&self.row.cell(i).text()),
                 message,
@@ -233,9 +245,7 @@ impl RowCheck<'_, '_> {
                 ..Problem::row(number, message)
             },
         };
-        self.problems
-            .found
-            .push((slot.index.unwrap_or(usize::MAX), problem));
+        self.found.push((slot.index.unwrap_or(usize::MAX), problem));
     }
 
     /// The value of `slot` in this row: `None` when empty (a problem if the column is
@@ -268,52 +278,185 @@ impl RowCheck<'_, '_> {
     }
 }
 
+/// An enumerated column of domain type `$t`: exact labels fast, the rest through `parse`.
+macro_rules! choice {
+    ($t:ty) => {
+        convert::label(<$t>::ALL, <$t>::label, <$t>::parse)
+    };
+}
+
 /// An integer column narrowed to the record's type; the spec's bounds make it fit.
 fn int_as<T: TryFrom<i64>>(cell: &Cell, column: &Column) -> Result<T, FieldError> {
     let v = convert::int(cell, column)?;
     T::try_from(v).map_err(|_| FieldError::new(format!("{}“{v}”超出范围", column.header)))
 }
 
-/// A text column parsed by a domain type's own `parse`.
-fn by<T>(
-    parse: fn(&str) -> Result<T, FieldError>,
-) -> impl Fn(&Cell, &Column) -> Result<T, FieldError> {
-    move |cell, _| parse(&cell.text())
+/// Parses the rows of one template one at a time, so that a file can be checked while it
+/// is read ([`parse_file`]) as well as from a [`Table`] in memory.
+pub trait RecordParser: Sized {
+    /// The record one row becomes.
+    type Record;
+    /// Starts parsing a file with this header row.
+    fn new(headers: &[String]) -> Self;
+    /// Checks one data row; keeps its record if it has no problem.
+    fn push(&mut self, row: &Row);
+    /// Every record and every problem, sorted.
+    fn finish(self) -> Parsed<Self::Record>;
+}
+
+/// Parses every row of a table in memory.
+pub fn parse_table<P: RecordParser>(table: &Table) -> Parsed<P::Record> {
+    let mut parser = P::new(&table.headers);
+    for row in &table.rows {
+        parser.push(row);
+    }
+    parser.finish()
+}
+
+/// A file parsed as it was read (see [`parse_file`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParsedFile<T> {
+    /// 来源说明, as [`Table::source_note`].
+    pub source_note: String,
+    /// 表头 as read, as [`Table::headers`].
+    pub headers: Vec<String>,
+    pub parsed: Parsed<T>,
+}
+
+/// Reads and parses a file in one pass, row by row ([`RowStream`]): the fast path for very
+/// large CSV files, which are never held in memory as cells, with reading and checking on
+/// two threads. Same result as [`read_table`](crate::read_table) followed by
+/// [`parse_table`].
+///
+/// ```no_run
+/// use tabular::parse::{MemberParser, parse_file};
+/// let file = parse_file::<MemberParser>(std::path::Path::new("人口信息.csv"), None)?;
+/// println!("{}：{}条，{}个问题", file.source_note, file.parsed.records.len(), file.parsed.problems.len());
+/// # Ok::<(), tabular::ReadError>(())
+/// ```
+pub fn parse_file<P: RecordParser>(
+    path: &Path,
+    sheet: Option<&str>,
+) -> Result<ParsedFile<P::Record>, ReadError> {
+    /// Rows handed over at a time: large enough to amortise the channel, small enough to
+    /// stay in cache.
+    const BATCH: usize = 1024;
+    let mut stream = RowStream::open(path, sheet)?;
+    let source_note = stream.source_note().to_owned();
+    let headers = stream.headers().to_vec();
+    let mut parser = P::new(&headers);
+    // Reading (CSV syntax, UTF-8, trimming) runs on its own thread and checking on this
+    // one; the two halves cost about the same. Batches go back to the reader for reuse, so
+    // no row is allocated twice.
+    let (full_tx, full_rx) = mpsc::sync_channel::<Vec<Row>>(4);
+    let (empty_tx, empty_rx) = mpsc::channel::<Vec<Row>>();
+    std::thread::scope(|scope| {
+        let reader = scope.spawn(move || -> Result<(), ReadError> {
+            loop {
+                let mut batch = empty_rx.try_recv().unwrap_or_default();
+                stream.next_batch(&mut batch, BATCH)?;
+                if batch.is_empty() || full_tx.send(batch).is_err() {
+                    return Ok(());
+                }
+            }
+        });
+        for batch in full_rx {
+            for row in &batch {
+                parser.push(row);
+            }
+            // The reader may have finished; then the batch is simply dropped.
+            let _ = empty_tx.send(batch);
+        }
+        reader
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    })?;
+    Ok(ParsedFile {
+        source_note,
+        headers,
+        parsed: parser.finish(),
+    })
 }
 
 /// 户信息: parses the households template. Besides each cell, checks the rules between
 /// fields ([`Household::check`]) and that no 户编号 appears twice in the file.
 pub fn parse_households(table: &Table) -> Parsed<Household> {
-    let map = HeaderMap::new(&spec::HOUSEHOLDS, &table.headers);
-    let no = map.slot("household_no");
-    let village = map.slot("village_code");
-    let kind = map.slot("household_type");
-    let exit_year = map.slot("exit_year");
-    let phone = map.slot("phone");
-    let address = map.slot("address");
-    let housing = map.slot("housing_safety");
-    let water = map.slot("water_safety");
+    parse_table::<HouseholdParser>(table)
+}
 
-    let mut problems = Problems::new(&map);
-    let mut records = Vec::with_capacity(table.rows.len());
-    let mut seen: HashMap<HouseholdNo, usize> = HashMap::with_capacity(table.rows.len());
-    for row in &table.rows {
-        let mut rc = problems.row(row);
-        let household_no = rc.value(no, |c, _| convert::household_no(c));
-        let household = (
-            household_no,
-            rc.value(village, |c, _| convert::region(c)),
-            rc.value(kind, by(HouseholdType::parse)),
-            rc.value(exit_year, int_as::<u16>),
-            rc.value(phone, |c, _| convert::phone(c)),
-            rc.value(address, |c, _| Ok(convert::text(c))),
-            rc.value(housing, by(HousingSafety::parse)),
-            rc.value(water, by(WaterSafety::parse)),
-        );
-        if let Some(n) = &household.0 {
-            match seen.entry(n.clone()) {
+/// 人口信息: parses the members template. 性别 and 出生日期, when filled, must agree with
+/// the 证件号码 (which is the source of both); an 证件号码 may appear only once in a file.
+pub fn parse_members(table: &Table) -> Parsed<Member> {
+    parse_table::<MemberParser>(table)
+}
+
+/// 收支信息: parses the incomes template. Amounts are yuan with at most two decimals, not
+/// negative and at most 1亿元; a (户编号, 年度) pair may appear only once in a file.
+pub fn parse_incomes(table: &Table) -> Parsed<IncomeRecord> {
+    parse_table::<IncomeParser>(table)
+}
+
+/// The columns of the households template, resolved against a file.
+#[derive(Debug, Clone, Copy)]
+struct HouseholdSlots {
+    no: Slot,
+    village: Slot,
+    kind: Slot,
+    exit_year: Slot,
+    phone: Slot,
+    address: Slot,
+    housing: Slot,
+    water: Slot,
+}
+
+/// 户信息 parser: see [`parse_households`].
+#[derive(Debug)]
+pub struct HouseholdParser {
+    collector: Collector,
+    slots: HouseholdSlots,
+    records: Vec<(usize, Household)>,
+    seen: HashMap<HouseholdNo, usize>,
+}
+
+impl RecordParser for HouseholdParser {
+    type Record = Household;
+
+    fn new(headers: &[String]) -> Self {
+        let collector = Collector::new(&spec::HOUSEHOLDS, headers);
+        let map = &collector.map;
+        let slots = HouseholdSlots {
+            no: map.slot("household_no"),
+            village: map.slot("village_code"),
+            kind: map.slot("household_type"),
+            exit_year: map.slot("exit_year"),
+            phone: map.slot("phone"),
+            address: map.slot("address"),
+            housing: map.slot("housing_safety"),
+            water: map.slot("water_safety"),
+        };
+        Self {
+            collector,
+            slots,
+            records: Vec::new(),
+            seen: HashMap::new(),
+        }
+    }
+
+    fn push(&mut self, row: &Row) {
+        let s = self.slots;
+        let mut rc = self.collector.row(row);
+        let household_no = rc.value(s.no, |c, _| convert::household_no(c));
+        let village = rc.value(s.village, |c, _| convert::region(c));
+        let household_type = rc.value(s.kind, choice!(HouseholdType));
+        let exit_year = rc.value(s.exit_year, int_as::<u16>);
+        let phone = rc.value(s.phone, |c, _| convert::phone(c));
+        let address = rc.value(s.address, |c, _| Ok(convert::text(c)));
+        let housing = rc.value(s.housing, choice!(HousingSafety));
+        let water = rc.value(s.water, choice!(WaterSafety));
+        if let Some(n) = &household_no {
+            match self.seen.entry(n.clone()) {
                 Entry::Occupied(first) => rc.problem(
-                    no,
+                    s.no,
                     format!("户编号与第{}行重复：同一户只能出现一次", first.get()),
                 ),
                 Entry::Vacant(v) => {
@@ -321,83 +464,122 @@ pub fn parse_households(table: &Table) -> Parsed<Household> {
                 }
             }
         }
-        let (Some(household_no), Some(village), Some(household_type), exit_year, ph, ad, hs, ws) =
-            household
+        let (Some(household_no), Some(village), Some(household_type)) =
+            (household_no, village, household_type)
         else {
-            continue;
+            return;
         };
         let household = Household {
             household_no,
             village,
             household_type,
             exit_year,
-            phone: ph,
-            address: ad,
-            housing: hs,
-            water: ws,
+            phone,
+            address,
+            housing,
+            water,
         };
         for (key, e) in household.check() {
-            rc.problem(map.slot(key), e.message);
+            rc.problem(rc.map.slot(key), e.message);
         }
         if rc.ok {
-            records.push((row.number, household));
+            self.records.push((row.number, household));
         }
     }
-    problems.finish(&map, table, records)
+
+    fn finish(self) -> Parsed<Household> {
+        self.collector.finish(self.records)
+    }
 }
 
-/// 人口信息: parses the members template. 性别 and 出生日期, when filled, must agree with
-/// the 证件号码 (which is the source of both); an 证件号码 may appear only once in a file.
-pub fn parse_members(table: &Table) -> Parsed<Member> {
-    let map = HeaderMap::new(&spec::MEMBERS, &table.headers);
-    let no = map.slot("household_no");
-    let name = map.slot("name");
-    let id_number = map.slot("id_number");
-    let relation = map.slot("relation");
-    let sex = map.slot("sex");
-    let birth_date = map.slot("birth_date");
-    let labor = map.slot("labor");
-    let health = map.slot("health");
-    let disability = map.slot("disability_grade");
-    let schooling = map.slot("schooling");
-    let education = map.slot("education");
-    let work_months = map.slot("work_months");
-    let insured = map.slot("medical_insured");
-    let dibao = map.slot("dibao");
-    let tekun = map.slot("tekun");
+/// The columns of the members template, resolved against a file.
+#[derive(Debug, Clone, Copy)]
+struct MemberSlots {
+    no: Slot,
+    name: Slot,
+    id_number: Slot,
+    relation: Slot,
+    sex: Slot,
+    birth_date: Slot,
+    labor: Slot,
+    health: Slot,
+    disability: Slot,
+    schooling: Slot,
+    education: Slot,
+    work_months: Slot,
+    insured: Slot,
+    dibao: Slot,
+    tekun: Slot,
+}
 
-    let mut problems = Problems::new(&map);
-    let mut records = Vec::with_capacity(table.rows.len());
-    // The number itself is the key: an in-memory join, never stored.
-    let mut seen: HashMap<u64, usize> = HashMap::with_capacity(table.rows.len());
-    for row in &table.rows {
-        let mut rc = problems.row(row);
-        let household_no = rc.value(no, |c, _| convert::household_no(c));
-        let person = rc.value(name, |c, _| convert::person_name(c));
-        let id = rc.value(id_number, |c, _| convert::id_number(c));
-        let rel = rc.value(relation, by(Relation::parse));
-        let sx = rc.value(sex, by(Sex::parse));
-        let born = rc.value(birth_date, convert::date);
-        let lab = rc.value(labor, by(Labor::parse));
-        let rest = (
-            rc.value(health, by(Health::parse)),
-            rc.value(disability, by(DisabilityGrade::parse)),
-            rc.value(schooling, by(Schooling::parse)),
-            rc.value(education, by(Education::parse)),
-            rc.value(work_months, int_as::<u8>),
-            rc.value(insured, convert::flag),
-            rc.value(dibao, convert::flag),
-            rc.value(tekun, convert::flag),
-        );
+/// 人口信息 parser: see [`parse_members`].
+#[derive(Debug)]
+pub struct MemberParser {
+    collector: Collector,
+    slots: MemberSlots,
+    records: Vec<(usize, Member)>,
+    /// Rows by ID number, in its lossless integer form: an in-memory join, never stored.
+    seen: HashMap<u64, usize>,
+}
+
+impl RecordParser for MemberParser {
+    type Record = Member;
+
+    fn new(headers: &[String]) -> Self {
+        let collector = Collector::new(&spec::MEMBERS, headers);
+        let map = &collector.map;
+        let slots = MemberSlots {
+            no: map.slot("household_no"),
+            name: map.slot("name"),
+            id_number: map.slot("id_number"),
+            relation: map.slot("relation"),
+            sex: map.slot("sex"),
+            birth_date: map.slot("birth_date"),
+            labor: map.slot("labor"),
+            health: map.slot("health"),
+            disability: map.slot("disability_grade"),
+            schooling: map.slot("schooling"),
+            education: map.slot("education"),
+            work_months: map.slot("work_months"),
+            insured: map.slot("medical_insured"),
+            dibao: map.slot("dibao"),
+            tekun: map.slot("tekun"),
+        };
+        Self {
+            collector,
+            slots,
+            records: Vec::new(),
+            seen: HashMap::new(),
+        }
+    }
+
+    fn push(&mut self, row: &Row) {
+        let s = self.slots;
+        let mut rc = self.collector.row(row);
+        let household_no = rc.value(s.no, |c, _| convert::household_no(c));
+        let name = rc.value(s.name, |c, _| convert::person_name(c));
+        let id = rc.value(s.id_number, |c, _| convert::id_number(c));
+        let relation = rc.value(s.relation, choice!(Relation));
+        let sex = rc.value(s.sex, choice!(Sex));
+        let born = rc.value(s.birth_date, convert::date);
+        let labor = rc.value(s.labor, choice!(Labor));
+        let health = rc.value(s.health, |c, _| convert::health(c));
+        let disability_grade = rc.value(s.disability, choice!(DisabilityGrade));
+        let schooling = rc.value(s.schooling, choice!(Schooling));
+        let education = rc.value(s.education, choice!(Education));
+        let work_months = rc.value(s.work_months, int_as::<u8>);
+        let medical_insured = rc.value(s.insured, convert::flag);
+        let dibao = rc.value(s.dibao, convert::flag);
+        let tekun = rc.value(s.tekun, convert::flag);
         if let Some(id) = &id {
-            if let Some(s) = sx
-                && s != id.sex()
+            if let Some(sx) = sex
+                && sx != id.sex()
             {
                 rc.problem(
-                    sex,
+                    s.sex,
                     format!(
                         "性别“{}”与证件号码不符（证件号码显示为{}）",
-                        s.label(),
+                        sx.label(),
                         id.sex().label()
                     ),
                 );
@@ -408,16 +590,16 @@ pub fn parse_members(table: &Table) -> Parsed<Member> {
                 && b != id.birth_date()
             {
                 rc.problem(
-                    birth_date,
+                    s.birth_date,
                     format!(
                         "出生日期“{}”与证件号码中的出生日期不符",
                         b.format("%Y-%m-%d")
                     ),
                 );
             }
-            match seen.entry(id.to_u64()) {
+            match self.seen.entry(id.to_u64()) {
                 Entry::Occupied(first) => rc.problem(
-                    id_number,
+                    s.id_number,
                     format!("证件号码与第{}行重复：同一人只能登记一次", first.get()),
                 ),
                 Entry::Vacant(v) => {
@@ -425,14 +607,12 @@ pub fn parse_members(table: &Table) -> Parsed<Member> {
                 }
             }
         }
-        let ok = rc.ok;
         let (Some(household_no), Some(name), Some(id_number), Some(relation), Some(labor), true) =
-            (household_no, person, id, rel, lab, ok)
+            (household_no, name, id, relation, labor, rc.ok)
         else {
-            continue;
+            return;
         };
-        let (health, disability_grade, schooling, education, work_months, mi, db, tk) = rest;
-        records.push((
+        self.records.push((
             row.number,
             Member {
                 household_no,
@@ -447,44 +627,66 @@ pub fn parse_members(table: &Table) -> Parsed<Member> {
                 schooling,
                 education,
                 work_months,
-                medical_insured: mi,
-                dibao: db,
-                tekun: tk,
+                medical_insured,
+                dibao,
+                tekun,
             },
         ));
     }
-    problems.finish(&map, table, records)
+
+    fn finish(self) -> Parsed<Member> {
+        self.collector.finish(self.records)
+    }
 }
 
-/// 收支信息: parses the incomes template. Amounts are yuan with at most two decimals, not
-/// negative and at most 1亿元; a (户编号, 年度) pair may appear only once in a file.
-pub fn parse_incomes(table: &Table) -> Parsed<IncomeRecord> {
-    let map = HeaderMap::new(&spec::INCOMES, &table.headers);
-    let no = map.slot("household_no");
-    let year = map.slot("year");
-    let amounts = [
-        "wage_income",
-        "business_income",
-        "business_cost",
-        "property_income",
-        "transfer_income",
-        "medical_out_of_pocket",
-        "education_cost",
-        "other_rigid_cost",
-    ]
-    .map(|k| map.slot(k));
+/// The amount columns of the incomes template, in template (and record) order.
+const INCOME_AMOUNTS: [&str; 8] = [
+    "wage_income",
+    "business_income",
+    "business_cost",
+    "property_income",
+    "transfer_income",
+    "medical_out_of_pocket",
+    "education_cost",
+    "other_rigid_cost",
+];
 
-    let mut problems = Problems::new(&map);
-    let mut records = Vec::with_capacity(table.rows.len());
-    let mut seen: HashMap<(HouseholdNo, u16), usize> = HashMap::with_capacity(table.rows.len());
-    for row in &table.rows {
-        let mut rc = problems.row(row);
+/// 收支信息 parser: see [`parse_incomes`].
+#[derive(Debug)]
+pub struct IncomeParser {
+    collector: Collector,
+    no: Slot,
+    year: Slot,
+    amounts: [Slot; 8],
+    records: Vec<(usize, IncomeRecord)>,
+    seen: HashMap<(HouseholdNo, u16), usize>,
+}
+
+impl RecordParser for IncomeParser {
+    type Record = IncomeRecord;
+
+    fn new(headers: &[String]) -> Self {
+        let collector = Collector::new(&spec::INCOMES, headers);
+        let map = &collector.map;
+        Self {
+            no: map.slot("household_no"),
+            year: map.slot("year"),
+            amounts: INCOME_AMOUNTS.map(|k| map.slot(k)),
+            collector,
+            records: Vec::new(),
+            seen: HashMap::new(),
+        }
+    }
+
+    fn push(&mut self, row: &Row) {
+        let (no, year, amounts) = (self.no, self.year, self.amounts);
+        let mut rc = self.collector.row(row);
         let household_no = rc.value(no, |c, _| convert::household_no(c));
         let y = rc.value(year, int_as::<u16>);
         let [wage, bi, bc, prop, tr, med, edu, other] =
             amounts.map(|slot| rc.value(slot, convert::registry_money));
         if let (Some(n), Some(y)) = (&household_no, y) {
-            match seen.entry((n.clone(), y)) {
+            match self.seen.entry((n.clone(), y)) {
                 Entry::Occupied(first) => rc.problem(
                     no,
                     format!(
@@ -497,7 +699,6 @@ pub fn parse_incomes(table: &Table) -> Parsed<IncomeRecord> {
                 }
             }
         }
-        let ok = rc.ok;
         let (
             Some(household_no),
             Some(year),
@@ -507,11 +708,11 @@ pub fn parse_incomes(table: &Table) -> Parsed<IncomeRecord> {
             Some(property),
             Some(transfer),
             true,
-        ) = (household_no, y, wage, bi, bc, prop, tr, ok)
+        ) = (household_no, y, wage, bi, bc, prop, tr, rc.ok)
         else {
-            continue;
+            return;
         };
-        records.push((
+        self.records.push((
             row.number,
             IncomeRecord {
                 household_no,
@@ -527,5 +728,8 @@ pub fn parse_incomes(table: &Table) -> Parsed<IncomeRecord> {
             },
         ));
     }
-    problems.finish(&map, table, records)
+
+    fn finish(self) -> Parsed<IncomeRecord> {
+        self.collector.finish(self.records)
+    }
 }

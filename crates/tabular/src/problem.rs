@@ -97,6 +97,8 @@ pub fn mask_value(column: &Column, value: &str) -> String {
     match column.kind {
         Kind::IdNumber if chars.len() == 18 => mask_chars(&chars, 6, 4, "********"),
         Kind::Phone if chars.len() == 11 => mask_chars(&chars, 3, 4, "****"),
+        // Too short to show any of it.
+        Kind::IdNumber | Kind::Phone if chars.len() <= 4 => "****".to_owned(),
         Kind::IdNumber | Kind::Phone => {
             let n = chars.len();
             mask_chars(&chars, 3.min(n / 3), 2.min(n / 4), "****")

@@ -4,6 +4,13 @@
 //! filled-in template. Exports stream: a [`RecordWriter`] takes one record at a time, so
 //! 3.2 million members never need to be in memory at once.
 //!
+//! Values are written as the templates ask for them: optional fields empty when absent,
+//! flags 是/否, 健康状况 as its labels joined by 、, amounts in yuan ("1234.50" — two
+//! decimals only when there are fen), dates YYYY-MM-DD. In XLSX, codes, ID numbers and
+//! phones are text cells (every digit kept), while amounts are number cells formatted 0.00
+//! and dates real date cells formatted yyyy-mm-dd, so that a clerk can sum and filter them;
+//! both read back to the same values.
+//!
 //! Exports carry full 证件号码 and 联系电话: exporting is an audited operation at the service
 //! layer, and the file is what the county hands on.
 
@@ -300,8 +307,14 @@ fn csv_error(path: &Path, e: csv::Error) -> WriteError {
     }
 }
 
-/// Writes every record of `rows` through a [`RecordWriter`].
+/// Writes every record of `rows` through a [`RecordWriter`]. Too many rows for one
+/// worksheet are refused before anything is written.
 pub fn write_records<T: Export>(path: &Path, rows: &[T]) -> Result<usize, WriteError> {
+    if OutFormat::of(path)? == OutFormat::Xlsx
+        && u32::try_from(rows.len()).map_or(true, |n| n > layout::MAX_DATA_ROWS)
+    {
+        return Err(WriteError::TooManyRows);
+    }
     let mut w = RecordWriter::<T>::create(path)?;
     for r in rows {
         w.push(r)?;

@@ -34,7 +34,18 @@ fn member_line(m: &Member) -> String {
 #[test]
 fn gb18030_csv_imports_and_says_so() {
     let ms = members();
-    let text = members_csv(&ms[..2].iter().map(member_line).collect::<Vec<_>>());
+    let mut lines: Vec<String> = ms[..2].iter().map(member_line).collect();
+    // Typed on a Chinese input method: full-width digits and spaces.
+    lines[1] = lines[1]
+        .chars()
+        .map(|c| match c {
+            '0'..='9' => char::from_u32(c as u32 - '0' as u32 + 0xFF10).unwrap(),
+            ',' => ',',
+            c => c,
+        })
+        .collect::<String>()
+        .replacen(',', "\u{3000},", 1);
+    let text = members_csv(&lines);
     let (bytes, _, unmappable) = encoding_rs::GB18030.encode(&text);
     assert!(!unmappable);
     assert!(std::str::from_utf8(&bytes).is_err(), "really not UTF-8");
@@ -46,9 +57,15 @@ fn gb18030_csv_imports_and_says_so() {
     assert_eq!(table.headers, tabular::spec::MEMBERS.headers());
     let parsed = parse_members(&table);
     assert!(parsed.is_ok(), "{:#?}", parsed.problems);
-    let got: Vec<_> = parsed.records.iter().map(|(n, m)| (*n, m.name.as_str())).collect();
+    let got: Vec<_> = parsed
+        .records
+        .iter()
+        .map(|(n, m)| (*n, m.name.as_str()))
+        .collect();
     assert_eq!(got, vec![(2, "张国强"), (3, "李秀英")]);
     assert_eq!(parsed.records[0].1.id_number, ms[0].id_number);
+    assert_eq!(parsed.records[1].1.id_number, ms[1].id_number);
+    assert_eq!(parsed.records[1].1.household_no, ms[1].household_no);
     assert_eq!(parsed.records[0].1.labor, Labor::Skilled);
 }
 
@@ -66,7 +83,10 @@ fn utf8_bom_csv_with_keys_in_any_order_and_case() {
     write(&path, text.as_bytes());
     let table = read_table(&path, None).unwrap();
     assert_eq!(table.source_note, "CSV，UTF-8编码");
-    assert_eq!(table.headers[0], "ID_Number", "BOM stripped from the first header");
+    assert_eq!(
+        table.headers[0], "ID_Number",
+        "BOM stripped from the first header"
+    );
     let parsed = parse_members(&table);
     assert!(parsed.is_ok(), "{:#?}", parsed.problems);
     assert_eq!(parsed.warnings, vec!["H列「备注」不是本模板的列，已忽略"]);
@@ -84,7 +104,8 @@ fn xlsx_with_date_cells_and_numeric_codes() {
 
     let hs = wb.add_worksheet();
     hs.set_name("户信息").unwrap();
-    for (c, h) in (0u16..).zip(["户编号", "村代码", "户类型", "脱贫年度", "联系电话"]) {
+    for (c, h) in (0u16..).zip(["户编号", "村代码", "户类型", "脱贫年度", "联系电话"])
+    {
         hs.write_string(0, c, h).unwrap();
     }
     // Codes typed into cells without text format: Excel stores them as numbers.
@@ -96,7 +117,15 @@ fn xlsx_with_date_cells_and_numeric_codes() {
 
     let ms = wb.add_worksheet();
     ms.set_name("人口信息").unwrap();
-    for (c, h) in (0u16..).zip(["户编号", "姓名", "证件号码", "与户主关系", "出生日期", "劳动技能", "享受低保"]) {
+    for (c, h) in (0u16..).zip([
+        "户编号",
+        "姓名",
+        "证件号码",
+        "与户主关系",
+        "出生日期",
+        "劳动技能",
+        "享受低保",
+    ]) {
         ms.write_string(0, c, h).unwrap();
     }
     let m = &members()[1];
@@ -114,7 +143,7 @@ fn xlsx_with_date_cells_and_numeric_codes() {
     ms.write_string(3, 1, son.name.as_str()).unwrap();
     ms.write_string(3, 2, son.id_number.as_str()).unwrap();
     ms.write_string(3, 3, "之子").unwrap();
-    ms.write_datetime_with_format(3, 4, &ExcelDateTime::from_ymd(2009, 1, 31).unwrap(), &date)
+    ms.write_datetime_with_format(3, 4, ExcelDateTime::from_ymd(2009, 1, 31).unwrap(), &date)
         .unwrap();
     ms.write_string(3, 5, "无劳动力").unwrap();
     wb.save(&path).unwrap();
@@ -132,7 +161,10 @@ fn xlsx_with_date_cells_and_numeric_codes() {
 
     let people = read_table(&path, Some("人口信息")).unwrap();
     assert_eq!(people.rows[0].cells[4], Cell::Date(ymd(1970, 11, 3)));
-    assert_eq!(people.rows.iter().map(|r| r.number).collect::<Vec<_>>(), vec![2, 4]);
+    assert_eq!(
+        people.rows.iter().map(|r| r.number).collect::<Vec<_>>(),
+        vec![2, 4]
+    );
     let parsed = parse_members(&people);
     assert_eq!(parsed.records.len(), 1);
     let got = &parsed.records[0].1;
@@ -149,16 +181,36 @@ fn xlsx_with_date_cells_and_numeric_codes() {
 #[test]
 fn file_level_errors_are_in_chinese() {
     let (dir, path) = temp_file("missing.csv");
-    assert!(read_table(&path, None).unwrap_err().to_string().starts_with("找不到文件"));
+    assert!(
+        read_table(&path, None)
+            .unwrap_err()
+            .to_string()
+            .starts_with("找不到文件")
+    );
     let doc = dir.path().join("a.docx");
     write(&doc, b"x");
-    assert!(read_table(&doc, None).unwrap_err().to_string().contains("不支持的文件格式"));
+    assert!(
+        read_table(&doc, None)
+            .unwrap_err()
+            .to_string()
+            .contains("不支持的文件格式")
+    );
     let empty = dir.path().join("empty.csv");
     write(&empty, b"\xEF\xBB\xBF\r\n");
-    assert!(read_table(&empty, None).unwrap_err().to_string().contains("没有表头行"));
+    assert!(
+        read_table(&empty, None)
+            .unwrap_err()
+            .to_string()
+            .contains("没有表头行")
+    );
     let broken = dir.path().join("broken.xlsx");
     write(&broken, b"not a zip");
-    assert!(read_table(&broken, None).unwrap_err().to_string().contains("无法打开Excel文件"));
+    assert!(
+        read_table(&broken, None)
+            .unwrap_err()
+            .to_string()
+            .contains("无法打开Excel文件")
+    );
 }
 
 fn find<'a>(problems: &'a [Problem], row: usize, letter: &str) -> &'a Problem {
@@ -179,11 +231,17 @@ fn member_problems_have_row_letter_masked_value_and_message() {
         // 3: bad check character
         format!("5203221010010001,李秀英,{wrong_check},配偶,,,普通劳动力,,,,,,,,"),
         // 4: relation not in the list
-        format!("5203221010010001,张小明,{},儿子,,,普通劳动力,,,,,,,,", ms[2].id_number.as_str()),
+        format!(
+            "5203221010010001,张小明,{},儿子,,,普通劳动力,,,,,,,,",
+            ms[2].id_number.as_str()
+        ),
         // 5: the head again
         good.replace("张国强", "张国强二"),
         // 6: a woman's ID marked 男
-        format!("5203221010010002,买买提·艾力,{},户主,男,,丧失劳动力,,,,,,,,", ms[3].id_number.as_str()),
+        format!(
+            "5203221010010002,买买提·艾力,{},户主,男,,丧失劳动力,,,,,,,,",
+            ms[3].id_number.as_str()
+        ),
         // 7: required fields empty, bad flag, work months out of range
         ",,,,,,,,,,,13,有,,".to_owned(),
     ];
@@ -197,7 +255,12 @@ fn member_problems_have_row_letter_masked_value_and_message() {
     let masked = format!("{}********{}", &wrong_check[..6], &wrong_check[14..]);
     assert_eq!(p.value.as_deref(), Some(masked.as_str()));
     assert!(p.message.contains("校验位"), "{p}");
-    assert!(p.to_string().starts_with(&format!("第3行 C列「证件号码」值“{masked}”：证件号码校验位错误")), "{p}");
+    assert!(
+        p.to_string().starts_with(&format!(
+            "第3行 C列「证件号码」值“{masked}”：证件号码校验位错误"
+        )),
+        "{p}"
+    );
 
     let p = find(ps, 4, "D");
     assert_eq!(p.value.as_deref(), Some("儿子"));
@@ -210,26 +273,43 @@ fn member_problems_have_row_letter_masked_value_and_message() {
     let p = find(ps, 6, "E");
     assert_eq!(p.message, "性别“男”与证件号码不符（证件号码显示为女）");
 
-    for (letter, header) in [("A", "户编号"), ("B", "姓名"), ("C", "证件号码"), ("D", "与户主关系"), ("G", "劳动技能")] {
+    for (letter, header) in [
+        ("A", "户编号"),
+        ("B", "姓名"),
+        ("C", "证件号码"),
+        ("D", "与户主关系"),
+        ("G", "劳动技能"),
+    ] {
         let p = find(ps, 7, letter);
         assert_eq!(p.message, format!("{header}不能为空"));
         assert_eq!(p.value, None);
     }
-    assert!(find(ps, 7, "L").message.contains("务工月数“13”超出范围：应在0至12之间"));
+    assert!(
+        find(ps, 7, "L")
+            .message
+            .contains("务工月数“13”超出范围：应在0至12之间")
+    );
     assert!(find(ps, 7, "M").message.contains("应填“是”或“否”"));
 
     // No full ID number anywhere in the report.
     let report = parsed.report("CSV，UTF-8编码");
     let mut csv = Vec::new();
     report.write_csv_to(&mut csv).unwrap();
-    let all = format!("{}{}", report.render_text(100), String::from_utf8(csv).unwrap());
+    let all = format!(
+        "{}{}",
+        report.render_text(100),
+        String::from_utf8(csv).unwrap()
+    );
     for m in &ms {
         assert!(!all.contains(m.id_number.as_str()), "full ID leaked: {all}");
     }
     assert!(!all.contains(&wrong_check));
 
     // Sorted by row, then column.
-    let keys: Vec<_> = ps.iter().map(|p| (p.row, p.column_letter.clone().unwrap())).collect();
+    let keys: Vec<_> = ps
+        .iter()
+        .map(|p| (p.row, p.column_letter.clone().unwrap()))
+        .collect();
     let mut sorted = keys.clone();
     sorted.sort_by_key(|(r, l)| (*r, l.len(), l.clone()));
     assert_eq!(keys, sorted);
@@ -256,10 +336,17 @@ fn missing_and_duplicated_columns() {
         .iter()
         .filter(|p| p.column.as_deref() == Some("劳动技能"))
         .collect();
-    assert_eq!(labor.len(), 1, "one problem for a missing column, not one per row");
+    assert_eq!(
+        labor.len(),
+        1,
+        "one problem for a missing column, not one per row"
+    );
     assert_eq!(labor[0].row, 1);
     assert_eq!(labor[0].column_letter, None);
-    assert_eq!(labor[0].to_string(), "第1行「劳动技能」：缺少必填列「劳动技能」（表头也可写作英文键名 labor）");
+    assert_eq!(
+        labor[0].to_string(),
+        "第1行「劳动技能」：缺少必填列「劳动技能」（表头也可写作英文键名 labor）"
+    );
     let dup = find(&parsed.problems, 1, "E");
     assert!(dup.message.contains("「姓名」列重复：B列和E列"), "{dup}");
     assert_eq!(parsed.warnings[0], "F列没有表头，该列已忽略");
@@ -279,12 +366,19 @@ fn household_problems() {
     write(&path, text.as_bytes());
     let parsed = parse_households(&read_table(&path, None).unwrap());
     let ps = &parsed.problems;
-    assert!(find(ps, 2, "D").message.contains("一般农户不应填写脱贫年度"));
+    assert!(
+        find(ps, 2, "D")
+            .message
+            .contains("一般农户不应填写脱贫年度")
+    );
     assert!(find(ps, 3, "B").message.contains("不是村级代码"));
     let phone = find(ps, 3, "E");
     assert_eq!(phone.value.as_deref(), Some("138****67"));
     assert!(!phone.to_string().contains("1381234567"));
-    assert_eq!(find(ps, 4, "A").message, "户编号与第2行重复：同一户只能出现一次");
+    assert_eq!(
+        find(ps, 4, "A").message,
+        "户编号与第2行重复：同一户只能出现一次"
+    );
     assert!(find(ps, 5, "D").message.contains("脱贫户必须填写脱贫年度"));
     assert_eq!(ps.len(), 5, "{ps:#?}");
     assert!(parsed.records.is_empty());
@@ -304,7 +398,10 @@ fn income_problems() {
     let p = find(ps, 2, "C");
     assert_eq!(p.value.as_deref(), Some("12000.345"));
     assert!(p.message.contains("最多保留两位小数"), "{p}");
-    assert_eq!(find(ps, 3, "A").message, "户编号“H1”的2024年度收支与第2行重复：每户每年只能有一行");
+    assert_eq!(
+        find(ps, 3, "A").message,
+        "户编号“H1”的2024年度收支与第2行重复：每户每年只能有一行"
+    );
     assert_eq!(find(ps, 3, "H").message, "教育支出不能为负数");
     assert!(find(ps, 4, "B").message.contains("超出范围"));
     assert!(find(ps, 4, "C").message.contains("超过1亿元"));
@@ -313,4 +410,58 @@ fn income_problems() {
     assert_eq!((*row, r.year, r.wage.fen()), (5, 2024, 123_450));
     assert_eq!(r.education_cost, Some(Money::from_yuan(1)));
     assert_eq!(r.medical_out_of_pocket, None);
+}
+
+#[test]
+fn streaming_parse_gives_the_same_result_as_the_table() {
+    use tabular::{HouseholdParser, MemberParser, parse_file};
+    let ms = members();
+    // Enough rows for several batches, with problems scattered among them.
+    let mut rows = Vec::new();
+    for i in 0..5000u16 {
+        let mut m = member(
+            "5203221010010001",
+            "王五",
+            id(
+                ymd(
+                    1950 + i32::from(i % 60),
+                    1 + u32::from(i % 12),
+                    1 + u32::from(i % 28),
+                ),
+                i,
+                Sex::Female,
+            ),
+            Relation::Daughter,
+        );
+        if i % 997 == 0 {
+            m.household_no = hh("BAD");
+        }
+        rows.push(member_line(&m).replace("BAD", "坏编号"));
+    }
+    rows.push(member_line(&ms[0]));
+    rows.push(member_line(&ms[0]));
+    let (_dir, path) = temp_file("big.csv");
+    write(&path, members_csv(&rows).as_bytes());
+    let streamed = parse_file::<MemberParser>(&path, None).unwrap();
+    let table = read_table(&path, None).unwrap();
+    assert_eq!(streamed.source_note, table.source_note);
+    assert_eq!(streamed.headers, table.headers);
+    assert_eq!(streamed.parsed, parse_members(&table));
+    assert_eq!(
+        streamed.parsed.problems.len(),
+        7,
+        "{:#?}",
+        streamed.parsed.problems
+    );
+    assert_eq!(streamed.parsed.problems[6].row, 5003);
+
+    let (_dir, xlsx) = temp_file("h.xlsx");
+    tabular::write_households(&xlsx, &households()).unwrap();
+    let streamed = parse_file::<HouseholdParser>(&xlsx, None).unwrap();
+    assert_eq!(
+        streamed.parsed,
+        parse_households(&read_table(&xlsx, None).unwrap())
+    );
+    assert_eq!(streamed.parsed.records.len(), 3);
+    assert!(parse_file::<HouseholdParser>(&xlsx.with_extension("csv"), None).is_err());
 }

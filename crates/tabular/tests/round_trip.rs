@@ -54,14 +54,20 @@ fn csv_export_has_bom_full_ids_and_template_headers() {
     let first = text.lines().next().unwrap().trim_start_matches('\u{FEFF}');
     assert_eq!(first, tabular::spec::MEMBERS.headers().join(","));
     let m = &members()[0];
-    assert!(text.contains(m.id_number.as_str()), "export carries full ID numbers");
+    assert!(
+        text.contains(m.id_number.as_str()),
+        "export carries full ID numbers"
+    );
     assert!(text.contains("1968-04-12"));
     assert!(text.contains(",是,否,否"));
 
     let (_dir, path) = temp_file("i.csv");
     write_incomes(&path, &incomes()).unwrap();
     let text = std::fs::read_to_string(&path).unwrap();
-    assert!(text.contains("5203221010010001,2024,14000,6000.50,2500.01,0,3700,123.45,,0"), "{text}");
+    assert!(
+        text.contains("5203221010010001,2024,14000,6000.50,2500.01,0,3700,123.45,,0"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -85,7 +91,12 @@ fn unsupported_export_format_is_refused() {
 fn any_member() -> impl Strategy<Value = Member> {
     let birth = (1930i32..2024, 1u32..=12, 1u32..=28).prop_map(|(y, m, d)| ymd(y, m, d));
     (
-        (birth, 0u16..1000, any::<bool>(), "[A-Z0-9]{1,6}(-[0-9]{1,4})?"),
+        (
+            birth,
+            0u16..1000,
+            any::<bool>(),
+            "[A-Z0-9]{1,6}(-[0-9]{1,4})?",
+        ),
         (
             "[\u{4e00}-\u{9fa5}]{1,4}(·[\u{4e00}-\u{9fa5}]{1,3})?",
             0..Relation::ALL.len(),
@@ -103,7 +114,11 @@ fn any_member() -> impl Strategy<Value = Member> {
         ),
     )
         .prop_map(
-            |((birth, seq, male, no), (name, rel, lab, health, dis, sch, edu), (wm, mi, db, tk))| {
+            |(
+                (birth, seq, male, no),
+                (name, rel, lab, health, dis, sch, edu),
+                (wm, mi, db, tk),
+            )| {
                 let sex = if male { Sex::Male } else { Sex::Female };
                 let mut m = member(&no, &name, id(birth, seq, sex), Relation::ALL[rel]);
                 m.labor = Labor::ALL[lab];
@@ -142,18 +157,20 @@ fn any_income() -> impl Strategy<Value = IncomeRecord> {
             proptest::option::of(money()),
         ],
     )
-        .prop_map(|(no, year, [w, bi, bc, p, t], [med, edu, other])| IncomeRecord {
-            household_no: hh(&no),
-            year,
-            wage: w,
-            business_income: bi,
-            business_cost: bc,
-            property: p,
-            transfer: t,
-            medical_out_of_pocket: med,
-            education_cost: edu,
-            other_rigid_cost: other,
-        })
+        .prop_map(
+            |(no, year, [w, bi, bc, p, t], [med, edu, other])| IncomeRecord {
+                household_no: hh(&no),
+                year,
+                wage: w,
+                business_income: bi,
+                business_cost: bc,
+                property: p,
+                transfer: t,
+                medical_out_of_pocket: med,
+                education_cost: edu,
+                other_rigid_cost: other,
+            },
+        )
 }
 
 fn any_household() -> impl Strategy<Value = Household> {
@@ -215,5 +232,29 @@ proptest! {
         for ext in ["csv", "xlsx"] {
             prop_assert_eq!(&households_back(&rows, ext), &rows);
         }
+    }
+}
+
+#[test]
+fn too_many_rows_for_one_worksheet_are_refused_up_front() {
+    let (_dir, path) = temp_file("h.xlsx");
+    let rows = vec![households().remove(1); 1_048_576];
+    let e = write_households(&path, &rows).unwrap_err();
+    assert!(matches!(e, tabular::WriteError::TooManyRows), "{e}");
+    assert!(e.to_string().contains("请导出为CSV"), "{e}");
+    assert!(!path.exists());
+}
+
+#[test]
+fn record_writer_streams_one_record_at_a_time() {
+    for ext in ["csv", "xlsx"] {
+        let (_dir, path) = temp_file(&format!("m.{ext}"));
+        let mut w = tabular::RecordWriter::<Member>::create(&path).unwrap();
+        for m in members() {
+            w.push(&m).unwrap();
+        }
+        assert_eq!(w.finish().unwrap(), members().len());
+        let parsed = tabular::parse_file::<tabular::MemberParser>(&path, None).unwrap();
+        assert_eq!(records(parsed.parsed), members());
     }
 }

@@ -23,25 +23,54 @@ fn every_template_opens_and_explains_itself() {
 
         let mut wb = open_workbook_auto(&path).unwrap();
         let names = wb.sheet_names();
-        assert_eq!(names[0], t.title, "data sheet first, named after the template");
+        assert_eq!(
+            names[0], t.title,
+            "data sheet first, named after the template"
+        );
         assert_eq!(names[1], "填写说明");
         let has_choices = t.columns.iter().any(|c| c.choices().is_some());
         assert_eq!(names.iter().any(|n| n == "选项"), has_choices, "{}", t.name);
 
         let data = wb.worksheet_range(t.title).unwrap();
-        let header: Vec<String> = data.rows().next().unwrap().iter().map(|d| d.to_string()).collect();
+        let header: Vec<String> = data
+            .rows()
+            .next()
+            .unwrap()
+            .iter()
+            .map(|d| d.to_string())
+            .collect();
         assert_eq!(header, t.headers());
 
         let help = sheet_text(&wb.worksheet_range("填写说明").unwrap());
-        for needle in ["表头", "英文键名", "是否必填", "说明", "可选值", "全部导入", "重复导入", "两位小数", "YYYY-MM-DD", t.key_note] {
+        for needle in [
+            "表头",
+            "英文键名",
+            "是否必填",
+            "说明",
+            "可选值",
+            "全部导入",
+            "重复导入",
+            "两位小数",
+            "YYYY-MM-DD",
+            t.key_note,
+        ] {
             assert!(help.contains(needle), "{}: 填写说明 lacks {needle}", t.name);
         }
         for c in t.columns {
-            assert!(help.contains(c.header) && help.contains(c.key), "{} {}", t.name, c.key);
+            assert!(
+                help.contains(c.header) && help.contains(c.key),
+                "{} {}",
+                t.name,
+                c.key
+            );
         }
 
         if has_choices {
-            let meta = wb.sheets_metadata().iter().find(|s| s.name == "选项").unwrap();
+            let meta = wb
+                .sheets_metadata()
+                .iter()
+                .find(|s| s.name == "选项")
+                .unwrap();
             assert_eq!(meta.visible, SheetVisible::Hidden);
             let options = wb.worksheet_range("选项").unwrap();
             let text = sheet_text(&options);
@@ -71,7 +100,13 @@ fn members_template_lists_long_choices_on_the_options_sheet() {
     write_template(&spec::MEMBERS, &path).unwrap();
     let mut wb = open_workbook_auto(&path).unwrap();
     let options = wb.worksheet_range("选项").unwrap();
-    let headers: Vec<String> = options.rows().next().unwrap().iter().map(|d| d.to_string()).collect();
+    let headers: Vec<String> = options
+        .rows()
+        .next()
+        .unwrap()
+        .iter()
+        .map(|d| d.to_string())
+        .collect();
     let enumerated: Vec<&str> = spec::MEMBERS
         .columns
         .iter()

@@ -328,7 +328,7 @@ mod tests {
             &sources[i]
         };
         assert!(matches!(by_key("sex"), Some(ListSource::Inline(v)) if v == &["男", "女"]));
-        assert!(matches!(by_key("name"), None));
+        assert!(by_key("name").is_none());
         // 与户主关系 is the first enumerated column (A of 选项), 在校生状况 the sixth (F).
         match by_key("relation") {
             Some(ListSource::Range(f)) => assert_eq!(f, "='选项'!$A$2:$A$29"),
