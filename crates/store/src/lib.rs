@@ -34,6 +34,7 @@ impl Store {
     /// Connects to `sqlite://PATH` (created if missing) or `postgres://…`, runs pending
     /// migrations, and checks that `vault` is the key this database was first used with.
     pub async fn open(url: &str, vault: Vault) -> Result<Self, StoreError> {
+        use sqlx::ConnectOptions;
         let db = if url.starts_with("sqlite:") {
             let opts = sqlx::sqlite::SqliteConnectOptions::from_str(url)?
                 .create_if_missing(true)
@@ -45,7 +46,9 @@ impl Store {
                 // insert into unique indexes in random key order, and an index that fits in
                 // the cache is an order of magnitude faster to build than one that does not.
                 .pragma("cache_size", "-524288")
-                .pragma("temp_store", "memory");
+                .pragma("temp_store", "memory")
+                // Bulk statements of an import legitimately run for seconds.
+                .log_slow_statements(log::LevelFilter::Info, Duration::from_secs(5));
             let pool = sqlx::sqlite::SqlitePoolOptions::new()
                 .max_connections(4)
                 .connect_with(opts)

@@ -20,9 +20,6 @@ use std::collections::{HashMap, HashSet};
 /// Keyed hash of an ID number or phone.
 pub type Digest = [u8; DIGEST_LEN];
 
-/// Rows per multi-row statement: members carry 17 parameters, 500 rows stay far below
-/// both databases' limits (SQLite 32,766; PostgreSQL 65,535).
-const CHUNK: usize = 500;
 /// Keys per `IN (…)` lookup.
 const LOOKUP: usize = 1000;
 /// Rows per bulk statement (one JSON parameter, a few MiB).
@@ -52,9 +49,6 @@ impl Upserted {
         }
     }
 }
-
-/// A phone prepared for storage: (ciphertext, keyed hash), both absent without a phone.
-type SealedPhone = (Option<Vec<u8>>, Option<Vec<u8>>);
 
 /// A stored household's identity.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -135,18 +129,32 @@ impl Tx {
             return Ok(out);
         }
         if numbers.len() as i64 * 4 >= total {
+            // One row holding every household as "number:id:village,…": streaming a million
+            // rows through the driver one message at a time costs several seconds, one
+            // aggregated string a fraction of that. 户编号 never contains ':' or ','.
             let wanted: HashSet<&str> = numbers.iter().copied().collect();
-            on_tx!(self, c => {
-                let mut rows = sqlx::query_as::<_, (String, i64, i64)>(
-                    "SELECT household_no, id, village_code FROM households",
+            let (all,): (Option<String>,) = on_tx!(self, c => {
+                sqlx::query_as(
+                    "SELECT string_agg(household_no || ':' || id || ':' || village_code, ',') \
+                     FROM households",
                 )
-                .fetch(c);
-                while let Some((no, id, v)) = rows.try_next().await? {
-                    if wanted.contains(no.as_str()) {
-                        add(no, id, v)?;
-                    }
-                }
+                .fetch_one(c)
+                .await?
             });
+            for item in all.as_deref().unwrap_or_default().split(',') {
+                let mut parts = item.split(':');
+                let (Some(no), Some(id), Some(v)) = (parts.next(), parts.next(), parts.next())
+                else {
+                    return Err(StoreError::Corrupt(format!("户记录 {item}")));
+                };
+                if wanted.contains(no) {
+                    let parse = |x: &str| {
+                        x.parse::<i64>()
+                            .map_err(|_| StoreError::Corrupt(format!("户记录 {item}")))
+                    };
+                    add(no.to_owned(), parse(id)?, parse(v)?)?;
+                }
+            }
             return Ok(out);
         }
         for chunk in numbers.chunks(LOOKUP) {
@@ -174,64 +182,67 @@ impl Tx {
         vault: &crate::Vault,
         rows: &[Household],
     ) -> Result<Upserted, StoreError> {
+        use crate::bulk::{RowWriter, Ty, select_json};
+        const FIELDS: [(&str, Ty); 9] = [
+            ("household_no", Ty::Text),
+            ("village_code", Ty::Int),
+            ("household_type", Ty::Small),
+            ("exit_year", Ty::Small),
+            ("phone_enc", Ty::Blob),
+            ("phone_hash", Ty::Blob),
+            ("address", Ty::Text),
+            ("housing", Ty::Small),
+            ("water", Ty::Small),
+        ];
         let numbers: Vec<&str> = rows.iter().map(|h| h.household_no.as_str()).collect();
         let existing = self.households_by_no(&numbers).await?.len();
-        let now = Utc::now();
-        // Personal fields are prepared before the statement: (enc, hash) per row.
-        let phones: Vec<SealedPhone> = rows
-            .iter()
-            .map(|h| match &h.phone {
-                Some(p) => (
-                    Some(vault.seal(Field::Phone, p.as_str())),
-                    Some(vault.digest(Field::Phone, p.as_str()).to_vec()),
-                ),
-                None => (None, None),
+        let names: Vec<&str> = FIELDS.iter().map(|(n, _)| *n).collect();
+        let sql = format!(
+            "INSERT INTO households ({}, created_at, updated_at) \
+             SELECT *, $2, $2 FROM ({}) AS src WHERE true \
+             ON CONFLICT (household_no) DO UPDATE SET \
+             village_code = excluded.village_code, \
+             household_type = excluded.household_type, \
+             exit_year = excluded.exit_year, \
+             phone_enc = CASE WHEN households.phone_hash IS NOT DISTINCT FROM excluded.phone_hash \
+                         THEN households.phone_enc ELSE excluded.phone_enc END, \
+             phone_hash = excluded.phone_hash, \
+             address = excluded.address, \
+             housing = excluded.housing, \
+             water = excluded.water, \
+             updated_at = excluded.updated_at \
+             WHERE households.village_code IS DISTINCT FROM excluded.village_code \
+                OR households.household_type IS DISTINCT FROM excluded.household_type \
+                OR households.exit_year IS DISTINCT FROM excluded.exit_year \
+                OR households.phone_hash IS DISTINCT FROM excluded.phone_hash \
+                OR households.address IS DISTINCT FROM excluded.address \
+                OR households.housing IS DISTINCT FROM excluded.housing \
+                OR households.water IS DISTINCT FROM excluded.water",
+            names.join(", "),
+            select_json(self.backend(), &FIELDS)
+        );
+        let affected = self
+            .run_json(rows, &sql, Utc::now(), |h, buf| {
+                let mut w = RowWriter::begin(buf);
+                w.text(h.household_no.as_str())
+                    .int(h.village.as_i64())
+                    .int(h.household_type.code())
+                    .opt_int(h.exit_year.map(|y| y as i16));
+                match &h.phone {
+                    Some(p) => w
+                        .blob(&vault.seal(Field::Phone, p.as_str()))
+                        .blob(&vault.digest(Field::Phone, p.as_str())),
+                    None => w.null().null(),
+                };
+                match &h.address {
+                    Some(a) => w.text(a),
+                    None => w.null(),
+                };
+                w.opt_int(h.housing.map(HousingSafety::code))
+                    .opt_int(h.water.map(WaterSafety::code))
+                    .end();
             })
-            .collect();
-        let mut affected = 0;
-        for (chunk, ph) in rows.chunks(CHUNK).zip(phones.chunks(CHUNK)) {
-            affected += on_tx!(self, c => {
-                let mut qb = sqlx::QueryBuilder::new(
-                    "INSERT INTO households (household_no, village_code, household_type, \
-                     exit_year, phone_enc, phone_hash, address, housing, water, \
-                     created_at, updated_at) ",
-                );
-                qb.push_values(chunk.iter().zip(ph), |mut b, (h, (enc, hash))| {
-                    b.push_bind(h.household_no.as_str())
-                        .push_bind(h.village.as_i64())
-                        .push_bind(h.household_type.code())
-                        .push_bind(h.exit_year.map(|y| y as i16))
-                        .push_bind(enc.as_deref())
-                        .push_bind(hash.as_deref())
-                        .push_bind(h.address.as_deref())
-                        .push_bind(h.housing.map(HousingSafety::code))
-                        .push_bind(h.water.map(WaterSafety::code))
-                        .push_bind(now)
-                        .push_bind(now);
-                });
-                qb.push(
-                    " ON CONFLICT (household_no) DO UPDATE SET \
-                     village_code = excluded.village_code, \
-                     household_type = excluded.household_type, \
-                     exit_year = excluded.exit_year, \
-                     phone_enc = CASE WHEN households.phone_hash IS NOT DISTINCT FROM excluded.phone_hash \
-                                 THEN households.phone_enc ELSE excluded.phone_enc END, \
-                     phone_hash = excluded.phone_hash, \
-                     address = excluded.address, \
-                     housing = excluded.housing, \
-                     water = excluded.water, \
-                     updated_at = excluded.updated_at \
-                     WHERE households.village_code IS DISTINCT FROM excluded.village_code \
-                        OR households.household_type IS DISTINCT FROM excluded.household_type \
-                        OR households.exit_year IS DISTINCT FROM excluded.exit_year \
-                        OR households.phone_hash IS DISTINCT FROM excluded.phone_hash \
-                        OR households.address IS DISTINCT FROM excluded.address \
-                        OR households.housing IS DISTINCT FROM excluded.housing \
-                        OR households.water IS DISTINCT FROM excluded.water",
-                );
-                qb.build().execute(c).await?.rows_affected()
-            });
-        }
+            .await?;
         Ok(Upserted::from_affected(rows.len(), existing, affected))
     }
 
@@ -421,7 +432,11 @@ impl Tx {
                 select_json(backend, &COMMON),
                 changed.join(" OR ")
             );
-            updated = self.members_json(vault, stored, false, &sql, now).await?;
+            updated = self
+                .run_json(stored, &sql, now, |r, buf| {
+                    Self::member_json(vault, r, false, buf)
+                })
+                .await?;
         }
         if !new.is_empty() {
             let mut fields = COMMON.to_vec();
@@ -436,7 +451,10 @@ impl Tx {
             if rebuild {
                 on_tx!(self, c => sqlx::query("DROP INDEX members_id_hash").execute(c).await.map(|_| ())?);
             }
-            self.members_json(vault, new, true, &sql, now).await?;
+            self.run_json(new, &sql, now, |r, buf| {
+                Self::member_json(vault, r, true, buf)
+            })
+            .await?;
             if rebuild {
                 on_tx!(self, c => sqlx::query(
                     "CREATE UNIQUE INDEX members_id_hash ON members (id_hash)"
@@ -450,46 +468,24 @@ impl Tx {
         })
     }
 
-    /// Runs `sql` (taking the JSON rows as $1 and the time as $2) over `rows` in chunks.
+    /// Runs `sql` (taking the JSON rows as $1 and the time as $2) over `rows` in chunks,
+    /// `write` serialising one row.
     ///
-    /// The database works on one chunk while the next is encrypted and serialised here:
+    /// The database works on one chunk while the next is serialised (and encrypted) here:
     /// each statement is polled once — which hands it to the database — before the next
     /// chunk is built, and only then awaited.
-    async fn members_json(
+    async fn run_json<T>(
         &mut self,
-        vault: &crate::Vault,
-        rows: &[(i64, Digest, &Member)],
-        with_enc: bool,
+        rows: &[T],
         sql: &str,
         now: DateTime<Utc>,
+        write: impl Fn(&T, &mut String),
     ) -> Result<u64, StoreError> {
-        use crate::bulk::{RowWriter, finish};
-        let build = |chunk: &[(i64, Digest, &Member)], buf: &mut String| {
+        use crate::bulk::finish;
+        let build = |chunk: &[T], buf: &mut String| {
             buf.clear();
-            let mut date = String::with_capacity(10);
-            for (hh, hash, m) in chunk {
-                date.clear();
-                write_date(&mut date, m.birth_date);
-                let mut w = RowWriter::begin(buf);
-                w.int(*hh)
-                    .text(m.name.as_str())
-                    .blob(hash)
-                    .int(m.relation.code())
-                    .int(m.sex.code())
-                    .text(&date)
-                    .int(m.labor.code())
-                    .opt_int(m.health.map(|h| i16::from(h.bits())))
-                    .opt_int(m.disability_grade.map(DisabilityGrade::code))
-                    .opt_int(m.schooling.map(Schooling::code))
-                    .opt_int(m.education.map(Education::code))
-                    .opt_int(m.work_months)
-                    .bool(m.medical_insured)
-                    .bool(m.dibao)
-                    .bool(m.tekun);
-                if with_enc {
-                    w.blob(&vault.seal(Field::IdNumber, m.id_number.as_str()));
-                }
-                w.end();
+            for row in chunk {
+                write(row, buf);
             }
             finish(buf);
         };
@@ -528,6 +524,38 @@ impl Tx {
         Ok(affected)
     }
 
+    /// Serialises a member row for [`Tx::upsert_members`] (ciphertext last when `with_enc`).
+    fn member_json(
+        vault: &crate::Vault,
+        (hh, hash, m): &(i64, Digest, &Member),
+        with_enc: bool,
+        buf: &mut String,
+    ) {
+        use crate::bulk::RowWriter;
+        let mut date = String::with_capacity(10);
+        write_date(&mut date, m.birth_date);
+        let mut w = RowWriter::begin(buf);
+        w.int(*hh)
+            .text(m.name.as_str())
+            .blob(hash)
+            .int(m.relation.code())
+            .int(m.sex.code())
+            .text(&date)
+            .int(m.labor.code())
+            .opt_int(m.health.map(|h| i16::from(h.bits())))
+            .opt_int(m.disability_grade.map(DisabilityGrade::code))
+            .opt_int(m.schooling.map(Schooling::code))
+            .opt_int(m.education.map(Education::code))
+            .opt_int(m.work_months)
+            .bool(m.medical_insured)
+            .bool(m.dibao)
+            .bool(m.tekun);
+        if with_enc {
+            w.blob(&vault.seal(Field::IdNumber, m.id_number.as_str()));
+        }
+        w.end();
+    }
+
     /// Which (household id, year) pairs already have an income record.
     pub async fn existing_incomes(
         &mut self,
@@ -557,47 +585,54 @@ impl Tx {
         rows: &[(i64, &IncomeRecord)],
         existing: usize,
     ) -> Result<Upserted, StoreError> {
-        let now = Utc::now();
-        let mut affected = 0;
-        for chunk in rows.chunks(CHUNK) {
-            affected += on_tx!(self, c => {
-                let mut qb = sqlx::QueryBuilder::new(
-                    "INSERT INTO incomes (household_id, year, wage, business_income, \
-                     business_cost, property, transfer, medical_oop, education_cost, \
-                     other_rigid, updated_at) ",
-                );
-                qb.push_values(chunk, |mut b, (hh, r)| {
-                    b.push_bind(*hh)
-                        .push_bind(r.year as i16)
-                        .push_bind(r.wage.fen())
-                        .push_bind(r.business_income.fen())
-                        .push_bind(r.business_cost.fen())
-                        .push_bind(r.property.fen())
-                        .push_bind(r.transfer.fen())
-                        .push_bind(r.medical_out_of_pocket.map(Money::fen))
-                        .push_bind(r.education_cost.map(Money::fen))
-                        .push_bind(r.other_rigid_cost.map(Money::fen))
-                        .push_bind(now);
-                });
-                qb.push(
-                    " ON CONFLICT (household_id, year) DO UPDATE SET \
-                     wage = excluded.wage, business_income = excluded.business_income, \
-                     business_cost = excluded.business_cost, property = excluded.property, \
-                     transfer = excluded.transfer, medical_oop = excluded.medical_oop, \
-                     education_cost = excluded.education_cost, \
-                     other_rigid = excluded.other_rigid, updated_at = excluded.updated_at \
-                     WHERE incomes.wage IS DISTINCT FROM excluded.wage \
-                        OR incomes.business_income IS DISTINCT FROM excluded.business_income \
-                        OR incomes.business_cost IS DISTINCT FROM excluded.business_cost \
-                        OR incomes.property IS DISTINCT FROM excluded.property \
-                        OR incomes.transfer IS DISTINCT FROM excluded.transfer \
-                        OR incomes.medical_oop IS DISTINCT FROM excluded.medical_oop \
-                        OR incomes.education_cost IS DISTINCT FROM excluded.education_cost \
-                        OR incomes.other_rigid IS DISTINCT FROM excluded.other_rigid",
-                );
-                qb.build().execute(c).await?.rows_affected()
-            });
-        }
+        use crate::bulk::{RowWriter, Ty, select_json};
+        const FIELDS: [(&str, Ty); 10] = [
+            ("household_id", Ty::Int),
+            ("year", Ty::Small),
+            ("wage", Ty::Int),
+            ("business_income", Ty::Int),
+            ("business_cost", Ty::Int),
+            ("property", Ty::Int),
+            ("transfer", Ty::Int),
+            ("medical_oop", Ty::Int),
+            ("education_cost", Ty::Int),
+            ("other_rigid", Ty::Int),
+        ];
+        let amounts = &FIELDS[2..];
+        let set: Vec<String> = amounts
+            .iter()
+            .map(|(n, _)| format!("{n} = excluded.{n}"))
+            .collect();
+        let changed: Vec<String> = amounts
+            .iter()
+            .map(|(n, _)| format!("incomes.{n} IS DISTINCT FROM excluded.{n}"))
+            .collect();
+        let names: Vec<&str> = FIELDS.iter().map(|(n, _)| *n).collect();
+        let sql = format!(
+            "INSERT INTO incomes ({}, updated_at) SELECT *, $2 FROM ({}) AS src WHERE true \
+             ON CONFLICT (household_id, year) DO UPDATE SET {}, updated_at = excluded.updated_at \
+             WHERE {}",
+            names.join(", "),
+            select_json(self.backend(), &FIELDS),
+            set.join(", "),
+            changed.join(" OR ")
+        );
+        let affected = self
+            .run_json(rows, &sql, Utc::now(), |(hh, r), buf| {
+                RowWriter::begin(buf)
+                    .int(*hh)
+                    .int(r.year)
+                    .int(r.wage.fen())
+                    .int(r.business_income.fen())
+                    .int(r.business_cost.fen())
+                    .int(r.property.fen())
+                    .int(r.transfer.fen())
+                    .opt_int(r.medical_out_of_pocket.map(Money::fen))
+                    .opt_int(r.education_cost.map(Money::fen))
+                    .opt_int(r.other_rigid_cost.map(Money::fen))
+                    .end();
+            })
+            .await?;
         Ok(Upserted::from_affected(rows.len(), existing, affected))
     }
 
