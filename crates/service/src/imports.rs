@@ -128,6 +128,30 @@ pub async fn import_registry(
     outcome
 }
 
+/// The keyed hash of every member's ID number, computed on all cores: for a registry-wide
+/// file this is millions of HMACs, while the database waits.
+fn id_digests(vault: &store::Vault, records: &[(usize, Member)]) -> Vec<Digest> {
+    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    let per = records.len().div_ceil(threads).max(10_000);
+    std::thread::scope(|scope| {
+        let parts: Vec<_> = records
+            .chunks(per)
+            .map(|chunk| {
+                scope.spawn(move || {
+                    chunk
+                        .iter()
+                        .map(|(_, m)| vault.digest(Field::IdNumber, m.id_number.as_str()))
+                        .collect::<Vec<Digest>>()
+                })
+            })
+            .collect();
+        parts
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
+    })
+}
+
 /// The distinct values, in order of first appearance.
 fn distinct<'a>(values: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
     let mut seen = HashSet::new();
@@ -321,10 +345,7 @@ async fn members(
     }
 
     // Stored members: by keyed hash, and the membership of every household touched.
-    let hashes: Vec<Digest> = records
-        .iter()
-        .map(|(_, m)| vault.digest(Field::IdNumber, m.id_number.as_str()))
-        .collect();
+    let hashes = id_digests(vault, records);
     tracing::debug!(households = households.len(), "households looked up");
     let touched: HashSet<i64> = households.values().map(|k| k.id).collect();
     let stored_count = tx.member_count().await?;
