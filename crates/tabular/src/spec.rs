@@ -208,7 +208,7 @@ pub static MEMBERS: Template = Template {
             "户编号",
             Yes,
             K::HouseholdNo,
-            "须为已登记（或同批导入）的户",
+            "须为已导入户信息的户",
         ),
         col("name", "姓名", Yes, K::Name, ""),
         col(
