@@ -134,31 +134,47 @@ async fn prepare_file(db: &Path) -> Result<()> {
     Ok(())
 }
 
-/// The summary as an aligned table.
+/// The summary as an aligned table (CJK characters take two terminal columns).
 pub fn render_summary(lines: &[SummaryLine]) -> String {
     let mut out = String::new();
-    out.push_str(&format!(
-        "{:<14}{:>8}{:>9}{:>11}{:>18}\n",
-        "乡镇", "户数", "人数", "脱贫户占比", "人均纯收入中位数(元)"
-    ));
+    let row = |out: &mut String, cells: [&str; 5]| {
+        out.push_str(&pad_right(cells[0], 16));
+        for (cell, width) in cells[1..].iter().zip([8, 9, 12, 22]) {
+            out.push_str(&pad_left(cell, width));
+        }
+        out.push('\n');
+    };
+    row(
+        &mut out,
+        ["乡镇", "户数", "人数", "脱贫户占比", "人均纯收入中位数(元)"],
+    );
     for l in lines {
-        let name = pad(&l.name, 14);
         let median = l
             .median_per_capita_net
             .map_or_else(|| "—".to_string(), |m| format!("{:.0}", m.as_yuan_f64()));
-        out.push_str(&format!(
-            "{name}{:>10}{:>10}{:>13.1}%{:>20}\n",
-            l.households,
-            l.persons,
-            l.ex_poor_share * 100.0,
-            median
-        ));
+        row(
+            &mut out,
+            [
+                &l.name,
+                &l.households.to_string(),
+                &l.persons.to_string(),
+                &format!("{:.1}%", l.ex_poor_share * 100.0),
+                &median,
+            ],
+        );
     }
     out
 }
 
-/// Pads to a display width, counting a CJK character as two columns.
-fn pad(s: &str, width: usize) -> String {
-    let w: usize = s.chars().map(|c| if c.is_ascii() { 1 } else { 2 }).sum();
-    format!("{s}{}", " ".repeat(width.saturating_sub(w)))
+/// Display width, counting a CJK character as two columns.
+fn width(s: &str) -> usize {
+    s.chars().map(|c| if c.is_ascii() { 1 } else { 2 }).sum()
+}
+
+fn pad_right(s: &str, w: usize) -> String {
+    format!("{s}{}", " ".repeat(w.saturating_sub(width(s))))
+}
+
+fn pad_left(s: &str, w: usize) -> String {
+    format!("{}{s}", " ".repeat(w.saturating_sub(width(s))))
 }
