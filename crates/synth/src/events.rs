@@ -44,18 +44,9 @@ pub(crate) enum File {
 /// Number of output files.
 pub(crate) const FILES: usize = 11;
 
-/// 残疾类别 labels, in the order of [`p::DISABILITY_KIND_WEIGHTS`].
-const DISABILITY_KINDS: [&str; 7] = [
-    "视力残疾",
-    "听力残疾",
-    "言语残疾",
-    "肢体残疾",
-    "智力残疾",
-    "精神残疾",
-    "多重残疾",
-];
-
-const HOUSE_DAMAGE: [&str; 4] = ["无", "一般损坏", "严重损坏", "倒塌"];
+// 残疾类别 and 房屋受损 labels are the template's, in the order of
+// `p::DISABILITY_KIND_WEIGHTS` and `p::HOUSE_DAMAGE_WEIGHTS`.
+use tabular::spec::{DISABILITY_KINDS, HOUSE_DAMAGE};
 const GRADES: [&str; 4] = ["A", "B", "C", "D"];
 
 /// 健康状况 label of a condition set without allocating.

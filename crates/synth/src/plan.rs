@@ -40,18 +40,8 @@ pub(crate) struct Disaster {
     pub hit_share: f64,
 }
 
-/// 灾害类型 labels, in the order of [`p::DISASTER_KIND_WEIGHTS`].
-pub(crate) const DISASTER_KINDS: [&str; 9] = [
-    "洪涝",
-    "地质灾害",
-    "旱灾",
-    "风雹",
-    "低温冷冻",
-    "地震",
-    "森林火灾",
-    "生物灾害",
-    "其他",
-];
+/// 灾害类型 labels (the template's list), in the order of [`p::DISASTER_KIND_WEIGHTS`].
+pub(crate) use tabular::spec::DISASTER_KINDS;
 
 /// Months in which each kind of disaster happens (1–12), same order.
 const DISASTER_SEASONS: [&[u32]; 9] = [

@@ -319,32 +319,39 @@ pub static INCOMES: Template = Template {
 fn visit_types() -> Vec<&'static str> {
     vec!["门诊", "住院"]
 }
+/// 残疾类别 (the seven categories of the 残疾人证).
+pub const DISABILITY_KINDS: [&str; 7] = [
+    "视力残疾",
+    "听力残疾",
+    "言语残疾",
+    "肢体残疾",
+    "智力残疾",
+    "精神残疾",
+    "多重残疾",
+];
+/// 灾害类型 accepted in the disaster feed.
+pub const DISASTER_KINDS: [&str; 9] = [
+    "洪涝",
+    "地质灾害",
+    "旱灾",
+    "风雹",
+    "低温冷冻",
+    "地震",
+    "森林火灾",
+    "生物灾害",
+    "其他",
+];
+/// 房屋受损 in the disaster feed, from none to collapse.
+pub const HOUSE_DAMAGE: [&str; 4] = ["无", "一般损坏", "严重损坏", "倒塌"];
+
 fn disability_kinds() -> Vec<&'static str> {
-    vec![
-        "视力残疾",
-        "听力残疾",
-        "言语残疾",
-        "肢体残疾",
-        "智力残疾",
-        "精神残疾",
-        "多重残疾",
-    ]
+    DISABILITY_KINDS.to_vec()
 }
 fn disaster_kinds() -> Vec<&'static str> {
-    vec![
-        "洪涝",
-        "地质灾害",
-        "旱灾",
-        "风雹",
-        "低温冷冻",
-        "地震",
-        "森林火灾",
-        "生物灾害",
-        "其他",
-    ]
+    DISASTER_KINDS.to_vec()
 }
 fn house_damage() -> Vec<&'static str> {
-    vec!["无", "一般损坏", "严重损坏", "倒塌"]
+    HOUSE_DAMAGE.to_vec()
 }
 fn assistance_kinds() -> Vec<&'static str> {
     vec!["低保", "特困供养", "临时救助"]
