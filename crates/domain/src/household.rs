@@ -192,9 +192,9 @@ pub struct CompositionProblem {
 pub fn check_composition<'a>(
     members: impl IntoIterator<Item = (usize, &'a HouseholdNo, Relation)>,
 ) -> Vec<CompositionProblem> {
-    use std::collections::HashMap;
-    // Hashing, not ordering: a registry-wide import passes millions of members.
-    let mut by_hh: HashMap<&HouseholdNo, (Vec<usize>, Vec<usize>, usize)> = HashMap::new();
+    // Hashing (FxHash), not ordering: a registry-wide import passes millions of members.
+    let mut by_hh: rustc_hash::FxHashMap<&HouseholdNo, (Vec<usize>, Vec<usize>, usize)> =
+        rustc_hash::FxHashMap::default();
     for (i, hh, rel) in members {
         let e = by_hh.entry(hh).or_default();
         e.2 += 1;

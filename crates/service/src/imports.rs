@@ -10,7 +10,9 @@
 use crate::ServiceError;
 use domain::{HouseholdNo, Member, Relation, check_composition};
 use sha2::{Digest as _, Sha256};
-use std::collections::{HashMap, HashSet};
+// FxHash: these maps hold millions of keys that are digests, ids and household numbers of
+// our own files — not attacker-chosen — and SipHash was a visible share of an import.
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::path::Path;
 use store::registry::{BatchRecord, Digest, MemberRole, Upserted};
 use store::{Field, Store, Tx};
@@ -154,7 +156,7 @@ fn id_digests(vault: &store::Vault, records: &[(usize, Member)]) -> Vec<Digest> 
 
 /// The distinct values, in order of first appearance.
 fn distinct<'a>(values: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
-    let mut seen = HashSet::new();
+    let mut seen = HashSet::default();
     values.filter(|v| seen.insert(*v)).collect()
 }
 
@@ -351,7 +353,7 @@ async fn members(
     let stored_count = tx.member_count().await?;
     let (by_hash, stored_roles): (HashMap<Digest, MemberRole>, Vec<MemberRole>) =
         if stored_count == 0 {
-            (HashMap::new(), Vec::new())
+            (HashMap::default(), Vec::new())
         } else if (records.len() as u64) * 4 >= stored_count {
             let all = tx.all_member_roles().await?;
             let by_hash = all.iter().map(|r| (r.id_hash, *r)).collect();
@@ -363,7 +365,7 @@ async fn members(
         } else {
             let ids: Vec<i64> = touched.iter().copied().collect();
             (
-                tx.members_by_hash(&hashes).await?,
+                tx.members_by_hash(&hashes).await?.into_iter().collect(),
                 tx.members_of_households(&ids).await?,
             )
         };
