@@ -423,35 +423,36 @@ async fn members(
             entries.push((usize::MAX, no, r.relation));
         }
     }
-    let first_row: HashMap<&HouseholdNo, usize> = records
+    // Index of each household's first row in the file, where a problem without a row of
+    // its own (no 户主 at all) is reported.
+    let first_index: HashMap<&HouseholdNo, usize> = records
         .iter()
+        .enumerate()
         .rev()
-        .map(|(row, m)| (&m.household_no, *row))
+        .map(|(i, (_, m))| (&m.household_no, i))
         .collect();
     for p in check_composition(entries) {
-        let rows: Vec<usize> = p
+        let in_file: Vec<usize> = p
             .members
             .iter()
-            .filter(|&&i| i != usize::MAX)
-            .map(|&i| records[i].0)
-            .collect();
-        let row = rows
-            .first()
             .copied()
-            .or_else(|| first_row.get(&p.household_no).copied());
+            .filter(|&i| i != usize::MAX)
+            .collect();
         let mut msg = p.message.clone();
-        if rows.len() > 1 {
-            let list: Vec<String> = rows.iter().map(|r| format!("第{r}行")).collect();
+        if in_file.len() > 1 {
+            let list: Vec<String> = in_file
+                .iter()
+                .map(|&i| format!("第{}行", records[i].0))
+                .collect();
             msg.push_str(&format!("（见{}）", list.join("、")));
         } else if p.members.contains(&usize::MAX) {
             msg.push_str("（含系统中已登记的成员）");
         }
-        let row = row.unwrap_or(1);
-        let value = records
-            .iter()
-            .find(|(r, _)| *r == row)
-            .map(|(_, m)| m.relation.label())
-            .unwrap_or("");
+        let at = in_file
+            .first()
+            .copied()
+            .or_else(|| first_index.get(&p.household_no).copied());
+        let (row, value) = at.map_or((1, ""), |i| (records[i].0, records[i].1.relation.label()));
         problems.push(cols.at(row, "relation", value, msg));
     }
 
