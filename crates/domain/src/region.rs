@@ -198,12 +198,12 @@ mod tests {
 
     #[test]
     fn rejects_malformed() {
-        for bad in ["", "5203", "52032", "52032210100a", "0520322", "1234567"] {
-            if bad == "5203" {
-                assert!(RegionCode::parse(bad).is_ok());
-                continue;
-            }
+        for bad in ["", "52032", "52032210100a", "0520322", "1234567", "000000"] {
             assert!(RegionCode::parse(bad).is_err(), "{bad}");
         }
+        assert_eq!(
+            RegionCode::parse("5203").unwrap().level(),
+            RegionLevel::City
+        );
     }
 }

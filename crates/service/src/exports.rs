@@ -7,48 +7,41 @@ use crate::imports::RegistryKind;
 use domain::RegionCode;
 use std::path::Path;
 use store::Store;
+use tabular::write::{Export, RecordWriter};
 
-/// Exports one registry table (all, or a division's subtree) to .xlsx or .csv.
+/// Exports one registry table (all, or a division's subtree) to .xlsx or .csv, streamed:
+/// rows go to the file as they are read, never all held in memory.
 pub async fn export_registry(
     store: &Store,
     kind: RegistryKind,
     out: &Path,
     scope: Option<RegionCode>,
 ) -> Result<u64, ServiceError> {
-    let n = match kind {
+    match kind {
         RegistryKind::Households => {
-            let mut rows = Vec::new();
+            let mut w = RecordWriter::create(out)?;
             store
-                .for_each_household(scope, |h| {
-                    rows.push(h);
-                    Ok(())
-                })
+                .for_each_household(scope, |r| push(&mut w, &r))
                 .await?;
-            tabular::write::write_households(out, &rows)?;
-            rows.len()
+            finish(w)
         }
         RegistryKind::Members => {
-            let mut rows = Vec::new();
-            store
-                .for_each_member(scope, |m| {
-                    rows.push(m);
-                    Ok(())
-                })
-                .await?;
-            tabular::write::write_members(out, &rows)?;
-            rows.len()
+            let mut w = RecordWriter::create(out)?;
+            store.for_each_member(scope, |r| push(&mut w, &r)).await?;
+            finish(w)
         }
         RegistryKind::Incomes => {
-            let mut rows = Vec::new();
-            store
-                .for_each_income(scope, |r| {
-                    rows.push(r);
-                    Ok(())
-                })
-                .await?;
-            tabular::write::write_incomes(out, &rows)?;
-            rows.len()
+            let mut w = RecordWriter::create(out)?;
+            store.for_each_income(scope, |r| push(&mut w, &r)).await?;
+            finish(w)
         }
-    };
-    Ok(n as u64)
+    }
+}
+
+fn push<T: Export>(w: &mut RecordWriter<T>, record: &T) -> Result<(), ServiceError> {
+    Ok(w.push(record)?)
+}
+
+fn finish<T: Export>(w: RecordWriter<T>) -> Result<u64, ServiceError> {
+    Ok(w.finish()? as u64)
 }

@@ -239,11 +239,7 @@ impl<'a> Columns<'a> {
 
 /// The report of the file's own problems, before the database is consulted.
 fn start_report<T>(source_note: &str, kind: RegistryKind, parsed: &Parsed<T>) -> Report {
-    let mut report = Report {
-        source_note: source_note.to_owned(),
-        problems: parsed.problems.clone(),
-        warnings: parsed.warnings.clone(),
-    };
+    let mut report = parsed.report(source_note);
     if parsed.records.is_empty() && report.problems.is_empty() {
         report.problems.push(Problem::row(
             1,

@@ -188,14 +188,14 @@ async fn snapshot(s: &Store) -> (Vec<domain::Household>, Vec<domain::Member>, us
     let mut h = Vec::new();
     s.for_each_household(None, |x| {
         h.push(x);
-        Ok(())
+        Ok::<_, store::StoreError>(())
     })
     .await
     .unwrap();
     let mut m = Vec::new();
     s.for_each_member(None, |x| {
         m.push(x);
-        Ok(())
+        Ok::<_, store::StoreError>(())
     })
     .await
     .unwrap();
@@ -349,7 +349,7 @@ async fn gb18030_csv_and_xlsx_with_date_cells_import() {
         let mut back = Vec::new();
         s.for_each_member(Some(RegionCode::parse("520322").unwrap()), |m| {
             back.push(m);
-            Ok(())
+            Ok::<_, store::StoreError>(())
         })
         .await
         .unwrap();

@@ -112,17 +112,4 @@ impl Store {
         }
         Ok(out)
     }
-
-    /// Number of loaded divisions per level (1 province … 5 village).
-    pub async fn region_counts(&self) -> Result<Vec<(RegionLevel, i64)>, StoreError> {
-        let rows: Vec<(i16, i64)> = on_db!(&self.db, p => {
-            sqlx::query_as("SELECT level, COUNT(*) FROM regions GROUP BY level ORDER BY level")
-                .fetch_all(p)
-                .await?
-        });
-        Ok(rows
-            .into_iter()
-            .filter_map(|(l, n)| RegionLevel::from_i16(l).map(|l| (l, n)))
-            .collect())
-    }
 }

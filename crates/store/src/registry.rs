@@ -771,13 +771,14 @@ pub struct RegistryCounts {
 }
 
 impl Store {
-    /// Streams every household in `scope` (all when None), ordered by 户编号, decrypted.
+    /// Streams every household in `scope` (all when None), ordered by 户编号, decrypted,
+    /// into `f`; an error of `f` stops the stream and is returned as is.
     /// Export is an operation on personal data: the caller audits it.
-    pub async fn for_each_household(
+    pub async fn for_each_household<E: From<StoreError>>(
         &self,
         scope: Option<RegionCode>,
-        mut f: impl FnMut(Household) -> Result<(), StoreError>,
-    ) -> Result<u64, StoreError> {
+        mut f: impl FnMut(Household) -> Result<(), E>,
+    ) -> Result<u64, E> {
         let (lo, hi) = scope_range(scope);
         let sql = "SELECT household_no, village_code, household_type, exit_year, phone_enc, \
                    address, housing, water FROM households \
@@ -785,7 +786,7 @@ impl Store {
         let mut n = 0;
         on_db!(&self.db, p => {
             let mut rows = sqlx::query_as::<_, HouseholdRow>(sql).bind(lo).bind(hi).fetch(p);
-            while let Some(r) = rows.try_next().await? {
+            while let Some(r) = rows.try_next().await.map_err(StoreError::from)? {
                 f(self.household_from_row(r)?)?;
                 n += 1;
             }
@@ -816,11 +817,11 @@ impl Store {
     }
 
     /// Streams every member in `scope`, ordered by 户编号 then relation, decrypted.
-    pub async fn for_each_member(
+    pub async fn for_each_member<E: From<StoreError>>(
         &self,
         scope: Option<RegionCode>,
-        mut f: impl FnMut(Member) -> Result<(), StoreError>,
-    ) -> Result<u64, StoreError> {
+        mut f: impl FnMut(Member) -> Result<(), E>,
+    ) -> Result<u64, E> {
         let (lo, hi) = scope_range(scope);
         let sql = "SELECT h.household_no, m.name, m.id_enc, m.relation, m.birth_date, m.labor, \
                    m.health, m.disability_grade, m.schooling, m.education, m.work_months, \
@@ -831,7 +832,7 @@ impl Store {
         let mut n = 0;
         on_db!(&self.db, p => {
             let mut rows = sqlx::query_as::<_, MemberRow>(sql).bind(lo).bind(hi).fetch(p);
-            while let Some(r) = rows.try_next().await? {
+            while let Some(r) = rows.try_next().await.map_err(StoreError::from)? {
                 f(self.member_from_row(r)?)?;
                 n += 1;
             }
@@ -869,11 +870,11 @@ impl Store {
     }
 
     /// Streams every yearly income in `scope`, ordered by 户编号 and year.
-    pub async fn for_each_income(
+    pub async fn for_each_income<E: From<StoreError>>(
         &self,
         scope: Option<RegionCode>,
-        mut f: impl FnMut(IncomeRecord) -> Result<(), StoreError>,
-    ) -> Result<u64, StoreError> {
+        mut f: impl FnMut(IncomeRecord) -> Result<(), E>,
+    ) -> Result<u64, E> {
         let (lo, hi) = scope_range(scope);
         let sql = "SELECT h.household_no, i.year, i.wage, i.business_income, i.business_cost, \
                    i.property, i.transfer, i.medical_oop, i.education_cost, i.other_rigid \
@@ -883,9 +884,12 @@ impl Store {
         let mut n = 0;
         on_db!(&self.db, p => {
             let mut rows = sqlx::query_as::<_, IncomeRow>(sql).bind(lo).bind(hi).fetch(p);
-            while let Some((no, year, w, bi, bc, pr, tr, med, edu, oth)) = rows.try_next().await? {
+            while let Some((no, year, w, bi, bc, pr, tr, med, edu, oth)) =
+                rows.try_next().await.map_err(StoreError::from)?
+            {
                 f(IncomeRecord {
-                    household_no: HouseholdNo::parse(&no).map_err(|e| StoreError::Corrupt(e.message))?,
+                    household_no: HouseholdNo::parse(&no)
+                        .map_err(|e| StoreError::Corrupt(e.message))?,
                     year: year as u16,
                     wage: Money::from_fen(w),
                     business_income: Money::from_fen(bi),

@@ -151,7 +151,7 @@ async fn registry_story_on_every_database() {
         let mut back = Vec::new();
         s.for_each_household(None, |h| {
             back.push(h);
-            Ok(())
+            Ok::<_, store::StoreError>(())
         })
         .await
         .unwrap();
@@ -159,7 +159,7 @@ async fn registry_story_on_every_database() {
         let mut mback = Vec::new();
         s.for_each_member(Some(RegionCode::parse("520322").unwrap()), |m| {
             mback.push(m);
-            Ok(())
+            Ok::<_, store::StoreError>(())
         })
         .await
         .unwrap();
@@ -167,7 +167,7 @@ async fn registry_story_on_every_database() {
         let mut iback = Vec::new();
         s.for_each_income(None, |i| {
             iback.push(i);
-            Ok(())
+            Ok::<_, store::StoreError>(())
         })
         .await
         .unwrap();
@@ -177,7 +177,9 @@ async fn registry_story_on_every_database() {
         assert_eq!(h1.latest_net, Some((2024, Money::from_yuan(22_000))));
         // Another county's scope sees nothing.
         let none = s
-            .for_each_member(Some(RegionCode::parse("520323").unwrap()), |_| Ok(()))
+            .for_each_member(Some(RegionCode::parse("520323").unwrap()), |_| {
+                Ok::<_, store::StoreError>(())
+            })
             .await
             .unwrap();
         assert_eq!(none, 0);

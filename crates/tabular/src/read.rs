@@ -146,21 +146,17 @@ pub fn read_table(path: &Path, sheet: Option<&str>) -> Result<Table, ReadError> 
             rows: std::mem::take(rows).collect(),
         });
     }
-    let mut rows = Vec::new();
-    while let Some(row) = stream.next_row()? {
-        rows.push(row.clone());
-    }
-    Ok(Table {
-        source_note: stream.source_note,
-        headers: stream.headers,
-        rows,
-    })
+    collect(stream)
 }
 
 /// Reads CSV from memory (see [`RowStream::from_csv_bytes`] for the encodings). A header
 /// row of only blanks gives empty `headers`.
 pub fn read_csv_bytes(bytes: &[u8]) -> Result<Table, ReadError> {
-    let mut stream = RowStream::from_csv_bytes(bytes.to_vec())?;
+    collect(RowStream::from_csv_bytes(bytes.to_vec())?)
+}
+
+/// Reads the rest of a stream into a [`Table`].
+fn collect(mut stream: RowStream) -> Result<Table, ReadError> {
     let mut rows = Vec::new();
     while let Some(row) = stream.next_row()? {
         rows.push(row.clone());
