@@ -51,6 +51,9 @@ impl Store {
                 .log_slow_statements(log::LevelFilter::Info, Duration::from_secs(5));
             let pool = sqlx::sqlite::SqlitePoolOptions::new()
                 .max_connections(4)
+                // A connection waits while an import holds SQLite's write lock; that is
+                // expected, not worth a warning on a clerk's terminal.
+                .acquire_slow_level(log::LevelFilter::Info)
                 .connect_with(opts)
                 .await?;
             Db::Sqlite(pool)
@@ -86,6 +89,7 @@ impl Store {
     async fn pg_pool(opts: sqlx::postgres::PgConnectOptions) -> Result<sqlx::PgPool, StoreError> {
         Ok(sqlx::postgres::PgPoolOptions::new()
             .max_connections(8)
+            .acquire_slow_level(log::LevelFilter::Info)
             .acquire_timeout(Duration::from_secs(30))
             .connect_with(opts)
             .await?)
