@@ -59,12 +59,43 @@ macro_rules! labelled_enum {
             }
         }
 
+        impl $crate::enums::Labelled for $name {
+            fn label(self) -> &'static str {
+                $name::label(self)
+            }
+            fn parse(s: &str) -> Result<Self, FieldError> {
+                $name::parse(s)
+            }
+        }
+
         impl std::fmt::Display for $name {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str(self.label())
             }
         }
     };
+}
+
+/// An enumeration written as its Chinese label in files and configuration.
+pub trait Labelled: Sized + Copy {
+    fn label(self) -> &'static str;
+    fn parse(s: &str) -> Result<Self, FieldError>;
+}
+
+/// `#[serde(with = "domain::enums::by_label")]`: a labelled value as its Chinese label
+/// (configuration files are read by people; storage uses the codes).
+pub mod by_label {
+    use super::Labelled;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<T: Labelled, S: Serializer>(v: &T, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(v.label())
+    }
+
+    pub fn deserialize<'de, T: Labelled, D: Deserializer<'de>>(d: D) -> Result<T, D::Error> {
+        let s = String::deserialize(d)?;
+        T::parse(&s).map_err(serde::de::Error::custom)
+    }
 }
 
 labelled_enum! {

@@ -3,14 +3,18 @@
 //! monitoring mechanism. No I/O, no database, no async: everything here is a function of its
 //! arguments, which is what lets the other crates test against it cheaply.
 
+#[macro_use]
 pub mod enums;
 pub mod error;
+pub mod feed;
 pub mod household;
 pub mod id_number;
 pub mod income;
 pub mod money;
+pub mod monitoring;
 pub mod phone;
 pub mod region;
+pub mod screening;
 pub mod text;
 
 pub use enums::*;

@@ -12,7 +12,7 @@ mod medical;
 use crate::csvout::{Row, Sink};
 use crate::names::Name;
 use crate::params as p;
-use crate::plan::{DISASTER_KINDS, Plan};
+use crate::plan::Plan;
 use crate::registry::{Chunk, Household, Member};
 use crate::rng::{Draw, Purpose, stream};
 use chrono::{Datelike, NaiveDate};
@@ -44,9 +44,17 @@ pub(crate) enum File {
 /// Number of output files.
 pub(crate) const FILES: usize = 11;
 
-// 残疾类别 and 房屋受损 labels are the template's, in the order of
-// `p::DISABILITY_KIND_WEIGHTS` and `p::HOUSE_DAMAGE_WEIGHTS`.
-use tabular::spec::{DISABILITY_KINDS, HOUSE_DAMAGE};
+// 残疾类别, 灾害类型 and 房屋受损 labels are the domain's (which the templates list), in the
+// order of `p::DISABILITY_KIND_WEIGHTS`, `p::DISASTER_KIND_WEIGHTS` and
+// `p::HOUSE_DAMAGE_WEIGHTS`.
+use domain::feed::{DisabilityKind, DisasterKind, HouseDamage};
+// A label list and its weights must have the same length, or a draw would index past the
+// list (or never reach its end).
+const _: () = assert!(
+    DisabilityKind::ALL.len() == p::DISABILITY_KIND_WEIGHTS.len()
+        && DisasterKind::ALL.len() == p::DISASTER_KIND_WEIGHTS.len()
+        && HouseDamage::ALL.len() == p::HOUSE_DAMAGE_WEIGHTS.len()
+);
 const GRADES: [&str; 4] = ["A", "B", "C", "D"];
 
 /// 健康状况 label of a condition set without allocating.
@@ -437,7 +445,8 @@ impl Render<'_> {
         let Some(date) = self.plan.day_until(&mut self.rng, f.death) else {
             return;
         };
-        let kind = DISABILITY_KINDS[self.rng.weighted_index(&p::DISABILITY_KIND_WEIGHTS)];
+        let kind =
+            DisabilityKind::ALL[self.rng.weighted_index(&p::DISABILITY_KIND_WEIGHTS)].label();
         Self::row_for(self.sink(File::Disability), who)
             .text(kind)
             .text(grade.label())
@@ -571,10 +580,10 @@ impl Render<'_> {
             let (median, sigma) = p::DISASTER_LOSS;
             let loss = self.rng.lognormal(median, sigma) * (1.0 + 2.0 * damage as f64);
             Self::row_for(self.sink(File::Disaster), head)
-                .text(DISASTER_KINDS[d.kind])
+                .text(DisasterKind::ALL[d.kind].label())
                 .date(d.date)
                 .money(yuan(loss))
-                .text(HOUSE_DAMAGE[damage])
+                .text(HouseDamage::ALL[damage].label())
                 .end();
             self.after(File::Disaster);
         }
@@ -784,7 +793,10 @@ impl Render<'_> {
             }
             File::Disability => {
                 Self::row_for(out, who)
-                    .text(DISABILITY_KINDS[rng.weighted_index(&p::DISABILITY_KIND_WEIGHTS)])
+                    .text(
+                        DisabilityKind::ALL[rng.weighted_index(&p::DISABILITY_KIND_WEIGHTS)]
+                            .label(),
+                    )
                     .text(
                         DisabilityGrade::ALL[rng.weighted_index(&p::NEW_DISABILITY_GRADE_WEIGHTS)]
                             .label(),
@@ -795,10 +807,10 @@ impl Render<'_> {
             File::Disaster => {
                 let damage = rng.weighted_index(&p::HOUSE_DAMAGE_WEIGHTS);
                 Self::row_for(out, who)
-                    .text(DISASTER_KINDS[rng.weighted_index(&p::DISASTER_KIND_WEIGHTS)])
+                    .text(DisasterKind::ALL[rng.weighted_index(&p::DISASTER_KIND_WEIGHTS)].label())
                     .date(date)
                     .money(yuan(rng.lognormal(p::DISASTER_LOSS.0, p::DISASTER_LOSS.1)))
-                    .text(HOUSE_DAMAGE[damage])
+                    .text(HouseDamage::ALL[damage].label())
                     .end();
             }
             File::Assistance => {

@@ -33,15 +33,13 @@ pub(crate) struct VillagePlan {
 /// A disaster hitting some villages on one day.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Disaster {
-    /// Index into the 灾害类型 list of the template.
+    /// Index into [`DisasterKind::ALL`](domain::feed::DisasterKind::ALL), the 灾害类型 list
+    /// of the template, in the order of [`p::DISASTER_KIND_WEIGHTS`].
     pub kind: usize,
     pub date: NaiveDate,
     /// Share of the village's households hit.
     pub hit_share: f64,
 }
-
-/// 灾害类型 labels (the template's list), in the order of [`p::DISASTER_KIND_WEIGHTS`].
-pub(crate) use tabular::spec::DISASTER_KINDS;
 
 /// Months in which each kind of disaster happens (1–12), same order.
 const DISASTER_SEASONS: [&[u32]; 9] = [

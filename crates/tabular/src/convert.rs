@@ -85,8 +85,49 @@ pub fn health(cell: &Cell) -> Result<Health, FieldError> {
 pub fn money(cell: &Cell) -> Result<Money, FieldError> {
     match cell {
         Cell::Number(v) => Money::from_f64_yuan(*v),
+        Cell::Text(s) => plain_yuan(s).map_or_else(|| Money::parse_yuan(s), Ok),
         _ => Money::parse_yuan(&cell.text()),
     }
+}
+
+/// The common case without allocating — a feed file has millions of amounts: plain ASCII
+/// digits with at most two decimals ("1234", "1234.5", "1234.56"), read exactly as
+/// [`Money::parse_yuan`] reads them. Anything else (signs, separators, 元, full-width
+/// digits, mistakes) is `None` and goes through `parse_yuan`.
+fn plain_yuan(s: &str) -> Option<Money> {
+    // One pass over the bytes: whole yuan, then at most two digits after a point.
+    let mut bytes = s.bytes();
+    let (mut yuan, mut int_digits) = (0i64, 0usize);
+    let mut point = false;
+    for b in bytes.by_ref() {
+        match b {
+            b'0'..=b'9' => {
+                yuan = yuan * 10 + i64::from(b - b'0');
+                int_digits += 1;
+            }
+            b'.' => {
+                point = true;
+                break;
+            }
+            _ => return None,
+        }
+    }
+    // The same 12-digit bound as parse_yuan, so that "too large" keeps its message.
+    if int_digits == 0 || int_digits > 12 {
+        return None;
+    }
+    let mut fen = 0i64;
+    if point {
+        let mut scale = 10;
+        for b in bytes {
+            if !b.is_ascii_digit() || scale == 0 {
+                return None;
+            }
+            fen += i64::from(b - b'0') * scale;
+            scale /= 10;
+        }
+    }
+    Some(Money::from_fen(yuan * 100 + fen))
 }
 
 /// A registry amount (收支信息): [`money`], then not negative and at most 1亿元.
@@ -330,6 +371,41 @@ mod tests {
         assert!(registry_money(&Cell::Text("-5".into()), wage).is_err());
         let e = registry_money(&Cell::Text("12.345".into()), wage).unwrap_err();
         assert!(e.message.contains("两位小数"), "{e}");
+    }
+
+    proptest::proptest! {
+        /// The allocation-free path reads every amount exactly as `Money::parse_yuan`.
+        #[test]
+        fn plain_yuan_agrees_with_parse_yuan(s in "[0-9]{0,14}(\\.[0-9]{0,4})?") {
+            if let Some(m) = plain_yuan(&s) {
+                proptest::prop_assert_eq!(Ok(m), Money::parse_yuan(&s).map_err(|e| e.message));
+            }
+        }
+    }
+
+    #[test]
+    fn plain_yuan_takes_the_common_forms_only() {
+        assert_eq!(plain_yuan("1234"), Some(Money::from_fen(123_400)));
+        assert_eq!(plain_yuan("1234.5"), Some(Money::from_fen(123_450)));
+        assert_eq!(plain_yuan("0.05"), Some(Money::from_fen(5)));
+        assert_eq!(plain_yuan("5."), Some(Money::from_yuan(5)));
+        for s in [
+            "",
+            ".5",
+            "-3",
+            "+3",
+            "1,234",
+            "12元",
+            "１２",
+            "1.234",
+            "1234567890123",
+        ] {
+            assert_eq!(plain_yuan(s), None, "{s}");
+        }
+        let text = |s: &str| money(&Cell::Text(s.into()));
+        assert_eq!(text("1,234.5元").unwrap().fen(), 123_450);
+        assert_eq!(text("-3").unwrap().fen(), -300);
+        assert!(text("1234567890123").unwrap_err().message.contains("过大"));
     }
 
     #[test]

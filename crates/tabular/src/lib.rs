@@ -13,7 +13,8 @@
 //!
 //! An import is [`read_table`] then [`parse_members`] (and friends), or in one streaming
 //! pass [`parse_file`]`::<`[`MemberParser`]`>` — same result, no table in memory, reading
-//! and checking on two threads.
+//! and checking on two threads. A department feed (部门数据) is read the same way with
+//! [`parse_feed_table`] or [`parse_feed_file`].
 
 pub mod convert;
 pub mod divisions;
@@ -24,8 +25,9 @@ pub mod spec;
 pub mod write;
 
 pub use parse::{
-    HeaderMap, HouseholdParser, IncomeParser, MemberParser, Parsed, ParsedFile, RecordParser,
-    parse_file, parse_households, parse_incomes, parse_members, parse_table,
+    FeedParser, HeaderMap, HouseholdParser, IncomeParser, MemberParser, Parsed, ParsedFile,
+    RecordParser, RowParser, parse_feed_file, parse_feed_table, parse_file, parse_households,
+    parse_incomes, parse_members, parse_table,
 };
 pub use problem::{Problem, Report};
 pub use read::{Cell, ReadError, Row, RowStream, Table, read_csv_bytes, read_table};

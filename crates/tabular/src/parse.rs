@@ -1,6 +1,7 @@
 //! 表头对应与逐行校验: rows read from a file become typed registry records ([`Household`],
-//! [`Member`], [`IncomeRecord`]) plus every problem found, by row and column — from a
-//! [`Table`] in memory or row by row while the file is read ([`parse_file`]).
+//! [`Member`], [`IncomeRecord`]) or department-feed rows ([`FeedRow`]) plus every problem
+//! found, by row and column — from a [`Table`] in memory or row by row while the file is read
+//! ([`parse_file`], [`parse_feed_file`]).
 //!
 //! Headers match a template column by its Chinese 表头 or its English key (any case), in any
 //! order. A missing required column is one problem at row 1; a duplicated column is a
@@ -13,10 +14,16 @@ use crate::convert;
 use crate::problem::{Problem, Report, column_letter};
 use crate::read::{Cell, ReadError, Row, RowStream, Table};
 use crate::spec::{self, Column, Required, Template};
+use chrono::NaiveDate;
+use domain::feed::{
+    AssistanceChange, AssistanceKind, DisabilityKind, DisasterKind, EmploymentEvent, EventDetail,
+    Feed, FeedRow, HouseDamage, HousingGrade, SchoolingEvent, VisitType,
+};
 use domain::text::fold_width;
 use domain::{
     DisabilityGrade, Education, FieldError, Household, HouseholdNo, HouseholdType, HousingSafety,
-    IncomeRecord, Labor, Member, Relation, Schooling, Sex, WaterSafety,
+    IdNumber, IncomeRecord, Labor, Member, Money, PersonName, Relation, Schooling, Sex,
+    WaterSafety,
 };
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
@@ -248,6 +255,11 @@ impl RowCheck<'_> {
         self.found.push((slot.index.unwrap_or(usize::MAX), problem));
     }
 
+    /// Whether `slot` is empty in this row (or absent from the file).
+    fn is_blank(&self, slot: Slot) -> bool {
+        slot.index.is_none_or(|i| self.row.cell(i).is_empty())
+    }
+
     /// The value of `slot` in this row: `None` when empty (a problem if the column is
     /// required), when the file lacks the column (already reported at row 1) or when the
     /// value is invalid (a problem).
@@ -291,22 +303,31 @@ fn int_as<T: TryFrom<i64>>(cell: &Cell, column: &Column) -> Result<T, FieldError
     T::try_from(v).map_err(|_| FieldError::new(format!("{}“{v}”超出范围", column.header)))
 }
 
-/// Parses the rows of one template one at a time, so that a file can be checked while it
-/// is read ([`parse_file`]) as well as from a [`Table`] in memory.
-pub trait RecordParser: Sized {
+/// 逐行校验 — checks the rows of one file one at a time, so that a file can be checked while
+/// it is read ([`parse_file`], [`parse_feed_file`]) as well as from a [`Table`] in memory.
+pub trait RowParser: Sized {
     /// The record one row becomes.
     type Record;
-    /// Starts parsing a file with this header row.
-    fn new(headers: &[String]) -> Self;
     /// Checks one data row; keeps its record if it has no problem.
     fn push(&mut self, row: &Row);
     /// Every record and every problem, sorted.
     fn finish(self) -> Parsed<Self::Record>;
 }
 
+/// A [`RowParser`] that needs nothing but the file's header row: the registry templates.
+/// (A feed parser also needs its feed and the latest acceptable date: [`FeedParser::new`].)
+pub trait RecordParser: RowParser {
+    /// Starts parsing a file with this header row.
+    fn new(headers: &[String]) -> Self;
+}
+
 /// Parses every row of a table in memory.
 pub fn parse_table<P: RecordParser>(table: &Table) -> Parsed<P::Record> {
-    let mut parser = P::new(&table.headers);
+    parse_rows(P::new(&table.headers), table)
+}
+
+/// Feeds every row of `table` to a parser already built for its headers.
+fn parse_rows<P: RowParser>(mut parser: P, table: &Table) -> Parsed<P::Record> {
     for row in &table.rows {
         parser.push(row);
     }
@@ -338,13 +359,23 @@ pub fn parse_file<P: RecordParser>(
     path: &Path,
     sheet: Option<&str>,
 ) -> Result<ParsedFile<P::Record>, ReadError> {
+    parse_stream(path, sheet, P::new)
+}
+
+/// Opens `path`, builds the parser from its header row with `start`, and checks every row
+/// as it is read.
+fn parse_stream<P: RowParser>(
+    path: &Path,
+    sheet: Option<&str>,
+    start: impl FnOnce(&[String]) -> P,
+) -> Result<ParsedFile<P::Record>, ReadError> {
     /// Rows handed over at a time: large enough to amortise the channel, small enough to
     /// stay in cache.
     const BATCH: usize = 1024;
     let mut stream = RowStream::open(path, sheet)?;
     let source_note = stream.source_note().to_owned();
     let headers = stream.headers().to_vec();
-    let mut parser = P::new(&headers);
+    let mut parser = start(&headers);
     // Reading (CSV syntax, UTF-8, trimming) runs on its own thread and checking on this
     // one; the two halves cost about the same. Batches go back to the reader for reuse, so
     // no row is allocated twice.
@@ -419,8 +450,6 @@ pub struct HouseholdParser {
 }
 
 impl RecordParser for HouseholdParser {
-    type Record = Household;
-
     fn new(headers: &[String]) -> Self {
         let collector = Collector::new(&spec::HOUSEHOLDS, headers);
         let map = &collector.map;
@@ -441,6 +470,10 @@ impl RecordParser for HouseholdParser {
             seen: HashMap::new(),
         }
     }
+}
+
+impl RowParser for HouseholdParser {
+    type Record = Household;
 
     fn push(&mut self, row: &Row) {
         let s = self.slots;
@@ -523,8 +556,6 @@ pub struct MemberParser {
 }
 
 impl RecordParser for MemberParser {
-    type Record = Member;
-
     fn new(headers: &[String]) -> Self {
         let collector = Collector::new(&spec::MEMBERS, headers);
         let map = &collector.map;
@@ -552,6 +583,10 @@ impl RecordParser for MemberParser {
             seen: HashMap::new(),
         }
     }
+}
+
+impl RowParser for MemberParser {
+    type Record = Member;
 
     fn push(&mut self, row: &Row) {
         let s = self.slots;
@@ -663,8 +698,6 @@ pub struct IncomeParser {
 }
 
 impl RecordParser for IncomeParser {
-    type Record = IncomeRecord;
-
     fn new(headers: &[String]) -> Self {
         let collector = Collector::new(&spec::INCOMES, headers);
         let map = &collector.map;
@@ -677,6 +710,10 @@ impl RecordParser for IncomeParser {
             seen: HashMap::new(),
         }
     }
+}
+
+impl RowParser for IncomeParser {
+    type Record = IncomeRecord;
 
     fn push(&mut self, row: &Row) {
         let (no, year, amounts) = (self.no, self.year, self.amounts);
@@ -730,6 +767,355 @@ impl RecordParser for IncomeParser {
     }
 
     fn finish(self) -> Parsed<IncomeRecord> {
+        self.collector.finish(self.records)
+    }
+}
+
+/// 部门数据: parses a department feed's file in one pass (see [`parse_file`]) with a
+/// [`FeedParser`]. `latest` is the last day an event may fall on — normally the day of the
+/// import: a department cannot report a settlement that has not happened yet.
+///
+/// ```no_run
+/// use tabular::parse::parse_feed_file;
+/// use domain::feed::Feed;
+/// let today = chrono::NaiveDate::from_ymd_opt(2025, 12, 31).unwrap();
+/// let file = parse_feed_file(Feed::Medical, std::path::Path::new("医保结算.csv"), None, today)?;
+/// println!("{}条，{}个问题", file.parsed.records.len(), file.parsed.problems.len());
+/// # Ok::<(), tabular::ReadError>(())
+/// ```
+pub fn parse_feed_file(
+    feed: Feed,
+    path: &Path,
+    sheet: Option<&str>,
+    latest: NaiveDate,
+) -> Result<ParsedFile<FeedRow>, ReadError> {
+    parse_stream(path, sheet, |headers| {
+        FeedParser::new(feed, headers, latest)
+    })
+}
+
+/// 部门数据: parses a department feed's table in memory with a [`FeedParser`]; same result
+/// as [`parse_feed_file`].
+pub fn parse_feed_table(feed: Feed, table: &Table, latest: NaiveDate) -> Parsed<FeedRow> {
+    parse_rows(FeedParser::new(feed, &table.headers, latest), table)
+}
+
+/// The feed-specific columns of a feed template, resolved against a file (证件号码, 姓名
+/// and the date are common to all and kept apart).
+#[derive(Debug, Clone, Copy)]
+enum DetailSlots {
+    Medical {
+        total: Slot,
+        basic: Slot,
+        critical: Slot,
+        assistance: Slot,
+        out_of_pocket: Slot,
+        visit: Slot,
+    },
+    Disability {
+        kind: Slot,
+        grade: Slot,
+    },
+    Disaster {
+        kind: Slot,
+        loss: Slot,
+        damage: Slot,
+    },
+    Assistance {
+        kind: Slot,
+        change: Slot,
+        amount: Slot,
+    },
+    Employment {
+        event: Slot,
+    },
+    Schooling {
+        event: Slot,
+        stage: Slot,
+    },
+    Housing {
+        grade: Slot,
+    },
+    Death,
+}
+
+impl DetailSlots {
+    /// The feed's own columns, and the key of its date column.
+    fn new(feed: Feed, map: &HeaderMap) -> (Self, &'static str) {
+        let s = |key| map.slot(key);
+        match feed {
+            Feed::Medical => (
+                DetailSlots::Medical {
+                    total: s("total_cost"),
+                    basic: s("basic_insurance"),
+                    critical: s("critical_insurance"),
+                    assistance: s("medical_assistance"),
+                    out_of_pocket: s("out_of_pocket"),
+                    visit: s("visit_type"),
+                },
+                "settled_on",
+            ),
+            Feed::Disability => (
+                DetailSlots::Disability {
+                    kind: s("category"),
+                    grade: s("grade"),
+                },
+                "issued_on",
+            ),
+            Feed::Disaster => (
+                DetailSlots::Disaster {
+                    kind: s("disaster_type"),
+                    loss: s("direct_loss"),
+                    damage: s("house_damage"),
+                },
+                "occurred_on",
+            ),
+            Feed::Assistance => (
+                DetailSlots::Assistance {
+                    kind: s("assistance_type"),
+                    change: s("change"),
+                    amount: s("amount"),
+                },
+                "date",
+            ),
+            Feed::Employment => (DetailSlots::Employment { event: s("event") }, "date"),
+            Feed::Schooling => (
+                DetailSlots::Schooling {
+                    event: s("event"),
+                    stage: s("stage"),
+                },
+                "date",
+            ),
+            Feed::Housing => (DetailSlots::Housing { grade: s("grade") }, "appraised_on"),
+            Feed::Death => (DetailSlots::Death, "died_on"),
+        }
+    }
+
+    /// Checks the feed's own columns of one row: `None` when a required one is empty or
+    /// invalid (the problem is recorded).
+    fn check(self, rc: &mut RowCheck<'_>) -> Option<EventDetail> {
+        match self {
+            DetailSlots::Medical {
+                total,
+                basic,
+                critical,
+                assistance,
+                out_of_pocket,
+                visit,
+            } => {
+                let total_v = rc.value(total, convert::registry_money);
+                let paid = [basic, critical, assistance]
+                    .map(|slot| rc.value(slot, convert::registry_money).unwrap_or_default());
+                let own = rc.value(out_of_pocket, convert::registry_money);
+                let visit = rc.value(visit, choice!(VisitType));
+                let total_v = total_v?;
+                let paid: Money = paid.into_iter().sum();
+                if paid > total_v {
+                    rc.problem(
+                        total,
+                        format!(
+                            "三项支付合计超过医疗总费用：基本医保、大病保险、医疗救助共支付\
+                             {paid}元，医疗总费用为{total_v}元"
+                        ),
+                    );
+                }
+                if let Some(own) = own
+                    && own > total_v
+                {
+                    rc.problem(
+                        out_of_pocket,
+                        format!("个人自付{own}元超过医疗总费用{total_v}元"),
+                    );
+                }
+                Some(EventDetail::Medical {
+                    total: total_v,
+                    // 个人自付 left blank is what the funds did not pay.
+                    out_of_pocket: own.unwrap_or(total_v - paid),
+                    visit,
+                })
+            }
+            DetailSlots::Disability { kind, grade } => {
+                let kind = rc.value(kind, choice!(DisabilityKind));
+                let grade = rc.value(grade, choice!(DisabilityGrade));
+                Some(EventDetail::Disability {
+                    kind: kind?,
+                    grade: grade?,
+                })
+            }
+            DetailSlots::Disaster { kind, loss, damage } => {
+                let kind = rc.value(kind, choice!(DisasterKind));
+                let loss = rc.value(loss, convert::registry_money);
+                let damage = rc.value(damage, choice!(HouseDamage));
+                Some(EventDetail::Disaster {
+                    kind: kind?,
+                    loss,
+                    damage,
+                })
+            }
+            DetailSlots::Assistance {
+                kind,
+                change,
+                amount,
+            } => {
+                let kind = rc.value(kind, choice!(AssistanceKind));
+                let change = rc.value(change, choice!(AssistanceChange));
+                let amount_v = rc.value(amount, convert::registry_money);
+                let (kind, change) = (kind?, change?);
+                // A blank, not an invalid, amount: an invalid one is already reported.
+                if kind == AssistanceKind::Temporary
+                    && change == AssistanceChange::Paid
+                    && rc.is_blank(amount)
+                {
+                    rc.problem(amount, "临时救助发放须填写金额");
+                }
+                Some(EventDetail::Assistance {
+                    kind,
+                    change,
+                    amount: amount_v,
+                })
+            }
+            DetailSlots::Employment { event } => rc
+                .value(event, choice!(EmploymentEvent))
+                .map(EventDetail::Employment),
+            DetailSlots::Schooling { event, stage } => {
+                let event = rc.value(event, choice!(SchoolingEvent));
+                let stage = rc.value(stage, choice!(Schooling));
+                Some(EventDetail::Schooling {
+                    event: event?,
+                    stage,
+                })
+            }
+            DetailSlots::Housing { grade } => rc
+                .value(grade, choice!(HousingGrade))
+                .map(EventDetail::Housing),
+            DetailSlots::Death => Some(EventDetail::Death),
+        }
+    }
+}
+
+/// The last value parsed from a text cell, to skip parsing the same text again: departments
+/// list one person's events together, so 证件号码 and 姓名 come in runs (a settlement file has
+/// several rows per patient). One entry, not a map: memory stays flat whatever the file.
+#[derive(Debug)]
+struct Memo<T> {
+    text: String,
+    value: Option<T>,
+}
+
+impl<T: Clone> Memo<T> {
+    fn new() -> Self {
+        Self {
+            text: String::new(),
+            value: None,
+        }
+    }
+
+    /// `parse(cell)`, or the value of the previous call when the cell has the same text.
+    fn get(
+        &mut self,
+        cell: &Cell,
+        parse: impl FnOnce(&Cell) -> Result<T, FieldError>,
+    ) -> Result<T, FieldError> {
+        let Cell::Text(text) = cell else {
+            return parse(cell);
+        };
+        if let Some(v) = &self.value
+            && *text == self.text
+        {
+            return Ok(v.clone());
+        }
+        let v = parse(cell)?;
+        self.text.clear();
+        self.text.push_str(text);
+        self.value = Some(v.clone());
+        Ok(v)
+    }
+}
+
+/// 部门数据 parser: one feed's rows to [`FeedRow`]s (see [`parse_feed_file`]).
+///
+/// Each row is checked on its own: 证件号码 required and valid (GB 11643), 姓名 optional,
+/// the feed's date required and not after `latest`, then the feed's own columns (for
+/// 医保结算: the three payments not above 医疗总费用, 个人自付 derived when blank; for 社会救助:
+/// a 临时救助 发放 has an amount). Nothing is kept across rows but the records: the same
+/// record twice is for the service to resolve, and a feed file may have millions of rows.
+#[derive(Debug)]
+pub struct FeedParser {
+    latest: NaiveDate,
+    collector: Collector,
+    id_number: Slot,
+    name: Slot,
+    date: Slot,
+    detail: DetailSlots,
+    records: Vec<(usize, FeedRow)>,
+    last_id: Memo<IdNumber>,
+    last_name: Memo<PersonName>,
+}
+
+impl FeedParser {
+    /// Starts parsing a file of `feed` with this header row; event dates after `latest`
+    /// are problems.
+    pub fn new(feed: Feed, headers: &[String], latest: NaiveDate) -> Self {
+        let collector = Collector::new(spec::feed_template(feed), headers);
+        let map = &collector.map;
+        let (detail, date_key) = DetailSlots::new(feed, map);
+        Self {
+            latest,
+            id_number: map.slot("id_number"),
+            name: map.slot("name"),
+            date: map.slot(date_key),
+            detail,
+            collector,
+            records: Vec::new(),
+            last_id: Memo::new(),
+            last_name: Memo::new(),
+        }
+    }
+}
+
+impl RowParser for FeedParser {
+    type Record = FeedRow;
+
+    fn push(&mut self, row: &Row) {
+        let (latest, date_slot) = (self.latest, self.date);
+        let mut rc = self.collector.row(row);
+        let id_number = rc.value(self.id_number, |c, _| {
+            self.last_id.get(c, convert::id_number)
+        });
+        // Checked, not kept: see `FeedRow`.
+        let _name = rc.value(self.name, |c, _| {
+            self.last_name.get(c, convert::person_name)
+        });
+        let date = rc.value(date_slot, convert::date);
+        if let Some(d) = date
+            && d > latest
+        {
+            rc.problem(
+                date_slot,
+                format!(
+                    "{}“{}”晚于今天（{}）：不能报送尚未发生的事件，请核对日期",
+                    date_slot.column.header,
+                    d.format("%Y-%m-%d"),
+                    latest.format("%Y-%m-%d")
+                ),
+            );
+        }
+        let detail = self.detail.check(&mut rc);
+        let (Some(id_number), Some(date), Some(detail), true) = (id_number, date, detail, rc.ok)
+        else {
+            return;
+        };
+        self.records.push((
+            row.number,
+            FeedRow {
+                id_number,
+                date,
+                detail,
+            },
+        ));
+    }
+
+    fn finish(self) -> Parsed<FeedRow> {
         self.collector.finish(self.records)
     }
 }

@@ -1,6 +1,10 @@
 //! The column specifications of the import templates (formats.md), one source of truth for
 //! readers, template writers, exports and the synthetic data generator.
 
+use domain::feed::{
+    AssistanceChange, AssistanceKind, DisabilityKind, DisasterKind, EmploymentEvent, Feed,
+    HouseDamage, HousingGrade, SchoolingEvent, VisitType,
+};
 use domain::{
     DisabilityGrade, Education, HealthCondition, HouseholdType, HousingSafety, Labor, Relation,
     Schooling, Sex, WaterSafety,
@@ -87,6 +91,10 @@ pub enum TemplateKind {
     Schooling,
     Housing,
     Death,
+    /// 预警名单 — written by a screening, not imported.
+    Screening,
+    /// 数据质量问题清单 — written by the checks, not imported.
+    Quality,
 }
 
 /// A template: its names and columns.
@@ -316,59 +324,6 @@ pub static INCOMES: Template = Template {
     ],
 };
 
-fn visit_types() -> Vec<&'static str> {
-    vec!["门诊", "住院"]
-}
-/// 残疾类别 (the seven categories of the 残疾人证).
-pub const DISABILITY_KINDS: [&str; 7] = [
-    "视力残疾",
-    "听力残疾",
-    "言语残疾",
-    "肢体残疾",
-    "智力残疾",
-    "精神残疾",
-    "多重残疾",
-];
-/// 灾害类型 accepted in the disaster feed.
-pub const DISASTER_KINDS: [&str; 9] = [
-    "洪涝",
-    "地质灾害",
-    "旱灾",
-    "风雹",
-    "低温冷冻",
-    "地震",
-    "森林火灾",
-    "生物灾害",
-    "其他",
-];
-/// 房屋受损 in the disaster feed, from none to collapse.
-pub const HOUSE_DAMAGE: [&str; 4] = ["无", "一般损坏", "严重损坏", "倒塌"];
-
-fn disability_kinds() -> Vec<&'static str> {
-    DISABILITY_KINDS.to_vec()
-}
-fn disaster_kinds() -> Vec<&'static str> {
-    DISASTER_KINDS.to_vec()
-}
-fn house_damage() -> Vec<&'static str> {
-    HOUSE_DAMAGE.to_vec()
-}
-fn assistance_kinds() -> Vec<&'static str> {
-    vec!["低保", "特困供养", "临时救助"]
-}
-fn assistance_changes() -> Vec<&'static str> {
-    vec!["新增", "停发", "发放"]
-}
-fn employment_events() -> Vec<&'static str> {
-    vec!["失业登记", "返乡", "断缴"]
-}
-fn schooling_events() -> Vec<&'static str> {
-    vec!["辍学", "失学", "入学"]
-}
-fn housing_grades() -> Vec<&'static str> {
-    vec!["A", "B", "C", "D"]
-}
-
 pub static MEDICAL: Template = Template {
     kind: TemplateKind::Medical,
     name: "medical",
@@ -394,7 +349,7 @@ pub static MEDICAL: Template = Template {
             "visit_type",
             "就诊类型",
             No,
-            K::Enum(visit_types),
+            K::Enum(VisitType::labels),
             "门诊/住院",
         ),
     ],
@@ -409,7 +364,13 @@ pub static DISABILITY: Template = Template {
     columns: &[
         col("id_number", "证件号码", Yes, K::IdNumber, ""),
         col("name", "姓名", No, K::Name, ""),
-        col("category", "残疾类别", Yes, K::Enum(disability_kinds), ""),
+        col(
+            "category",
+            "残疾类别",
+            Yes,
+            K::Enum(DisabilityKind::labels),
+            "",
+        ),
         col(
             "grade",
             "残疾等级",
@@ -434,7 +395,7 @@ pub static DISASTER: Template = Template {
             "disaster_type",
             "灾害类型",
             Yes,
-            K::Enum(disaster_kinds),
+            K::Enum(DisasterKind::labels),
             "",
         ),
         col("occurred_on", "受灾日期", Yes, K::Date, ""),
@@ -443,7 +404,7 @@ pub static DISASTER: Template = Template {
             "house_damage",
             "房屋受损",
             No,
-            K::Enum(house_damage),
+            K::Enum(HouseDamage::labels),
             "无/一般损坏/严重损坏/倒塌",
         ),
     ],
@@ -462,14 +423,14 @@ pub static ASSISTANCE: Template = Template {
             "assistance_type",
             "救助类型",
             Yes,
-            K::Enum(assistance_kinds),
+            K::Enum(AssistanceKind::labels),
             "低保/特困供养/临时救助",
         ),
         col(
             "change",
             "变动类型",
             Yes,
-            K::Enum(assistance_changes),
+            K::Enum(AssistanceChange::labels),
             "新增/停发/发放",
         ),
         col("date", "日期", Yes, K::Date, ""),
@@ -490,7 +451,7 @@ pub static EMPLOYMENT: Template = Template {
             "event",
             "事件",
             Yes,
-            K::Enum(employment_events),
+            K::Enum(EmploymentEvent::labels),
             "失业登记/返乡/断缴",
         ),
         col("date", "日期", Yes, K::Date, ""),
@@ -510,7 +471,7 @@ pub static SCHOOLING: Template = Template {
             "event",
             "事件",
             Yes,
-            K::Enum(schooling_events),
+            K::Enum(SchoolingEvent::labels),
             "辍学/失学/入学",
         ),
         col("stage", "学段", No, K::Enum(Schooling::labels), ""),
@@ -527,7 +488,13 @@ pub static HOUSING: Template = Template {
     columns: &[
         col("id_number", "证件号码", Yes, K::IdNumber, ""),
         col("name", "姓名", No, K::Name, ""),
-        col("grade", "鉴定等级", Yes, K::Enum(housing_grades), "A/B/C/D"),
+        col(
+            "grade",
+            "鉴定等级",
+            Yes,
+            K::Enum(HousingGrade::labels),
+            "A/B/C/D",
+        ),
         col("appraised_on", "鉴定日期", Yes, K::Date, ""),
     ],
 };
@@ -542,6 +509,84 @@ pub static DEATH: Template = Template {
         col("id_number", "证件号码", Yes, K::IdNumber, ""),
         col("name", "姓名", No, K::Name, ""),
         col("died_on", "死亡日期", Yes, K::Date, ""),
+    ],
+};
+
+/// 预警名单: the households a screening flagged, one row each (output only). No ID number,
+/// phone or health detail: the 户编号 names the household.
+pub static SCREENING: Template = Template {
+    kind: TemplateKind::Screening,
+    name: "screening",
+    title: "预警名单",
+    department: None,
+    key_note: "户编号",
+    columns: &[
+        col("household_no", "户编号", Yes, K::HouseholdNo, ""),
+        col("village_code", "村代码", Yes, K::Region, ""),
+        col("township", "乡镇", No, K::Text, ""),
+        col("village", "村", No, K::Text, ""),
+        col(
+            "rule_ids",
+            "规则编号",
+            Yes,
+            K::Text,
+            "触发的预警规则，见 docs/screening.md",
+        ),
+        col("rules", "预警规则", Yes, K::Text, ""),
+        col("risks", "风险类型", Yes, K::Text, "最多5项"),
+        col(
+            "category",
+            "建议类别",
+            Yes,
+            K::Text,
+            "按户类型、收入和突发情况建议；待研判表示暂无相符类别",
+        ),
+        col("channel", "预警渠道", Yes, K::Text, "收入监测/部门预警"),
+        col(
+            "per_capita_income",
+            "家庭人均纯收入",
+            No,
+            K::Money,
+            "最近年度，元",
+        ),
+        col("line", "监测范围", No, K::Money, "该年度适用标准，元"),
+        col(
+            "reasons",
+            "预警说明",
+            Yes,
+            K::Text,
+            "每条预警一句：数值、阈值、期间和来源记录",
+        ),
+        col(
+            "outcome",
+            "线索处理",
+            Yes,
+            K::Text,
+            "新线索/并入已有线索/已预警",
+        ),
+    ],
+};
+
+/// 数据质量问题清单: one finding per row, by village (output only).
+pub static QUALITY: Template = Template {
+    kind: TemplateKind::Quality,
+    name: "quality",
+    title: "数据质量问题清单",
+    department: None,
+    key_note: "户编号 + 问题代码",
+    columns: &[
+        col("village_code", "村代码", Yes, K::Region, ""),
+        col("village", "村", No, K::Text, ""),
+        col("household_no", "户编号", Yes, K::HouseholdNo, ""),
+        col(
+            "code",
+            "问题代码",
+            Yes,
+            K::Text,
+            "DQ01…，见 docs/screening.md",
+        ),
+        col("problem", "问题", Yes, K::Text, ""),
+        col("member", "涉及成员", No, K::Text, "与户主关系和出生年份"),
     ],
 };
 
@@ -565,9 +610,49 @@ pub fn by_name(name: &str) -> Option<&'static Template> {
     ALL.iter().copied().find(|t| t.name == name)
 }
 
+/// The template of a department feed (部门数据): [`MEDICAL`] for [`Feed::Medical`], ….
+pub fn feed_template(feed: Feed) -> &'static Template {
+    match feed {
+        Feed::Medical => &MEDICAL,
+        Feed::Disability => &DISABILITY,
+        Feed::Disaster => &DISASTER,
+        Feed::Assistance => &ASSISTANCE,
+        Feed::Employment => &EMPLOYMENT,
+        Feed::Schooling => &SCHOOLING,
+        Feed::Housing => &HOUSING,
+        Feed::Death => &DEATH,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn feed_templates_agree_with_the_domain_feeds() {
+        assert_eq!(ALL.len(), 3 + Feed::ALL.len());
+        for (feed, t) in Feed::ALL.iter().zip(&ALL[3..]) {
+            let ft = feed_template(*feed);
+            assert!(std::ptr::eq(ft, *t), "{}", feed.name());
+            assert_eq!(ft.name, feed.name());
+            assert_eq!(ft.title, feed.label());
+            assert_eq!(ft.department, Some(feed.department()));
+            // Every feed names its person the same way, and has exactly one date.
+            assert_eq!(ft.columns[0].key, "id_number");
+            assert_eq!(ft.columns[1].key, "name");
+            let dates = ft.columns.iter().filter(|c| matches!(c.kind, Kind::Date));
+            assert_eq!(dates.count(), 1, "{}", feed.name());
+        }
+        // The drop-down lists are the domain's labels, in the domain's order.
+        assert_eq!(
+            DISASTER.column("house_damage").unwrap().choices().unwrap(),
+            ["无", "一般损坏", "严重损坏", "倒塌"]
+        );
+        assert_eq!(
+            HOUSING.column("grade").unwrap().choices().unwrap(),
+            ["A", "B", "C", "D"]
+        );
+    }
 
     #[test]
     fn keys_and_headers_are_unique_per_template() {
