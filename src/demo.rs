@@ -3,8 +3,11 @@
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use domain::RegionCode;
+use domain::feed::Feed;
+use service::feeds::FeedOutcome;
 use service::imports::{ImportOutcome, RegistryKind};
 use service::keys::KeySource;
+use service::screening::ScreenOptions;
 use service::stats::SummaryLine;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -97,16 +100,51 @@ pub async fn run(args: &DemoArgs) -> Result<ExitCode> {
             }
         }
     }
+    let today = chrono::Local::now().date_naive();
+    let mut feed_rows = 0;
+    for feed in Feed::ALL {
+        let file = data.join(format!("{}.csv", feed.name()));
+        match service::feeds::import_feed(&store, *feed, &file, None, "demo", today).await? {
+            FeedOutcome::Imported { counts, .. } | FeedOutcome::NothingNew { counts, .. } => {
+                feed_rows += counts.stored;
+            }
+            FeedOutcome::Rejected { report } => {
+                bail!("演示部门数据导入失败：\n{}", report.render_text(20))
+            }
+        }
+    }
+    println!("已导入部门数据：8类 {feed_rows} 条");
     let lines = service::stats::county_summary(&store, county).await?;
     println!();
     print!("{}", render_summary(&lines));
+    let screened = service::screening::run_screening(
+        &store,
+        &ScreenOptions {
+            actor: "demo".into(),
+            ..ScreenOptions::default()
+        },
+    )
+    .await?;
+    println!(
+        "\n筛查预警（截至 {}）：{} 户中预警 {} 户，生成线索 {} 条",
+        screened.as_of,
+        screened.households,
+        screened.flagged.len(),
+        screened.leads_new
+    );
+    for (rule, n) in &screened.by_rule {
+        println!("  {:<24} {n:>6} 户", rule.label());
+    }
+    let prefix = format!(
+        "fangpin --database-url sqlite://{} --key-file {}",
+        args.db.display(),
+        key_file.display()
+    );
     println!();
     println!(
-        "演示数据库 {} 已就绪（用时 {:.1} 秒）。查看：fangpin --database-url sqlite://{} --key-file {} summary --county {}",
+        "演示数据库 {} 已就绪（用时 {:.1} 秒）。查看：\n  {prefix} summary --county {}\n  {prefix} screen --dry-run --out 预警名单.xlsx\n  {prefix} quality",
         args.db.display(),
         started.elapsed().as_secs_f64(),
-        args.db.display(),
-        key_file.display(),
         county.short()
     );
     store.close().await;

@@ -10,6 +10,7 @@ use std::process::ExitCode;
 use store::Store;
 
 mod demo;
+mod screen_cmd;
 
 /// 防贫 — 防止返贫动态监测和帮扶: registry, screening and case management for counties.
 #[derive(Parser)]
@@ -78,6 +79,16 @@ enum Command {
         #[arg(long)]
         county: String,
     },
+    /// Department data batches: list or withdraw.
+    #[command(subcommand)]
+    Feed(screen_cmd::FeedCmd),
+    /// The screening policy (监测政策): load a version, show the one in effect.
+    #[command(subcommand)]
+    Policy(screen_cmd::PolicyCmd),
+    /// Screen every household against the policy (筛查预警) and open leads.
+    Screen(screen_cmd::ScreenArgs),
+    /// Data-quality checks of the registry (数据质量), listed by village.
+    Quality(screen_cmd::QualityArgs),
 }
 
 #[derive(Subcommand)]
@@ -99,6 +110,9 @@ enum ImportCmd {
     Members(FileArgs),
     /// 收支信息
     Incomes(FileArgs),
+    /// 部门数据: a department's feed (医保结算, 残疾人证, 受灾人员, 社会救助, 就业, 学籍,
+    /// 住房鉴定, 死亡).
+    Feed(screen_cmd::FeedFileArgs),
 }
 
 #[derive(Args)]
@@ -208,12 +222,16 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             println!("新增或更名 {} 个区划", loaded.changed);
             Ok(ExitCode::SUCCESS)
         }
+        Command::Import(ImportCmd::Feed(args)) => {
+            let store = open(&cli).await?;
+            screen_cmd::import_feed(&store, args, &actor(&cli)).await
+        }
         Command::Import(cmd) => {
             let (kind, args) = match cmd {
                 ImportCmd::Households(a) => (RegistryKind::Households, a),
                 ImportCmd::Members(a) => (RegistryKind::Members, a),
                 ImportCmd::Incomes(a) => (RegistryKind::Incomes, a),
-                ImportCmd::Regions { .. } => unreachable!("handled above"),
+                ImportCmd::Regions { .. } | ImportCmd::Feed(_) => unreachable!("handled above"),
             };
             let store = open(&cli).await?;
             let outcome = service::imports::import_registry(
@@ -262,6 +280,22 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             let lines = service::stats::county_summary(&store, county).await?;
             print!("{}", demo::render_summary(&lines));
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Feed(cmd) => {
+            let store = open(&cli).await?;
+            screen_cmd::feed(&store, cmd, &actor(&cli)).await
+        }
+        Command::Policy(cmd) => {
+            let store = open(&cli).await?;
+            screen_cmd::policy(&store, cmd, &actor(&cli)).await
+        }
+        Command::Screen(args) => {
+            let store = open(&cli).await?;
+            screen_cmd::screen(&store, args, &actor(&cli)).await
+        }
+        Command::Quality(args) => {
+            let store = open(&cli).await?;
+            screen_cmd::quality(&store, args, &actor(&cli)).await
         }
     }
 }

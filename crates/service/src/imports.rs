@@ -77,10 +77,7 @@ pub async fn import_registry(
 ) -> Result<ImportOutcome, ServiceError> {
     let started = std::time::Instant::now();
     let checksum = checksum(path).await?;
-    let file_name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
+    let file_name = file_name_of(path);
     let batch = |rows: u64, counts: Upserted| BatchRecord {
         kind: kind.template().name,
         file_name: &file_name,
@@ -133,16 +130,26 @@ pub async fn import_registry(
 /// The keyed hash of every member's ID number, computed on all cores: for a registry-wide
 /// file this is millions of HMACs, while the database waits.
 fn id_digests(vault: &store::Vault, records: &[(usize, Member)]) -> Vec<Digest> {
+    digests_of(vault, records, |(_, m)| m.id_number.as_str())
+}
+
+/// The keyed hash (Field::IdNumber) of the ID number of each item, on all cores.
+pub(crate) fn digests_of<T: Sync>(
+    vault: &store::Vault,
+    items: &[T],
+    id: impl Fn(&T) -> &str + Sync,
+) -> Vec<Digest> {
     let threads = std::thread::available_parallelism().map_or(1, usize::from);
-    let per = records.len().div_ceil(threads).max(10_000);
+    let per = items.len().div_ceil(threads).max(10_000);
+    let id = &id;
     std::thread::scope(|scope| {
-        let parts: Vec<_> = records
+        let parts: Vec<_> = items
             .chunks(per)
             .map(|chunk| {
                 scope.spawn(move || {
                     chunk
                         .iter()
-                        .map(|(_, m)| vault.digest(Field::IdNumber, m.id_number.as_str()))
+                        .map(|x| vault.digest(Field::IdNumber, id(x)))
                         .collect::<Vec<Digest>>()
                 })
             })
@@ -160,8 +167,15 @@ fn distinct<'a>(values: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
     values.filter(|v| seen.insert(*v)).collect()
 }
 
+/// The file's name without its directory, as recorded with a batch.
+pub(crate) fn file_name_of(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
 /// SHA-256 of the file, streamed: recorded with the batch to recognise a file seen before.
-async fn checksum(path: &Path) -> Result<String, ServiceError> {
+pub(crate) async fn checksum(path: &Path) -> Result<String, ServiceError> {
     let path = path.to_path_buf();
     tokio::task::spawn_blocking(move || {
         use std::io::Read;

@@ -1,12 +1,17 @@
 //! Fangpin's use-cases, shared by the command line, the web pages and the JSON API: each
 //! function here is one thing a user does (import a file, export the registry, load the
-//! divisions, generate demo data, summarise a county), written once.
+//! divisions, generate demo data, summarise a county, import a department's feed, screen the
+//! county against the policy), written once.
 
 pub mod error;
 pub mod exports;
+pub mod feeds;
 pub mod imports;
 pub mod keys;
+pub mod policy;
 pub mod regions;
+pub mod reports;
+pub mod screening;
 pub mod stats;
 pub mod synthetic;
 

@@ -10,9 +10,11 @@ mod bulk;
 pub mod crypto;
 mod db;
 pub mod error;
+pub mod feeds;
 pub mod meta;
 pub mod regions;
 pub mod registry;
+pub mod screening;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 

@@ -511,7 +511,7 @@ impl Tx {
     /// The database works on one chunk while the next is serialised (and encrypted) here:
     /// each statement is polled once — which hands it to the database — before the next
     /// chunk is built, and only then awaited.
-    async fn run_json<T>(
+    pub(crate) async fn run_json<T>(
         &mut self,
         rows: &[T],
         sql: &str,

@@ -1,0 +1,73 @@
+//! 监测政策 (screening policy) versions: loaded from a TOML file, checked, stored as a new
+//! version with its effective date; shown as the document that is in effect.
+
+use crate::ServiceError;
+use chrono::NaiveDate;
+use domain::screening::Policy;
+use sha2::{Digest as _, Sha256};
+use std::path::Path;
+use store::Store;
+use store::screening::StoredPolicy;
+
+/// Stores a checked policy document as a new version; returns the version.
+pub(crate) async fn store_policy(
+    store: &Store,
+    text: &str,
+    policy: &Policy,
+    actor: &str,
+) -> Result<i64, ServiceError> {
+    let checksum = hex::encode(Sha256::digest(text.as_bytes()));
+    let title = if policy.title.is_empty() {
+        "未命名政策"
+    } else {
+        policy.title.as_str()
+    };
+    Ok(store
+        .insert_policy(title, policy.effective_from, text, &checksum, actor)
+        .await?)
+}
+
+/// `fangpin policy load FILE`: checks the document and stores it as a new version. A file
+/// identical to the version in effect on its date is not stored twice.
+pub async fn load_policy(
+    store: &Store,
+    path: &Path,
+    actor: &str,
+) -> Result<(i64, Policy, bool), ServiceError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ServiceError::Io {
+        path: path.display().to_string(),
+        source,
+    })?;
+    let policy = Policy::from_toml(&text).map_err(|e| ServiceError::Invalid(e.message))?;
+    if let Some(current) = store.policy_in_effect(policy.effective_from).await?
+        && current.source == text
+    {
+        return Ok((current.version, policy, false));
+    }
+    let version = store_policy(store, &text, &policy, actor).await?;
+    tracing::info!(version, effective_from = %policy.effective_from, "policy loaded");
+    Ok((version, policy, true))
+}
+
+/// The policy in effect on `day`: the stored version, or the built-in default (version
+/// `None`) when nothing was loaded.
+pub async fn policy_for_day(
+    store: &Store,
+    day: NaiveDate,
+) -> Result<(Option<StoredPolicy>, String), ServiceError> {
+    match store.policy_in_effect(day).await? {
+        Some(p) => {
+            let text = p.source.clone();
+            Ok((Some(p), text))
+        }
+        None => Ok((
+            None,
+            domain::screening::policy::DEFAULT_POLICY_TOML.to_owned(),
+        )),
+    }
+}
+
+/// Every stored version, newest first.
+pub async fn history(store: &Store) -> Result<Vec<StoredPolicy>, ServiceError> {
+    Ok(store.policies().await?)
+}

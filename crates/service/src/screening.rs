@@ -1,0 +1,808 @@
+//! 筛查预警 (screening): the whole county — or the households touched by new department
+//! batches — tested against the policy in effect, in one sequential in-memory pass; the
+//! warnings become leads (线索) for the villages to visit.
+//!
+//! The registry's facts are read in bulk (no names, no ID numbers), the feed records from
+//! their segments, already resolved to households at import; every household is then a
+//! contiguous slice of members, incomes and events, and the rules of `domain::screening`
+//! run over it on every core. Writing is one transaction: new leads, warnings attached to
+//! the household's open lead, the run with its counts. A warning already stored (same
+//! household, rule and evidence) is not stored again, so that a repeated screening changes
+//! nothing.
+
+use crate::ServiceError;
+use chrono::NaiveDate;
+use domain::feed::{EventDetail, FeedEvent};
+use domain::monitoring::{Category, MAX_RISKS, RiskSet};
+use domain::screening::quality::{self, Finding};
+use domain::screening::{
+    Assessment, HouseholdView, LocalPolicy, Policy, RuleId, Warning, assess, screen,
+};
+use domain::{Money, RegionCode, RegionLevel};
+use rustc_hash::{FxHashMap, FxHashSet};
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+use store::Store;
+use store::feeds::SegmentFilter;
+use store::feeds::codec;
+use store::screening::{NewLead, NewRun, NewWarning, RegistryFacts, RunCounts, Selection};
+
+/// What to screen and how.
+#[derive(Debug, Clone, Default)]
+pub struct ScreenOptions {
+    /// A county (or any division) to screen; everything when `None`.
+    pub scope: Option<RegionCode>,
+    /// The screening day; by default the latest event date of the department data in force
+    /// (or today when there is none).
+    pub as_of: Option<NaiveDate>,
+    /// Compute and report without writing.
+    pub dry_run: bool,
+    /// Only the households with records in department batches imported since the last run.
+    pub incremental: bool,
+    /// "What if": the monitoring line replaced by this amount.
+    pub line: Option<Money>,
+    /// "What if": policy values replaced (`rules.income_drop.min_drop_percent` = `25`).
+    pub overrides: Vec<(String, String)>,
+    /// Who runs it (recorded with the run).
+    pub actor: String,
+}
+
+impl ScreenOptions {
+    fn is_what_if(&self) -> bool {
+        self.line.is_some() || !self.overrides.is_empty()
+    }
+}
+
+/// What became of one flagged household in this run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LeadOutcome {
+    /// 新线索 — a new lead was opened.
+    New,
+    /// 并入已有线索 — new warnings attached to the household's open lead.
+    Attached,
+    /// 已预警 — every warning was already stored by an earlier run.
+    Known,
+    /// 未写入 — a dry run or a what-if.
+    NotWritten,
+}
+
+impl LeadOutcome {
+    pub fn label(self) -> &'static str {
+        match self {
+            LeadOutcome::New => "新线索",
+            LeadOutcome::Attached => "并入已有线索",
+            LeadOutcome::Known => "已预警",
+            LeadOutcome::NotWritten => "未写入（试算）",
+        }
+    }
+}
+
+/// One household with warnings.
+#[derive(Debug, Clone)]
+pub struct Flagged {
+    pub household_id: i64,
+    pub household_no: String,
+    pub village: RegionCode,
+    pub warnings: Vec<Warning>,
+    pub assessment: Assessment,
+    pub outcome: LeadOutcome,
+}
+
+/// How long each phase took.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Timings {
+    /// Reading the registry facts and feed segments.
+    pub load: Duration,
+    /// Running the rules over every household.
+    pub evaluate: Duration,
+    /// Writing leads, warnings and the run.
+    pub write: Duration,
+}
+
+/// "What if" compared with the policy in effect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WhatIf {
+    /// Households flagged under the policy in effect.
+    pub base: u64,
+    /// Households flagged under the changed policy.
+    pub changed: u64,
+    /// Flagged only under the changed policy.
+    pub enter: u64,
+    /// Flagged only under the policy in effect.
+    pub leave: u64,
+}
+
+/// The outcome of a screening.
+#[derive(Debug, Clone)]
+pub struct ScreenReport {
+    /// The stored run; `None` for a dry run or a what-if.
+    pub run_id: Option<i64>,
+    pub as_of: NaiveDate,
+    pub policy_version: i64,
+    pub policy_title: String,
+    pub incremental: bool,
+    /// Households screened.
+    pub households: u64,
+    /// Households with at least one warning, by 户编号.
+    pub flagged: Vec<Flagged>,
+    /// Households flagged per rule.
+    pub by_rule: BTreeMap<RuleId, u64>,
+    /// Households flagged per township: (code, name) → count.
+    pub by_township: BTreeMap<RegionCode, (String, u64)>,
+    pub warnings_new: u64,
+    pub leads_new: u64,
+    pub leads_attached: u64,
+    pub what_if: Option<WhatIf>,
+    /// Things the clerk should know (a line carried over from an earlier year …).
+    pub notes: Vec<String>,
+    pub timings: Timings,
+    /// Feed records read.
+    pub events: u64,
+}
+
+/// The registry and its events in memory, grouped by household.
+pub struct Snapshot {
+    pub facts: RegistryFacts,
+    /// Events of household `i`: `events[event_start[i]..event_start[i + 1]]`.
+    pub event_start: Vec<u32>,
+    pub events: Vec<FeedEvent>,
+}
+
+impl Snapshot {
+    pub fn len(&self) -> usize {
+        self.facts.households.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.facts.households.is_empty()
+    }
+
+    pub fn view(&self, i: usize) -> HouseholdView<'_> {
+        let f = &self.facts;
+        let r = |start: &[u32]| start[i] as usize..start[i + 1] as usize;
+        HouseholdView {
+            household: &f.households[i],
+            members: &f.members[r(&f.member_start)],
+            incomes: &f.incomes[r(&f.income_start)],
+            events: &self.events[r(&self.event_start)],
+        }
+    }
+}
+
+/// Reads the selected households and their feed events after `window_start` (and every
+/// death) into memory.
+pub async fn load_snapshot(
+    store: &Store,
+    selection: Selection<'_>,
+    window_start: NaiveDate,
+) -> Result<Snapshot, ServiceError> {
+    let facts = store.registry_facts(selection).await?;
+    // Segments are decoded on all cores while the database hands over the next ones.
+    let mut blobs = Vec::new();
+    store
+        .for_each_feed_segment(
+            SegmentFilter {
+                after: Some(window_start),
+                batches_after: None,
+            },
+            |data| {
+                blobs.push(data);
+                Ok(())
+            },
+        )
+        .await?;
+    let households = &facts.households;
+    let decoded: Vec<Result<Vec<(u32, FeedEvent)>, store::StoreError>> =
+        parallel_map(&blobs, |data| {
+            let mut out = Vec::with_capacity(codec::SEGMENT_ROWS);
+            // Segments are sorted by household: remember the last lookup.
+            let mut last = (i64::MIN, None);
+            codec::decode(data, |h, e| {
+                if e.date <= window_start && !matches!(e.detail, EventDetail::Death) {
+                    return;
+                }
+                if last.0 != h {
+                    last = (h, households.binary_search_by_key(&h, |x| x.id).ok());
+                }
+                if let Some(i) = last.1 {
+                    out.push((i as u32, e));
+                }
+            })?;
+            Ok(out)
+        });
+    drop(blobs);
+    let mut parts = Vec::with_capacity(decoded.len());
+    for d in decoded {
+        parts.push(d?);
+    }
+    // Counting sort by household: two passes, no comparison.
+    let n = households.len();
+    let mut event_start = vec![0u32; n + 1];
+    for part in &parts {
+        for (i, _) in part {
+            event_start[*i as usize + 1] += 1;
+        }
+    }
+    for i in 0..n {
+        event_start[i + 1] += event_start[i];
+    }
+    let total = event_start[n] as usize;
+    let mut fill = event_start.clone();
+    let placeholder = FeedEvent {
+        member: 0,
+        date: NaiveDate::MIN,
+        detail: EventDetail::Death,
+    };
+    let mut events = vec![placeholder; total];
+    for part in parts {
+        for (i, e) in part {
+            let slot = &mut fill[i as usize];
+            events[*slot as usize] = e;
+            *slot += 1;
+        }
+    }
+    Ok(Snapshot {
+        facts,
+        event_start,
+        events,
+    })
+}
+
+/// Applies `f` to every item on all cores, keeping the order.
+fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    if items.len() < 2 || threads < 2 {
+        return items.iter().map(&f).collect();
+    }
+    let per = items.len().div_ceil(threads);
+    let f = &f;
+    std::thread::scope(|s| {
+        let handles: Vec<_> = items
+            .chunks(per)
+            .map(|chunk| s.spawn(move || chunk.iter().map(f).collect::<Vec<R>>()))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
+    })
+}
+
+/// The warnings of a snapshot: household index with its range in `warnings`.
+pub struct Evaluation {
+    pub hits: Vec<(u32, u32, u32)>,
+    pub warnings: Vec<Warning>,
+}
+
+impl Evaluation {
+    pub fn warnings_of(&self, hit: &(u32, u32, u32)) -> &[Warning] {
+        &self.warnings[hit.1 as usize..hit.2 as usize]
+    }
+
+    /// Indexes of the flagged households.
+    pub fn flagged(&self) -> impl Iterator<Item = u32> + '_ {
+        self.hits.iter().map(|h| h.0)
+    }
+}
+
+/// Local policies by village, resolved once per run.
+pub fn local_policies(
+    snapshot: &Snapshot,
+    policy: &Policy,
+    as_of: NaiveDate,
+) -> FxHashMap<RegionCode, LocalPolicy> {
+    let mut out = FxHashMap::default();
+    for h in &snapshot.facts.households {
+        out.entry(h.village)
+            .or_insert_with(|| policy.local(h.village, as_of));
+    }
+    out
+}
+
+/// Runs every rule over every household of the snapshot, on all cores.
+pub fn evaluate(
+    snapshot: &Snapshot,
+    policy: &Policy,
+    locals: &FxHashMap<RegionCode, LocalPolicy>,
+    as_of: NaiveDate,
+) -> Evaluation {
+    let n = snapshot.len();
+    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    let per = n.div_ceil(threads.max(1)).max(1);
+    let ranges: Vec<(usize, usize)> = (0..n).step_by(per).map(|s| (s, (s + per).min(n))).collect();
+    let parts = parallel_map(&ranges, |&(lo, hi)| {
+        let mut warnings = Vec::new();
+        let mut hits = Vec::new();
+        for i in lo..hi {
+            let view = snapshot.view(i);
+            let local = &locals[&view.household.village];
+            let start = warnings.len();
+            if screen(&view, policy, local, as_of, &mut warnings) > 0 {
+                hits.push((i as u32, start as u32, warnings.len() as u32));
+            }
+        }
+        (hits, warnings)
+    });
+    let mut hits = Vec::new();
+    let mut warnings = Vec::new();
+    for (h, w) in parts {
+        let offset = warnings.len() as u32;
+        hits.extend(h.into_iter().map(|(i, a, b)| (i, a + offset, b + offset)));
+        warnings.extend(w);
+    }
+    Evaluation { hits, warnings }
+}
+
+/// The policy in effect on `day`, as (version, title, document). The built-in default is
+/// stored as a version the first time a screening needs a policy and none was loaded.
+pub async fn policy_in_effect(
+    store: &Store,
+    day: NaiveDate,
+    actor: &str,
+) -> Result<(i64, Policy, String), ServiceError> {
+    if let Some(p) = store.policy_in_effect(day).await? {
+        let policy = Policy::from_toml(&p.source).map_err(|e| {
+            ServiceError::Invalid(format!("已保存的监测政策第{}版无法读取：{e}", p.version))
+        })?;
+        return Ok((p.version, policy, p.source));
+    }
+    if store.policies().await?.is_empty() {
+        let text = domain::screening::policy::DEFAULT_POLICY_TOML;
+        let policy = Policy::builtin();
+        let version = crate::policy::store_policy(store, text, &policy, actor).await?;
+        return Ok((version, policy, text.to_owned()));
+    }
+    Err(ServiceError::Invalid(format!(
+        "{day}没有生效的监测政策：已加载的政策生效日期都晚于该日，请加载更早生效的政策或调整截止日期"
+    )))
+}
+
+/// Screens as `opts` says.
+pub async fn run_screening(
+    store: &Store,
+    opts: &ScreenOptions,
+) -> Result<ScreenReport, ServiceError> {
+    let today = chrono::Local::now().date_naive();
+    let as_of = match opts.as_of {
+        Some(d) => d,
+        None => store
+            .latest_feed_date()
+            .await?
+            .map_or(today, |d| d.min(today)),
+    };
+    let (version, base_policy, source) = policy_in_effect(store, as_of, &opts.actor).await?;
+    let policy = if opts.is_what_if() {
+        let mut p = if opts.overrides.is_empty() {
+            base_policy.clone()
+        } else {
+            Policy::with_overrides(&source, &opts.overrides)
+                .map_err(|e| ServiceError::Invalid(e.message))?
+        };
+        if let Some(line) = opts.line {
+            p = p.with_line(line);
+        }
+        p
+    } else {
+        base_policy.clone()
+    };
+    let writes = !opts.dry_run && !opts.is_what_if();
+    let window_start = policy
+        .window_start(as_of)
+        .min(base_policy.window_start(as_of));
+    let started = Instant::now();
+    let started_at = chrono::Utc::now();
+    let last_batch = store.last_feed_batch().await?;
+
+    // Which households.
+    let mut notes = Vec::new();
+    let watermark = if opts.incremental {
+        store.last_run().await?.map(|r| r.last_batch)
+    } else {
+        None
+    };
+    if opts.incremental && watermark.is_none() {
+        notes.push("尚无筛查记录，本次为全量筛查".to_owned());
+    }
+    let touched;
+    let selection = match watermark {
+        Some(w) => {
+            touched = store.households_in_batches_after(w).await?;
+            Selection::Households(&touched)
+        }
+        None => Selection::Region(opts.scope),
+    };
+    let incremental = watermark.is_some();
+    let snapshot = load_snapshot(store, selection, window_start).await?;
+    let snapshot = match (incremental, opts.scope) {
+        (true, Some(scope)) => restrict(snapshot, scope),
+        _ => snapshot,
+    };
+    let load = started.elapsed();
+
+    let t = Instant::now();
+    let locals = local_policies(&snapshot, &policy, as_of);
+    let eval = evaluate(&snapshot, &policy, &locals, as_of);
+    let evaluate_time = t.elapsed();
+    let what_if = if opts.is_what_if() {
+        let base_locals = local_policies(&snapshot, &base_policy, as_of);
+        let base = evaluate(&snapshot, &base_policy, &base_locals, as_of);
+        let a: FxHashSet<u32> = base.flagged().collect();
+        let b: FxHashSet<u32> = eval.flagged().collect();
+        Some(WhatIf {
+            base: a.len() as u64,
+            changed: b.len() as u64,
+            enter: b.difference(&a).count() as u64,
+            leave: a.difference(&b).count() as u64,
+        })
+    } else {
+        None
+    };
+    notes.extend(line_notes(&locals, as_of));
+
+    // Assessments of the flagged households.
+    let mut flagged: Vec<Flagged> = eval
+        .hits
+        .iter()
+        .map(|hit| {
+            let view = snapshot.view(hit.0 as usize);
+            let warnings = eval.warnings_of(hit).to_vec();
+            let local = &locals[&view.household.village];
+            Flagged {
+                household_id: view.household.id,
+                household_no: String::new(),
+                village: view.household.village,
+                assessment: assess(&view, local, as_of, &warnings),
+                warnings,
+                outcome: LeadOutcome::NotWritten,
+            }
+        })
+        .collect();
+    let households = snapshot.len() as u64;
+    let events = snapshot.events.len() as u64;
+    drop(snapshot);
+
+    let t = Instant::now();
+    let mut counts = RunCounts {
+        households,
+        flagged: flagged.len() as u64,
+        ..RunCounts::default()
+    };
+    let mut run_id = None;
+    if writes {
+        let (id, c) = write_run(
+            store,
+            opts,
+            version,
+            as_of,
+            incremental,
+            last_batch,
+            started_at,
+            &mut flagged,
+        )
+        .await?;
+        run_id = Some(id);
+        counts.warnings_new = c.0;
+        counts.leads_new = c.1;
+        counts.leads_attached = c.2;
+    }
+    // Labels for the output.
+    let ids: Vec<i64> = flagged.iter().map(|f| f.household_id).collect();
+    let labels = store.household_labels(&ids).await?;
+    for f in &mut flagged {
+        if let Some((no, _)) = labels.get(&f.household_id) {
+            f.household_no.clone_from(no);
+        }
+    }
+    flagged.sort_by(|a, b| a.household_no.cmp(&b.household_no));
+    let mut by_rule: BTreeMap<RuleId, u64> = BTreeMap::new();
+    let mut by_township: BTreeMap<RegionCode, (String, u64)> = BTreeMap::new();
+    for f in &flagged {
+        let mut rules: Vec<RuleId> = f.warnings.iter().map(|w| w.rule).collect();
+        rules.dedup();
+        for r in rules {
+            *by_rule.entry(r).or_default() += 1;
+        }
+        by_township
+            .entry(f.village.ancestor(RegionLevel::Township))
+            .or_default()
+            .1 += 1;
+    }
+    for (code, (name, _)) in by_township.iter_mut() {
+        *name = store
+            .region(*code)
+            .await?
+            .map_or_else(|| code.short(), |r| r.name);
+    }
+    if let Some(id) = run_id {
+        counts.summary = summary_json(&by_rule, &by_township);
+        let mut tx = store.begin().await?;
+        tx.finish_run(id, &counts).await?;
+        tx.commit().await?;
+    }
+    let write = t.elapsed();
+    tracing::info!(
+        households,
+        flagged = flagged.len(),
+        load_ms = load.as_millis() as u64,
+        evaluate_ms = evaluate_time.as_millis() as u64,
+        write_ms = write.as_millis() as u64,
+        "screening finished"
+    );
+    Ok(ScreenReport {
+        run_id,
+        as_of,
+        policy_version: version,
+        policy_title: policy.title.clone(),
+        incremental,
+        households,
+        flagged,
+        by_rule,
+        by_township,
+        warnings_new: counts.warnings_new,
+        leads_new: counts.leads_new,
+        leads_attached: counts.leads_attached,
+        what_if,
+        notes,
+        timings: Timings {
+            load,
+            evaluate: evaluate_time,
+            write,
+        },
+        events,
+    })
+}
+
+/// Keeps the households of a snapshot inside `scope`.
+fn restrict(s: Snapshot, scope: RegionCode) -> Snapshot {
+    if s.facts.households.iter().all(|h| scope.contains(h.village)) {
+        return s;
+    }
+    let mut out = Snapshot {
+        facts: RegistryFacts::default(),
+        event_start: vec![0],
+        events: Vec::new(),
+    };
+    out.facts.member_start.push(0);
+    out.facts.income_start.push(0);
+    for i in 0..s.len() {
+        let v = s.view(i);
+        if !scope.contains(v.household.village) {
+            continue;
+        }
+        out.facts.households.push(v.household.clone());
+        out.facts.members.extend_from_slice(v.members);
+        out.facts.member_start.push(out.facts.members.len() as u32);
+        out.facts.incomes.extend_from_slice(v.incomes);
+        out.facts.income_start.push(out.facts.incomes.len() as u32);
+        out.events.extend_from_slice(v.events);
+        out.event_start.push(out.events.len() as u32);
+    }
+    out
+}
+
+/// Writes the run: leads and warnings not seen before. Returns the run id and (new
+/// warnings, new leads, attached leads).
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one call site, every value named there"
+)]
+async fn write_run(
+    store: &Store,
+    opts: &ScreenOptions,
+    version: i64,
+    as_of: NaiveDate,
+    incremental: bool,
+    last_batch: i64,
+    started_at: chrono::DateTime<chrono::Utc>,
+    flagged: &mut [Flagged],
+) -> Result<(i64, (u64, u64, u64)), ServiceError> {
+    let known = store.warning_keys().await?;
+    let open = store.open_leads().await?;
+    let mut tx = store.begin().await?;
+    let run = tx
+        .insert_run(&NewRun {
+            scope: opts.scope,
+            as_of,
+            policy_version: version,
+            incremental,
+            last_batch,
+            actor: &opts.actor,
+            started_at,
+        })
+        .await?;
+    let mut new_leads = Vec::new();
+    let mut attached: Vec<(i64, u16)> = Vec::new();
+    // (flagged index, warning index) of the warnings to store.
+    let mut fresh: Vec<(usize, usize)> = Vec::new();
+    for (fi, f) in flagged.iter_mut().enumerate() {
+        let new: Vec<usize> = (0..f.warnings.len())
+            .filter(|&wi| {
+                let w = &f.warnings[wi];
+                !known.contains(&(f.household_id, w.rule.code(), w.key))
+            })
+            .collect();
+        if new.is_empty() {
+            f.outcome = LeadOutcome::Known;
+            continue;
+        }
+        fresh.extend(new.iter().map(|&wi| (fi, wi)));
+        match open.get(&f.household_id) {
+            Some(lead) => {
+                f.outcome = LeadOutcome::Attached;
+                let merged = merge_risks(lead.risks, f.assessment.risks);
+                if merged != lead.risks {
+                    attached.push((lead.id, merged));
+                }
+            }
+            None => {
+                f.outcome = LeadOutcome::New;
+                new_leads.push(NewLead {
+                    household: f.household_id,
+                    channel: f.assessment.channel.code(),
+                    category: f.assessment.category.map(Category::code),
+                    risks: f.assessment.risks.bits(),
+                });
+            }
+        }
+    }
+    let lead_ids = tx.insert_leads(run, &new_leads).await?;
+    for (lead, risks) in &attached {
+        tx.set_lead_risks(*lead, *risks).await?;
+    }
+    let n_attached = flagged
+        .iter()
+        .filter(|f| f.outcome == LeadOutcome::Attached)
+        .count() as u64;
+    let rows: Vec<NewWarning> = fresh
+        .iter()
+        .map(|&(fi, wi)| {
+            let f = &flagged[fi];
+            let lead = lead_ids
+                .get(&f.household_id)
+                .copied()
+                .or_else(|| open.get(&f.household_id).map(|l| l.id))
+                .expect("every flagged household has a lead");
+            NewWarning {
+                household: f.household_id,
+                lead,
+                warning: f.warnings[wi],
+                summary: f.warnings[wi].describe(),
+            }
+        })
+        .collect();
+    tx.insert_warnings(run, &rows).await?;
+    tx.commit().await?;
+    Ok((run, (rows.len() as u64, new_leads.len() as u64, n_attached)))
+}
+
+/// An open lead's risk types with new ones added, at most five.
+fn merge_risks(stored: u16, new: RiskSet) -> u16 {
+    let mut set = RiskSet::from_bits(stored).unwrap_or_default();
+    for r in new.iter() {
+        if set.len() >= MAX_RISKS {
+            break;
+        }
+        set = set.with(r);
+    }
+    set.bits()
+}
+
+/// Notes on monitoring lines carried over from an earlier year.
+fn line_notes(locals: &FxHashMap<RegionCode, LocalPolicy>, as_of: NaiveDate) -> Vec<String> {
+    use chrono::Datelike;
+    let year = as_of.year() as u16;
+    let mut out: Vec<String> = locals
+        .values()
+        .filter_map(|l| l.line(year))
+        .filter(|r| r.year < year)
+        .map(|r| {
+            format!(
+                "{year}年未配置监测范围，沿用{}年标准{}元（{}）",
+                r.year,
+                r.amount,
+                r.scope.label()
+            )
+        })
+        .collect();
+    if locals.values().any(|l| l.line(year).is_none()) {
+        out.push(format!(
+            "部分村{year}年及以前均未配置监测范围，收入类规则未执行"
+        ));
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+fn summary_json(
+    by_rule: &BTreeMap<RuleId, u64>,
+    by_township: &BTreeMap<RegionCode, (String, u64)>,
+) -> String {
+    let rules: serde_json::Map<String, serde_json::Value> = by_rule
+        .iter()
+        .map(|(r, n)| (r.id().to_owned(), (*n).into()))
+        .collect();
+    let towns: Vec<serde_json::Value> = by_township
+        .iter()
+        .map(|(c, (name, n))| serde_json::json!({"code": c.short(), "name": name, "flagged": n}))
+        .collect();
+    serde_json::json!({"by_rule": rules, "by_township": towns}).to_string()
+}
+
+/// One data-quality finding, located.
+#[derive(Debug, Clone)]
+pub struct QualityFinding {
+    pub household_id: i64,
+    pub household_no: String,
+    pub village: RegionCode,
+    pub finding: Finding,
+    /// The member concerned, as a clerk finds them in the household: "之子（2011年生）".
+    pub member: Option<String>,
+}
+
+/// 数据质量 findings of the selected households, by village.
+#[derive(Debug, Clone, Default)]
+pub struct QualityReport {
+    pub as_of: Option<NaiveDate>,
+    pub households: u64,
+    pub findings: Vec<QualityFinding>,
+}
+
+/// Runs the data-quality checks over the registry (and the deaths the feeds report).
+pub async fn run_quality(
+    store: &Store,
+    scope: Option<RegionCode>,
+    as_of: Option<NaiveDate>,
+    actor: &str,
+) -> Result<QualityReport, ServiceError> {
+    let today = chrono::Local::now().date_naive();
+    let as_of = as_of.unwrap_or(today);
+    let (_, policy, _) = policy_in_effect(store, as_of, actor).await?;
+    let snapshot = load_snapshot(store, Selection::Region(scope), as_of).await?;
+    let parts = parallel_map(&(0..snapshot.len()).collect::<Vec<_>>(), |&i| {
+        let mut out = Vec::new();
+        quality::check(&snapshot.view(i), &policy.quality, as_of, &mut out);
+        (i, out)
+    });
+    let mut findings = Vec::new();
+    let mut ids = Vec::new();
+    for (i, found) in parts {
+        let view = snapshot.view(i);
+        for f in found {
+            let member = f
+                .member
+                .and_then(|id| view.members.iter().find(|m| m.id == id))
+                .map(|m| {
+                    use chrono::Datelike;
+                    format!("{}（{}年生）", m.relation.label(), m.birth_date.year())
+                });
+            findings.push(QualityFinding {
+                household_id: view.household.id,
+                household_no: String::new(),
+                village: view.household.village,
+                finding: f,
+                member,
+            });
+            ids.push(view.household.id);
+        }
+    }
+    ids.dedup();
+    let labels = store.household_labels(&ids).await?;
+    for f in &mut findings {
+        if let Some((no, _)) = labels.get(&f.household_id) {
+            f.household_no.clone_from(no);
+        }
+    }
+    findings.sort_by(|a, b| {
+        (a.village, &a.household_no, a.finding.code).cmp(&(
+            b.village,
+            &b.household_no,
+            b.finding.code,
+        ))
+    });
+    Ok(QualityReport {
+        as_of: Some(as_of),
+        households: snapshot.len() as u64,
+        findings,
+    })
+}

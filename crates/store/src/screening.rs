@@ -1,0 +1,827 @@
+//! 筛查 (screening) storage: the registry facts a screening reads in bulk, the policy
+//! versions, screening runs, leads (线索) and their warnings (预警).
+
+use crate::bulk::{RowWriter, Ty, select_json};
+use crate::{Backend, Store, StoreError, Tx, on_db, on_tx};
+use chrono::{DateTime, NaiveDate, Utc};
+use domain::screening::{HouseholdFacts, MemberFacts, RuleId, Warning, YearIncome};
+use domain::{
+    DisabilityGrade, Health, HouseholdType, HousingSafety, Labor, Money, RegionCode, Relation,
+    Schooling,
+};
+use futures_util::TryStreamExt;
+use rustc_hash::{FxHashMap, FxHashSet};
+
+/// Which households a bulk read covers.
+#[derive(Debug, Clone, Copy)]
+pub enum Selection<'a> {
+    /// Every household in a region's subtree (all when `None`).
+    Region(Option<RegionCode>),
+    /// These households (ids, sorted).
+    Households(&'a [i64]),
+}
+
+/// Rows aggregated per round trip: one string per slice of ids instead of one message per
+/// row, which through the SQLite driver costs several times more than SQLite's own work.
+const SLICE: i64 = 50_000;
+/// Household ids per statement when reading a selection.
+const IDS: usize = 20_000;
+
+/// A parsed aggregated row: comma-separated integers.
+struct Fields<'a> {
+    it: std::str::Split<'a, char>,
+    item: &'a str,
+}
+
+impl<'a> Fields<'a> {
+    fn new(item: &'a str) -> Self {
+        Self {
+            it: item.split(','),
+            item,
+        }
+    }
+
+    fn corrupt(&self) -> StoreError {
+        StoreError::Corrupt(format!("筛查数据 {}", self.item))
+    }
+
+    fn int(&mut self) -> Result<i64, StoreError> {
+        let s = self.it.next().ok_or_else(|| self.corrupt())?;
+        s.parse().map_err(|_| self.corrupt())
+    }
+
+    /// -1 stands for NULL.
+    fn opt(&mut self) -> Result<Option<i64>, StoreError> {
+        Ok(Some(self.int()?).filter(|v| *v != -1))
+    }
+
+    fn code<T>(&mut self, f: fn(i16) -> Option<T>) -> Result<T, StoreError> {
+        let v = self.int()?;
+        i16::try_from(v)
+            .ok()
+            .and_then(f)
+            .ok_or_else(|| self.corrupt())
+    }
+
+    fn opt_code<T>(&mut self, f: fn(i16) -> Option<T>) -> Result<Option<T>, StoreError> {
+        match self.opt()? {
+            None => Ok(None),
+            Some(v) => i16::try_from(v)
+                .ok()
+                .and_then(f)
+                .map(Some)
+                .ok_or_else(|| self.corrupt()),
+        }
+    }
+
+    fn flag(&mut self) -> Result<Option<bool>, StoreError> {
+        Ok(self.opt()?.map(|v| v != 0))
+    }
+
+    fn date(&mut self) -> Result<NaiveDate, StoreError> {
+        let s = self.it.next().ok_or_else(|| self.corrupt())?;
+        parse_date(s).ok_or_else(|| self.corrupt())
+    }
+}
+
+/// YYYY-MM-DD without the generality (and cost) of a format parser.
+fn parse_date(s: &str) -> Option<NaiveDate> {
+    let b = s.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| s.get(r)?.parse::<u32>().ok();
+    NaiveDate::from_ymd_opt(num(0..4)? as i32, num(5..7)?, num(8..10)?)
+}
+
+/// The registry as screening reads it, grouped by household.
+#[derive(Debug, Default)]
+pub struct RegistryFacts {
+    /// Households, by ascending id.
+    pub households: Vec<HouseholdFacts>,
+    /// Members of household `i`: `members[member_start[i]..member_start[i + 1]]`.
+    pub member_start: Vec<u32>,
+    pub members: Vec<MemberFacts>,
+    /// Incomes of household `i`, ascending year, likewise.
+    pub income_start: Vec<u32>,
+    pub incomes: Vec<YearIncome>,
+}
+
+impl RegistryFacts {
+    /// The index of a household id, if selected.
+    pub fn index_of(&self, id: i64) -> Option<usize> {
+        self.households.binary_search_by_key(&id, |h| h.id).ok()
+    }
+}
+
+/// Groups `(household id, item)` pairs into the CSR layout of `households` (sorted ids);
+/// items of households not selected are dropped. Stable: items keep their order.
+fn group<T: Copy>(households: &[HouseholdFacts], items: Vec<(i64, T)>) -> (Vec<u32>, Vec<T>) {
+    let n = households.len();
+    let index: Vec<Option<usize>> = items
+        .iter()
+        .map(|(h, _)| households.binary_search_by_key(h, |x| x.id).ok())
+        .collect();
+    let mut start = vec![0u32; n + 1];
+    for i in index.iter().flatten() {
+        start[i + 1] += 1;
+    }
+    for i in 0..n {
+        start[i + 1] += start[i];
+    }
+    let mut fill = start.clone();
+    let total = start[n] as usize;
+    let mut out: Vec<Option<T>> = vec![None; total];
+    for ((_, item), i) in items.into_iter().zip(index) {
+        if let Some(i) = i {
+            out[fill[i] as usize] = Some(item);
+            fill[i] += 1;
+        }
+    }
+    (
+        start,
+        out.into_iter()
+            .map(|x| x.expect("every slot filled"))
+            .collect(),
+    )
+}
+
+impl Store {
+    /// Reads what screening needs of the selected households: 户信息, 人口信息 (without
+    /// names or ID numbers) and 收支信息.
+    pub async fn registry_facts(&self, sel: Selection<'_>) -> Result<RegistryFacts, StoreError> {
+        let backend = self.backend();
+        let flag = |c: &str| match backend {
+            Backend::Sqlite => format!("coalesce({c}, -1)"),
+            Backend::Postgres => format!("coalesce({c}::int, -1)"),
+        };
+        let date = |c: &str| match backend {
+            Backend::Sqlite => c.to_owned(),
+            Backend::Postgres => format!("{c}::text"),
+        };
+        let households_sql = "string_agg(id || ',' || village_code || ',' || household_type || ',' || \
+             coalesce(exit_year, -1) || ',' || coalesce(housing, -1) || ',' || coalesce(water, -1), ';') \
+             FROM households"
+            .to_owned();
+        let members_sql = format!(
+            "string_agg(id || ',' || household_id || ',' || relation || ',' || {} || ',' || labor || ',' || \
+             coalesce(health, -1) || ',' || coalesce(disability_grade, -1) || ',' || coalesce(schooling, -1) || ',' || \
+             coalesce(work_months, -1) || ',' || {} || ',' || {} || ',' || {}, ';') FROM members",
+            date("birth_date"),
+            flag("medical_insured"),
+            flag("dibao"),
+            flag("tekun")
+        );
+        let incomes_sql = "string_agg(household_id || ',' || year || ',' || wage || ',' || business_income || ',' || \
+             business_cost || ',' || property || ',' || transfer || ',' || coalesce(medical_oop, 0) || ',' || \
+             coalesce(education_cost, 0) || ',' || coalesce(other_rigid, 0), ';') FROM incomes"
+            .to_owned();
+
+        let mut households = Vec::new();
+        self.aggregated(sel, &households_sql, "id", "id", |item| {
+            let mut f = Fields::new(item);
+            let id = f.int()?;
+            let village = f.int()?;
+            households.push(HouseholdFacts {
+                id,
+                village: RegionCode::from_u64(village as u64).ok_or_else(|| f.corrupt())?,
+                household_type: f.code(HouseholdType::from_code)?,
+                exit_year: f.opt()?.map(|y| y as u16),
+                housing: f.opt_code(HousingSafety::from_code)?,
+                water: f.opt_code(domain::WaterSafety::from_code)?,
+                monitored: false,
+            });
+            Ok(())
+        })
+        .await?;
+        households.sort_unstable_by_key(|h| h.id);
+
+        let mut members = Vec::new();
+        self.aggregated(sel, &members_sql, "id", "household_id", |item| {
+            let mut f = Fields::new(item);
+            let id = f.int()?;
+            let household = f.int()?;
+            let relation = f.code(Relation::from_code)?;
+            let birth_date = f.date()?;
+            let labor = f.code(Labor::from_code)?;
+            let health = f.opt()?;
+            members.push((
+                household,
+                MemberFacts {
+                    id: u32::try_from(id).map_err(|_| f.corrupt())?,
+                    relation,
+                    birth_date,
+                    labor,
+                    health: health
+                        .and_then(|h| Health::from_bits(h as u8))
+                        .unwrap_or_default(),
+                    disability_grade: f.opt_code(DisabilityGrade::from_code)?,
+                    schooling: f.opt_code(Schooling::from_code)?,
+                    work_months: f.opt()?.map(|m| m as u8),
+                    medical_insured: f.flag()?,
+                    dibao: f.flag()?,
+                    tekun: f.flag()?,
+                },
+            ));
+            Ok(())
+        })
+        .await?;
+
+        let mut incomes = Vec::new();
+        self.aggregated(sel, &incomes_sql, "household_id", "household_id", |item| {
+            let mut f = Fields::new(item);
+            let household = f.int()?;
+            let year = f.int()? as u16;
+            let mut m = || f.int().map(Money::from_fen);
+            incomes.push((
+                household,
+                YearIncome {
+                    year,
+                    wage: m()?,
+                    business_income: m()?,
+                    business_cost: m()?,
+                    property: m()?,
+                    transfer: m()?,
+                    medical_out_of_pocket: m()?,
+                    education_cost: m()?,
+                    other_rigid_cost: m()?,
+                },
+            ));
+            Ok(())
+        })
+        .await?;
+        incomes.sort_by_key(|(h, i)| (*h, i.year));
+
+        let (member_start, members) = group(&households, members);
+        let (income_start, incomes) = group(&households, incomes);
+        Ok(RegistryFacts {
+            households,
+            member_start,
+            members,
+            income_start,
+            incomes,
+        })
+    }
+
+    /// Runs `SELECT <agg> … WHERE <slice_col> in a slice [AND selection]` slice by slice
+    /// and hands every `;`-separated item to `f`. `household_col` is the table's household
+    /// id column (for region and id selections).
+    async fn aggregated(
+        &self,
+        sel: Selection<'_>,
+        agg_from: &str,
+        slice_col: &str,
+        household_col: &str,
+        mut f: impl FnMut(&str) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        let table = agg_from.rsplit(' ').next().expect("FROM table");
+        let in_region = if table == "households" {
+            "village_code >= $3 AND village_code < $4".to_owned()
+        } else {
+            format!(
+                "{household_col} IN (SELECT id FROM households WHERE village_code >= $3 AND village_code < $4)"
+            )
+        };
+        match sel {
+            Selection::Region(scope) => {
+                let (lo, hi) = scope.map_or((0, i64::MAX), |s| {
+                    let (lo, hi) = s.subtree();
+                    (lo as i64, hi as i64)
+                });
+                let whole = scope.is_none();
+                let sql = format!(
+                    "SELECT {agg_from} WHERE {slice_col} >= $1 AND {slice_col} < $2{}",
+                    if whole {
+                        " AND $3 <= $4".to_owned()
+                    } else {
+                        format!(" AND {in_region}")
+                    }
+                );
+                let max_sql = format!("SELECT MAX({slice_col}) FROM {table}");
+                let (max,): (Option<i64>,) = on_db!(&self.db, p => {
+                    sqlx::query_as(sqlx::AssertSqlSafe(max_sql)).fetch_one(p).await?
+                });
+                let mut start = 0;
+                while start <= max.unwrap_or(-1) {
+                    let (s,): (Option<String>,) = on_db!(&self.db, p => {
+                        sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+                            .bind(start)
+                            .bind(start + SLICE)
+                            .bind(lo)
+                            .bind(hi)
+                            .fetch_one(p)
+                            .await?
+                    });
+                    for item in s.as_deref().unwrap_or_default().split(';') {
+                        if !item.is_empty() {
+                            f(item)?;
+                        }
+                    }
+                    start += SLICE;
+                }
+            }
+            Selection::Households(ids) => {
+                let list = match self.backend() {
+                    Backend::Sqlite => "SELECT value FROM json_each($1)",
+                    Backend::Postgres => "SELECT jsonb_array_elements_text($1::jsonb)::bigint",
+                };
+                let col = if table == "households" {
+                    "id"
+                } else {
+                    household_col
+                };
+                let sql = format!("SELECT {agg_from} WHERE {col} IN ({list})");
+                for chunk in ids.chunks(IDS) {
+                    let json = serde_json::to_string(chunk).expect("ids serialise");
+                    let (s,): (Option<String>,) = on_db!(&self.db, p => {
+                        sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+                            .bind(json.as_str())
+                            .fetch_one(p)
+                            .await?
+                    });
+                    for item in s.as_deref().unwrap_or_default().split(';') {
+                        if !item.is_empty() {
+                            f(item)?;
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+// ---------------------------------------------------------------- policies
+
+/// A stored policy version.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct StoredPolicy {
+    pub version: i64,
+    pub title: String,
+    pub effective_from: NaiveDate,
+    pub source: String,
+    pub checksum: String,
+    pub loaded_by: String,
+    pub loaded_at: DateTime<Utc>,
+}
+
+const POLICY_COLUMNS: &str =
+    "version, title, effective_from, source, checksum, loaded_by, loaded_at";
+
+impl Store {
+    /// Stores a policy document as a new version.
+    pub async fn insert_policy(
+        &self,
+        title: &str,
+        effective_from: NaiveDate,
+        source: &str,
+        checksum: &str,
+        actor: &str,
+    ) -> Result<i64, StoreError> {
+        let (v,): (i64,) = on_db!(&self.db, p => {
+            sqlx::query_as(
+                "INSERT INTO policies (title, effective_from, source, checksum, loaded_by, loaded_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6) RETURNING version",
+            )
+            .bind(title)
+            .bind(effective_from)
+            .bind(source)
+            .bind(checksum)
+            .bind(actor)
+            .bind(Utc::now())
+            .fetch_one(p)
+            .await?
+        });
+        Ok(v)
+    }
+
+    /// The policy in effect on `day`: the latest effective date not after it, the newest
+    /// version among equals.
+    pub async fn policy_in_effect(
+        &self,
+        day: NaiveDate,
+    ) -> Result<Option<StoredPolicy>, StoreError> {
+        let sql = format!(
+            "SELECT {POLICY_COLUMNS} FROM policies WHERE effective_from <= $1 \
+             ORDER BY effective_from DESC, version DESC LIMIT 1"
+        );
+        Ok(on_db!(&self.db, p => {
+            sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(day).fetch_optional(p).await?
+        }))
+    }
+
+    /// Every stored version, newest first.
+    pub async fn policies(&self) -> Result<Vec<StoredPolicy>, StoreError> {
+        let sql = format!("SELECT {POLICY_COLUMNS} FROM policies ORDER BY version DESC");
+        Ok(on_db!(&self.db, p => {
+            sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(p).await?
+        }))
+    }
+
+    pub async fn policy(&self, version: i64) -> Result<Option<StoredPolicy>, StoreError> {
+        let sql = format!("SELECT {POLICY_COLUMNS} FROM policies WHERE version = $1");
+        Ok(on_db!(&self.db, p => {
+            sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(version).fetch_optional(p).await?
+        }))
+    }
+}
+
+// ---------------------------------------------------------------- runs, leads, warnings
+
+/// 线索状态.
+pub mod lead_status {
+    /// 待研判 — open.
+    pub const OPEN: i64 = 1;
+    /// 不予纳入 — dismissed by the village with a reason.
+    pub const DISMISSED: i64 = 2;
+    /// 已转入识别 — an identification case was opened from it.
+    pub const CONVERTED: i64 = 3;
+}
+
+/// What a run records at its start.
+#[derive(Debug, Clone)]
+pub struct NewRun<'a> {
+    pub scope: Option<RegionCode>,
+    pub as_of: NaiveDate,
+    pub policy_version: i64,
+    pub incremental: bool,
+    pub last_batch: i64,
+    pub actor: &'a str,
+    pub started_at: DateTime<Utc>,
+}
+
+/// The counts of a finished run.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RunCounts {
+    pub households: u64,
+    pub flagged: u64,
+    pub warnings_new: u64,
+    pub leads_new: u64,
+    pub leads_attached: u64,
+    /// JSON summary by rule and township.
+    pub summary: String,
+}
+
+/// A stored run.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct ScreeningRun {
+    pub id: i64,
+    pub scope: Option<i64>,
+    pub as_of: NaiveDate,
+    pub policy_version: i64,
+    pub incremental: bool,
+    pub last_batch: i64,
+    pub households: i64,
+    pub flagged: i64,
+    pub warnings_new: i64,
+    pub leads_new: i64,
+    pub leads_attached: i64,
+    pub summary: String,
+    pub actor: String,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: DateTime<Utc>,
+}
+
+/// A new lead to write: household, channel, suggested category, risks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NewLead {
+    pub household: i64,
+    pub channel: i16,
+    pub category: Option<i16>,
+    pub risks: u16,
+}
+
+/// A new warning to write, with its household, lead and one-line summary.
+#[derive(Debug, Clone)]
+pub struct NewWarning {
+    pub household: i64,
+    pub lead: i64,
+    pub warning: Warning,
+    pub summary: String,
+}
+
+/// An open lead of a household.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OpenLead {
+    pub id: i64,
+    pub risks: u16,
+}
+
+impl Store {
+    /// The last run, if any (the watermark of an incremental run).
+    pub async fn last_run(&self) -> Result<Option<ScreeningRun>, StoreError> {
+        Ok(on_db!(&self.db, p => {
+            sqlx::query_as(
+                "SELECT id, scope, as_of, policy_version, incremental, last_batch, households, \
+                 flagged, warnings_new, leads_new, leads_attached, summary, actor, started_at, \
+                 finished_at FROM screening_runs ORDER BY id DESC LIMIT 1",
+            )
+            .fetch_optional(p)
+            .await?
+        }))
+    }
+
+    /// Every open lead, by household.
+    pub async fn open_leads(&self) -> Result<FxHashMap<i64, OpenLead>, StoreError> {
+        let rows: Vec<(i64, i64, i64)> = on_db!(&self.db, p => {
+            sqlx::query_as("SELECT household_id, id, risks FROM leads WHERE status = $1")
+                .bind(lead_status::OPEN)
+                .fetch_all(p)
+                .await?
+        });
+        Ok(rows
+            .into_iter()
+            .map(|(h, id, r)| {
+                (
+                    h,
+                    OpenLead {
+                        id,
+                        risks: r as u16,
+                    },
+                )
+            })
+            .collect())
+    }
+
+    /// The identity (household, rule, evidence key) of every stored warning.
+    pub async fn warning_keys(&self) -> Result<FxHashSet<(i64, i16, i64)>, StoreError> {
+        let mut out = FxHashSet::default();
+        on_db!(&self.db, p => {
+            let mut rows = sqlx::query_as::<_, (i64, i64, i64)>(
+                "SELECT household_id, rule, evidence_key FROM warnings",
+            )
+            .fetch(p);
+            while let Some((h, r, k)) = rows.try_next().await? {
+                out.insert((h, r as i16, k));
+            }
+        });
+        Ok(out)
+    }
+}
+
+impl Tx {
+    pub async fn insert_run(&mut self, r: &NewRun<'_>) -> Result<i64, StoreError> {
+        let (id,): (i64,) = on_tx!(self, c => {
+            sqlx::query_as(
+                "INSERT INTO screening_runs (scope, as_of, policy_version, incremental, last_batch, \
+                 households, flagged, warnings_new, leads_new, leads_attached, summary, actor, \
+                 started_at, finished_at) \
+                 VALUES ($1, $2, $3, $4, $5, 0, 0, 0, 0, 0, '{}', $6, $7, $7) RETURNING id",
+            )
+            .bind(r.scope.map(|s| s.as_i64()))
+            .bind(r.as_of)
+            .bind(r.policy_version)
+            .bind(r.incremental)
+            .bind(r.last_batch)
+            .bind(r.actor)
+            .bind(r.started_at)
+            .fetch_one(c)
+            .await?
+        });
+        Ok(id)
+    }
+
+    pub async fn finish_run(&mut self, id: i64, n: &RunCounts) -> Result<(), StoreError> {
+        on_tx!(self, c => {
+            sqlx::query(
+                "UPDATE screening_runs SET households = $1, flagged = $2, warnings_new = $3, \
+                 leads_new = $4, leads_attached = $5, summary = $6, finished_at = $7 WHERE id = $8",
+            )
+            .bind(n.households as i64)
+            .bind(n.flagged as i64)
+            .bind(n.warnings_new as i64)
+            .bind(n.leads_new as i64)
+            .bind(n.leads_attached as i64)
+            .bind(n.summary.as_str())
+            .bind(Utc::now())
+            .bind(id)
+            .execute(c)
+            .await
+            .map(|_| ())?
+        });
+        Ok(())
+    }
+
+    /// Writes new open leads of a run; returns each lead's id by household.
+    pub async fn insert_leads(
+        &mut self,
+        run: i64,
+        leads: &[NewLead],
+    ) -> Result<FxHashMap<i64, i64>, StoreError> {
+        let backend = self.backend();
+        let select = select_json(
+            backend,
+            &[
+                ("household_id", Ty::Int),
+                ("channel", Ty::Int),
+                ("suggested_category", Ty::Int),
+                ("risks", Ty::Int),
+            ],
+        );
+        let sql = format!(
+            "INSERT INTO leads (household_id, channel, status, suggested_category, risks, run_id, created_at) \
+             SELECT household_id, channel, {open}, suggested_category, risks, {run}, $2 FROM ({select}) AS x \
+             RETURNING household_id, id",
+            open = lead_status::OPEN,
+            run = run,
+        );
+        let now = Utc::now();
+        let mut out = FxHashMap::default();
+        for chunk in leads.chunks(5_000) {
+            let mut buf = String::new();
+            for l in chunk {
+                RowWriter::begin(&mut buf)
+                    .int(l.household)
+                    .int(l.channel)
+                    .opt_int(l.category)
+                    .int(l.risks)
+                    .end();
+            }
+            crate::bulk::finish(&mut buf);
+            let rows: Vec<(i64, i64)> = on_tx!(self, c => {
+                sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+                    .bind(buf.as_str())
+                    .bind(now)
+                    .fetch_all(c)
+                    .await?
+            });
+            out.extend(rows);
+        }
+        Ok(out)
+    }
+
+    /// Adds risk types to an open lead that received new warnings.
+    pub async fn set_lead_risks(&mut self, lead: i64, risks: u16) -> Result<(), StoreError> {
+        on_tx!(self, c => {
+            sqlx::query("UPDATE leads SET risks = $1 WHERE id = $2")
+                .bind(i64::from(risks))
+                .bind(lead)
+                .execute(c)
+                .await
+                .map(|_| ())?
+        });
+        Ok(())
+    }
+
+    /// Writes a run's new warnings.
+    pub async fn insert_warnings(
+        &mut self,
+        run: i64,
+        rows: &[NewWarning],
+    ) -> Result<u64, StoreError> {
+        let backend = self.backend();
+        let select = select_json(
+            backend,
+            &[
+                ("household_id", Ty::Int),
+                ("rule", Ty::Int),
+                ("evidence_key", Ty::Int),
+                ("lead_id", Ty::Int),
+                ("risk", Ty::Int),
+                ("figure", Ty::Int),
+                ("threshold", Ty::Int),
+                ("period_from", Ty::Date),
+                ("period_to", Ty::Date),
+                ("sources", Ty::Int),
+                ("first_date", Ty::Date),
+                ("last_date", Ty::Date),
+                ("member_id", Ty::Int),
+                ("summary", Ty::Text),
+            ],
+        );
+        let sql = format!(
+            "INSERT INTO warnings (household_id, rule, evidence_key, run_id, lead_id, risk, figure, \
+             threshold, period_from, period_to, sources, first_date, last_date, member_id, summary) \
+             SELECT household_id, rule, evidence_key, {run}, lead_id, risk, figure, threshold, \
+             period_from, period_to, sources, first_date, last_date, member_id, summary \
+             FROM ({select}) AS x WHERE $2 IS NOT NULL"
+        );
+        let date = |d: NaiveDate| d.format("%Y-%m-%d").to_string();
+        self.run_json(rows, &sql, Utc::now(), |r, buf| {
+            let w = &r.warning;
+            let mut row = RowWriter::begin(buf);
+            row.int(r.household)
+                .int(w.rule.code())
+                .int(w.key)
+                .int(r.lead)
+                .int(w.risk.code())
+                .int(w.figure)
+                .int(w.threshold)
+                .text(&date(w.period.0))
+                .text(&date(w.period.1))
+                .int(w.sources);
+            match w.first {
+                Some(d) => row.text(&date(d)),
+                None => row.null(),
+            };
+            match w.last {
+                Some(d) => row.text(&date(d)),
+                None => row.null(),
+            };
+            row.opt_int(w.member).text(&r.summary).end();
+        })
+        .await
+    }
+}
+
+/// A warning as stored, for listings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredWarning {
+    pub household_no: String,
+    pub village: RegionCode,
+    pub lead: i64,
+    pub rule: RuleId,
+    pub summary: String,
+    pub run: i64,
+}
+
+impl Store {
+    /// Warnings of one run, by household number.
+    pub async fn run_warnings(&self, run: i64) -> Result<Vec<StoredWarning>, StoreError> {
+        let rows: Vec<(String, i64, i64, i64, String, i64)> = on_db!(&self.db, p => {
+            sqlx::query_as(
+                "SELECT h.household_no, h.village_code, w.lead_id, w.rule, w.summary, w.run_id \
+                 FROM warnings w JOIN households h ON h.id = w.household_id \
+                 WHERE w.run_id = $1 ORDER BY h.household_no, w.rule",
+            )
+            .bind(run)
+            .fetch_all(p)
+            .await?
+        });
+        rows.into_iter()
+            .map(|(no, v, lead, rule, summary, run)| {
+                Ok(StoredWarning {
+                    household_no: no,
+                    village: RegionCode::from_u64(v as u64)
+                        .ok_or_else(|| StoreError::Corrupt(format!("村代码 {v}")))?,
+                    lead,
+                    rule: i16::try_from(rule)
+                        .ok()
+                        .and_then(RuleId::from_code)
+                        .ok_or_else(|| StoreError::Corrupt(format!("规则代码 {rule}")))?,
+                    summary,
+                    run,
+                })
+            })
+            .collect()
+    }
+
+    /// 户编号 and village of households, by id.
+    pub async fn household_labels(
+        &self,
+        ids: &[i64],
+    ) -> Result<FxHashMap<i64, (String, RegionCode)>, StoreError> {
+        let list = match self.backend() {
+            Backend::Sqlite => "SELECT value FROM json_each($1)",
+            Backend::Postgres => "SELECT jsonb_array_elements_text($1::jsonb)::bigint",
+        };
+        let sql =
+            format!("SELECT id, household_no, village_code FROM households WHERE id IN ({list})");
+        let mut out = FxHashMap::default();
+        for chunk in ids.chunks(IDS) {
+            let json = serde_json::to_string(chunk).expect("ids serialise");
+            let rows: Vec<(i64, String, i64)> = on_db!(&self.db, p => {
+                sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(json.as_str()).fetch_all(p).await?
+            });
+            for (id, no, v) in rows {
+                let v = RegionCode::from_u64(v as u64)
+                    .ok_or_else(|| StoreError::Corrupt(format!("村代码 {v}")))?;
+                out.insert(id, (no, v));
+            }
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use domain::WaterSafety;
+
+    #[test]
+    fn dates_parse_strictly() {
+        assert_eq!(
+            parse_date("2025-02-28"),
+            NaiveDate::from_ymd_opt(2025, 2, 28)
+        );
+        assert_eq!(parse_date("2025-02-30"), None);
+        assert_eq!(parse_date("2025/02/28"), None);
+    }
+
+    #[test]
+    fn grouping_keeps_order_and_drops_strangers() {
+        let hh = |id| HouseholdFacts {
+            id,
+            village: RegionCode::parse("520322100201").unwrap(),
+            household_type: HouseholdType::Ordinary,
+            exit_year: None,
+            housing: None,
+            water: Some(WaterSafety::Safe),
+            monitored: false,
+        };
+        let households = vec![hh(2), hh(5), hh(9)];
+        let (start, items) = group(&households, vec![(5, 'a'), (7, 'x'), (2, 'b'), (5, 'c')]);
+        assert_eq!(start, vec![0, 1, 3, 3]);
+        assert_eq!(items, vec!['b', 'a', 'c']);
+    }
+}
