@@ -825,3 +825,81 @@ mod tests {
         assert_eq!(items, vec!['b', 'a', 'c']);
     }
 }
+
+/// A lead (线索) as listed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeadRow {
+    pub id: i64,
+    pub household_id: i64,
+    pub household_no: String,
+    pub village: RegionCode,
+    pub channel: i16,
+    pub status: i64,
+    pub category: Option<i16>,
+    pub risks: u16,
+    /// Warnings attached.
+    pub warnings: i64,
+    pub run: Option<i64>,
+    pub created_at: DateTime<Utc>,
+}
+
+type LeadTuple = (
+    i64,
+    i64,
+    String,
+    i64,
+    i64,
+    i64,
+    Option<i64>,
+    i64,
+    i64,
+    Option<i64>,
+    DateTime<Utc>,
+);
+
+impl Store {
+    /// Leads in a region's subtree (all when `None`), optionally of one status, by 户编号.
+    pub async fn leads(
+        &self,
+        scope: Option<RegionCode>,
+        status: Option<i64>,
+    ) -> Result<Vec<LeadRow>, StoreError> {
+        let (lo, hi) = scope.map_or((0, i64::MAX), |s| {
+            let (lo, hi) = s.subtree();
+            (lo as i64, hi as i64)
+        });
+        let rows: Vec<LeadTuple> = on_db!(&self.db, p => {
+            sqlx::query_as(
+                "SELECT l.id, l.household_id, h.household_no, h.village_code, l.channel, l.status, \
+                 l.suggested_category, l.risks, \
+                 (SELECT COUNT(*) FROM warnings w WHERE w.lead_id = l.id), l.run_id, l.created_at \
+                 FROM leads l JOIN households h ON h.id = l.household_id \
+                 WHERE h.village_code >= $1 AND h.village_code < $2 AND ($3 = 0 OR l.status = $3) \
+                 ORDER BY h.household_no, l.id",
+            )
+            .bind(lo)
+            .bind(hi)
+            .bind(status.unwrap_or(0))
+            .fetch_all(p)
+            .await?
+        });
+        rows.into_iter()
+            .map(|(id, hh, no, v, ch, st, cat, risks, n, run, at)| {
+                Ok(LeadRow {
+                    id,
+                    household_id: hh,
+                    household_no: no,
+                    village: RegionCode::from_u64(v as u64)
+                        .ok_or_else(|| StoreError::Corrupt(format!("村代码 {v}")))?,
+                    channel: ch as i16,
+                    status: st,
+                    category: cat.map(|c| c as i16),
+                    risks: risks as u16,
+                    warnings: n,
+                    run,
+                    created_at: at,
+                })
+            })
+            .collect()
+    }
+}

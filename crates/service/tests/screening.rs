@@ -1,0 +1,535 @@
+//! Department feeds and screening end to end on real files, on SQLite and (when configured)
+//! PostgreSQL: feed imports are atomic and idempotent; a screening turns warnings into leads,
+//! at most one per household, attaches later warnings to the open lead, and changes nothing
+//! when repeated.
+
+use chrono::NaiveDate;
+use domain::feed::Feed;
+use domain::monitoring::{Category, RiskSet, RiskType};
+use domain::screening::RuleId;
+use domain::{IdNumber, Money, Sex};
+use service::feeds::{FeedOutcome, import_feed};
+use service::imports::{ImportOutcome, RegistryKind, import_registry};
+use service::screening::{LeadOutcome, ScreenOptions, ScreenReport, run_screening};
+use std::path::{Path, PathBuf};
+use store::screening::lead_status;
+use store::testing::{TestStore, stores};
+
+fn divisions() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/divisions")
+}
+
+fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, day).unwrap()
+}
+
+fn id(y: i32, m: u32, day: u32, seq: u16, sex: Sex) -> String {
+    IdNumber::from_parts(520322, d(y, m, day), seq, sex)
+        .as_str()
+        .to_string()
+}
+
+const V1: &str = "520322101001";
+const V2: &str = "520322102001";
+const TODAY: (i32, u32, u32) = (2026, 1, 15);
+
+fn today() -> NaiveDate {
+    d(TODAY.0, TODAY.1, TODAY.2)
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+/// Members of the test registry, by name: (household, name, ID).
+fn people() -> Vec<(&'static str, &'static str, String)> {
+    vec![
+        ("H1", "张大山", id(1975, 5, 1, 11, Sex::Male)),
+        ("H1", "李秀英", id(1977, 2, 3, 22, Sex::Female)),
+        ("H1", "张小军", id(2011, 8, 9, 33, Sex::Male)),
+        ("H1", "张奶奶", id(1950, 1, 2, 44, Sex::Female)),
+        ("H2", "王建国", id(1970, 3, 4, 55, Sex::Male)),
+        ("H2", "刘芳", id(1972, 6, 7, 66, Sex::Female)),
+        ("H2", "王明", id(1998, 9, 1, 77, Sex::Male)),
+        ("H2", "王丽", id(2000, 10, 2, 88, Sex::Female)),
+        ("H3", "赵春花", id(1980, 3, 4, 99, Sex::Female)),
+    ]
+}
+
+fn pid(name: &str) -> String {
+    people().into_iter().find(|p| p.1 == name).unwrap().2
+}
+
+/// Three households of four, four and one:
+/// - H1, a 脱贫户, is the worked example of domain.md §4.4a: net 22,000 for four in 2025
+///   (5,500 per person, at or below the 8,700 line);
+/// - H2, an 一般农户 with 48,000 net (12,000 per person), the example's variant;
+/// - H3, comfortable.
+async fn seeded(t: &TestStore) {
+    let s = &t.store;
+    let dir = t.dir.path();
+    service::regions::import_regions(s, &divisions(), Some("520322"))
+        .await
+        .unwrap();
+    let households = format!(
+        "户编号,村代码,户类型,脱贫年度,住房安全,饮水安全\n\
+         H1,{V1},脱贫户,2018,安全,安全\n\
+         H2,{V1},一般农户,,安全,安全\n\
+         H3,{V2},一般农户,,安全,安全\n"
+    );
+    let mut members =
+        "户编号,姓名,证件号码,与户主关系,劳动技能,在校生状况,务工月数,参加城乡居民医保\n".to_owned();
+    let roles = [
+        ("户主", "普通劳动力", "", "7"),
+        ("配偶", "普通劳动力", "", "0"),
+        ("之子", "无劳动力", "八年级", "0"),
+        ("之母", "无劳动力", "", "0"),
+        ("户主", "普通劳动力", "", "10"),
+        ("配偶", "普通劳动力", "", "10"),
+        ("之子", "普通劳动力", "", "10"),
+        ("之女", "普通劳动力", "", "10"),
+        ("户主", "普通劳动力", "", "12"),
+    ];
+    for ((hh, name, id), (rel, labor, school, months)) in people().iter().zip(roles) {
+        members.push_str(&format!(
+            "{hh},{name},{id},{rel},{labor},{school},{months},是\n"
+        ));
+    }
+    let incomes = "户编号,年度,工资性收入,生产经营性收入,生产经营性支出,财产性收入,转移性收入\n\
+         H1,2024,20000,6000,2500,800,3700\n\
+         H1,2025,14000,6000,2500,800,3700\n\
+         H2,2024,48000,0,0,0,0\n\
+         H2,2025,48000,0,0,0,0\n\
+         H3,2024,90000,0,0,0,0\n\
+         H3,2025,90000,0,0,0,0\n";
+    for (kind, name, text) in [
+        (RegistryKind::Households, "h.csv", households.as_str()),
+        (RegistryKind::Members, "m.csv", members.as_str()),
+        (RegistryKind::Incomes, "i.csv", incomes),
+    ] {
+        match import_registry(s, kind, &write(dir, name, text), None, "test")
+            .await
+            .unwrap()
+        {
+            ImportOutcome::Imported { .. } => {}
+            ImportOutcome::Rejected { report } => panic!("{}", report.render_text(20)),
+        }
+    }
+    // The test policy: Guizhou's line 8,700 for 2024 and 2025, reference income 20,000.
+    let policy = write(
+        dir,
+        "policy.toml",
+        r#"
+        title = "测试政策"
+        effective_from = "2024-01-01"
+        [[monitoring_lines]]
+        scope = "52"
+        year = 2024
+        amount = 8700
+        [[monitoring_lines]]
+        scope = "52"
+        year = 2025
+        amount = 8700
+        [[rural_income]]
+        scope = "52"
+        year = 2024
+        amount = 20000
+        "#,
+    );
+    let (version, _, stored) = service::policy::load_policy(s, &policy, "test").await.unwrap();
+    assert_eq!((version, stored), (1, true));
+}
+
+async fn feed(t: &TestStore, feed: Feed, name: &str, text: &str) -> FeedOutcome {
+    let p = write(t.dir.path(), name, text);
+    import_feed(&t.store, feed, &p, None, "test", today())
+        .await
+        .unwrap()
+}
+
+const MEDICAL_HEAD: &str = "证件号码,姓名,结算日期,医疗总费用,基本医保支付,大病保险支付,医疗救助支付,个人自付,就诊类型\n";
+
+/// H2's cancer treatment: 38,000 out of pocket in two settlements; one row about someone
+/// outside the registry; one row repeated.
+fn medical_csv() -> String {
+    let outsider = IdNumber::from_parts(520322, d(1960, 1, 1), 901, Sex::Male);
+    format!(
+        "{MEDICAL_HEAD}\
+         {wang},王建国,2025-03-02,60000,20000,10000,0,30000,住院\n\
+         {wang},王建国,2025-09-20,20000,10000,2000,0,8000,住院\n\
+         {wang},王建国,2025-09-20,20000,10000,2000,0,8000,住院\n\
+         {out},孙某,2025-04-01,500,300,0,0,200,门诊\n\
+         {zhang},张大山,2025-05-05,300,200,0,0,,门诊\n",
+        wang = pid("王建国"),
+        zhang = pid("张大山"),
+        out = outsider.as_str(),
+    )
+}
+
+fn imported(o: &FeedOutcome) -> service::feeds::FeedCounts {
+    match o {
+        FeedOutcome::Imported { counts, .. } => *counts,
+        other => panic!("expected an import: {other:?}"),
+    }
+}
+
+async fn screen(t: &TestStore, opts: ScreenOptions) -> ScreenReport {
+    run_screening(
+        &t.store,
+        &ScreenOptions {
+            actor: "test".into(),
+            ..opts
+        },
+    )
+    .await
+    .unwrap()
+}
+
+fn as_of(y: i32, m: u32, day: u32) -> ScreenOptions {
+    ScreenOptions {
+        as_of: Some(d(y, m, day)),
+        ..ScreenOptions::default()
+    }
+}
+
+fn rules_of(r: &ScreenReport, no: &str) -> Vec<RuleId> {
+    r.flagged
+        .iter()
+        .find(|f| f.household_no == no)
+        .map(|f| f.warnings.iter().map(|w| w.rule).collect())
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn feed_imports_are_atomic_and_idempotent() {
+    for t in stores().await {
+        seeded(&t).await;
+        let c = imported(&feed(&t, Feed::Medical, "med.csv", &medical_csv()).await);
+        assert_eq!(
+            (c.rows, c.stored, c.duplicates, c.unmatched, c.households),
+            (5, 3, 1, 1, 2),
+            "{}",
+            t.name
+        );
+        // The same file again: nothing new, no batch.
+        match feed(&t, Feed::Medical, "med.csv", &medical_csv()).await {
+            FeedOutcome::NothingNew { counts, .. } => {
+                assert_eq!((counts.duplicates, counts.unmatched), (4, 1), "{}", t.name)
+            }
+            other => panic!("{}: {other:?}", t.name),
+        }
+        let batches = t.store.feed_batches(None, 10).await.unwrap();
+        assert_eq!(batches.len(), 1, "{}", t.name);
+        assert_eq!(batches[0].feed.0, Feed::Medical);
+        assert_eq!(
+            (batches[0].period_from, batches[0].period_to),
+            (d(2025, 3, 2), d(2025, 9, 20))
+        );
+        assert_eq!(batches[0].department, "医保");
+        // A file with one bad row changes nothing, and says where the problem is.
+        // The right ID with a wrong check character.
+        let wang = pid("王建国");
+        let wrong = if wang.ends_with('1') { '2' } else { '1' };
+        let bad = format!(
+            "{MEDICAL_HEAD}{wang},王建国,2025-10-02,100,0,0,0,,门诊\n{}{wrong},王建国,2025-10-03,100,0,0,0,,门诊\n",
+            &wang[..17],
+        );
+        match feed(&t, Feed::Medical, "bad.csv", &bad).await {
+            FeedOutcome::Rejected { report } => {
+                assert_eq!(report.problems.len(), 1, "{}", t.name);
+                let p = &report.problems[0];
+                assert_eq!(
+                    (p.row, p.column.as_deref(), p.column_letter.as_deref()),
+                    (3, Some("证件号码"), Some("A")),
+                    "{p:?}"
+                );
+                // The ID number is masked in the report.
+                assert!(!format!("{p}").contains(&pid("王建国")[..17]), "{p}");
+            }
+            other => panic!("{}: {other:?}", t.name),
+        }
+        // A future date is refused.
+        let future = format!(
+            "{MEDICAL_HEAD}{},王建国,2026-02-01,100,0,0,0,,门诊\n",
+            pid("王建国")
+        );
+        assert!(matches!(
+            feed(&t, Feed::Medical, "future.csv", &future).await,
+            FeedOutcome::Rejected { .. }
+        ));
+        assert_eq!(t.store.feed_batches(None, 10).await.unwrap().len(), 1);
+        // Withdrawn, the records no longer count; the same file imports again.
+        service::feeds::withdraw_batch(&t.store, batches[0].id, "test")
+            .await
+            .unwrap();
+        let again = imported(&feed(&t, Feed::Medical, "med.csv", &medical_csv()).await);
+        assert_eq!(again.stored, 3, "{}", t.name);
+        let all = t.store.feed_batches(Some(Feed::Medical), 10).await.unwrap();
+        assert_eq!(all.len(), 2);
+        assert!(all[1].withdrawn_at.is_some() && all[0].withdrawn_at.is_none());
+        assert!(
+            service::feeds::withdraw_batch(&t.store, all[1].id, "test")
+                .await
+                .is_err(),
+            "a batch is withdrawn once"
+        );
+    }
+}
+
+#[tokio::test]
+async fn screening_opens_leads_once_and_attaches_later_warnings() {
+    for t in stores().await {
+        seeded(&t).await;
+        imported(&feed(&t, Feed::Medical, "med.csv", &medical_csv()).await);
+
+        let first = screen(&t, as_of(2025, 12, 31)).await;
+        assert_eq!(first.households, 3);
+        assert_eq!(first.policy_version, 1);
+        // H1: §4.4a, 5,500 per person ≤ 8,700, a 脱贫户 → 脱贫不稳定户.
+        assert_eq!(rules_of(&first, "H1"), vec![RuleId::IncomeLow], "{}", t.name);
+        let h1 = first.flagged.iter().find(|f| f.household_no == "H1").unwrap();
+        assert_eq!(h1.assessment.category, Some(Category::UnstableExPoor));
+        assert_eq!(h1.assessment.income, Some((2025, Money::from_yuan(5_500))));
+        assert_eq!(h1.outcome, LeadOutcome::New);
+        // H1's income fell from 28,000 to 22,000 (−21 %): below the 30 % of the rule.
+        // H2: 38,000 out of pocket > 20,000 (100 % of the reference for an 一般农户).
+        assert_eq!(rules_of(&first, "H2"), vec![RuleId::MedicalBurden], "{}", t.name);
+        let h2 = first.flagged.iter().find(|f| f.household_no == "H2").unwrap();
+        assert_eq!(h2.assessment.category, Some(Category::SuddenHardship));
+        assert_eq!(h2.assessment.risks, RiskSet::EMPTY.with(RiskType::Illness));
+        assert_eq!(h2.warnings[0].figure, 3_800_000);
+        assert_eq!(h2.warnings[0].sources, 2);
+        assert!(rules_of(&first, "H3").is_empty());
+        assert_eq!((first.leads_new, first.warnings_new), (2, 2));
+        assert!(first.run_id.is_some());
+        assert_eq!(first.by_rule[&RuleId::MedicalBurden], 1);
+        let town: u64 = first.by_township.values().map(|(_, n)| n).sum();
+        assert_eq!(town, 2);
+
+        let leads = t.store.leads(None, None).await.unwrap();
+        assert_eq!(leads.len(), 2, "{}", t.name);
+        assert!(leads.iter().all(|l| l.status == lead_status::OPEN && l.warnings == 1));
+        assert_eq!(leads[0].category, Some(Category::UnstableExPoor.code()));
+
+        // The same screening again changes nothing.
+        let again = screen(&t, as_of(2025, 12, 31)).await;
+        assert_eq!((again.leads_new, again.warnings_new, again.leads_attached), (0, 0, 0));
+        assert!(again.flagged.iter().all(|f| f.outcome == LeadOutcome::Known));
+        assert_eq!(t.store.leads(None, None).await.unwrap(), leads, "{}", t.name);
+
+        // A new severe disability of H1's son: attached to H1's open lead, no new lead.
+        let disability = format!(
+            "证件号码,姓名,残疾类别,残疾等级,发证日期\n{},张小军,肢体残疾,一级,2025-12-01\n",
+            pid("张小军")
+        );
+        imported(&feed(&t, Feed::Disability, "dis.csv", &disability).await);
+        let third = screen(&t, as_of(2025, 12, 31)).await;
+        assert_eq!(
+            (third.leads_new, third.leads_attached, third.warnings_new),
+            (0, 1, 1),
+            "{}",
+            t.name
+        );
+        let leads = t.store.leads(None, None).await.unwrap();
+        assert_eq!(leads.len(), 2);
+        let h1 = leads.iter().find(|l| l.household_no == "H1").unwrap();
+        assert_eq!(h1.warnings, 2);
+        let risks = RiskSet::from_bits(h1.risks).unwrap();
+        assert!(risks.contains(RiskType::Disability) && risks.contains(RiskType::Other));
+        // Each warning's text says why, in one line.
+        let run = third.run_id.unwrap();
+        let stored = t.store.run_warnings(run).await.unwrap();
+        assert_eq!(stored.len(), 1);
+        assert!(stored[0].summary.contains("新发一级残疾人证1份"), "{}", stored[0].summary);
+    }
+}
+
+#[tokio::test]
+async fn dry_runs_and_what_ifs_write_nothing() {
+    for t in stores().await {
+        seeded(&t).await;
+        imported(&feed(&t, Feed::Medical, "med.csv", &medical_csv()).await);
+        let dry = screen(
+            &t,
+            ScreenOptions {
+                dry_run: true,
+                ..as_of(2025, 12, 31)
+            },
+        )
+        .await;
+        assert_eq!(dry.flagged.len(), 2);
+        assert_eq!(dry.run_id, None);
+        assert!(t.store.leads(None, None).await.unwrap().is_empty());
+        assert!(t.store.last_run().await.unwrap().is_none());
+
+        // What if the line were 13,000? H2 (12,000 per person) enters by income too; H3
+        // (22,500) stays out. H2 was already flagged (medical), so households flagged go
+        // from 2 to 2 — but with a line of 12,000 as well.
+        let what_if = screen(
+            &t,
+            ScreenOptions {
+                line: Some(Money::from_yuan(13_000)),
+                ..as_of(2025, 12, 31)
+            },
+        )
+        .await;
+        let w = what_if.what_if.unwrap();
+        assert_eq!((w.base, w.changed, w.enter, w.leave), (2, 2, 0, 0));
+        assert_eq!(
+            rules_of(&what_if, "H2"),
+            vec![RuleId::IncomeLow, RuleId::MedicalBurden]
+        );
+        // And a line of 5,000 drops H1; a medical threshold of 200 % drops H2.
+        let stricter = screen(
+            &t,
+            ScreenOptions {
+                line: Some(Money::from_yuan(5_000)),
+                overrides: vec![(
+                    "rules.medical_burden.other_percent".into(),
+                    "200".into(),
+                )],
+                ..as_of(2025, 12, 31)
+            },
+        )
+        .await;
+        let w = stricter.what_if.unwrap();
+        assert_eq!((w.base, w.changed, w.enter, w.leave), (2, 0, 0, 2), "{}", t.name);
+        assert!(t.store.leads(None, None).await.unwrap().is_empty());
+        assert!(t.store.last_run().await.unwrap().is_none());
+        // A misspelt override is an error, in Chinese.
+        let e = run_screening(
+            &t.store,
+            &ScreenOptions {
+                overrides: vec![("rules.medical_burden.percent".into(), "1".into())],
+                actor: "test".into(),
+                ..as_of(2025, 12, 31)
+            },
+        )
+        .await
+        .unwrap_err();
+        assert!(e.to_string().contains("percent"), "{e}");
+    }
+}
+
+#[tokio::test]
+async fn incremental_screening_reads_only_the_new_batches() {
+    for t in stores().await {
+        seeded(&t).await;
+        imported(&feed(&t, Feed::Medical, "med.csv", &medical_csv()).await);
+        let full = screen(&t, as_of(2025, 11, 30)).await;
+        assert!(!full.incremental);
+        assert_eq!(full.households, 3);
+        // Nothing new: an incremental run screens no household.
+        let none = screen(
+            &t,
+            ScreenOptions {
+                incremental: true,
+                ..as_of(2025, 12, 31)
+            },
+        )
+        .await;
+        assert_eq!((none.incremental, none.households), (true, 0));
+        // A December batch about H3 only.
+        let dec = format!(
+            "{MEDICAL_HEAD}{},赵春花,2025-12-10,50000,20000,5000,0,25000,住院\n",
+            pid("赵春花")
+        );
+        imported(&feed(&t, Feed::Medical, "dec.csv", &dec).await);
+        let inc = screen(
+            &t,
+            ScreenOptions {
+                incremental: true,
+                ..as_of(2025, 12, 31)
+            },
+        )
+        .await;
+        assert_eq!((inc.incremental, inc.households), (true, 1), "{}", t.name);
+        assert_eq!(rules_of(&inc, "H3"), vec![RuleId::MedicalBurden]);
+        assert_eq!(inc.leads_new, 1);
+        // The full run afterwards finds the same, and adds nothing.
+        let after = screen(&t, as_of(2025, 12, 31)).await;
+        assert_eq!(after.leads_new, 0, "{}", t.name);
+    }
+}
+
+#[tokio::test]
+async fn the_policy_in_effect_is_recorded_and_versions_are_kept() {
+    for t in stores().await {
+        seeded(&t).await;
+        let dir = t.dir.path();
+        // A later version with a line of 6,000 from 2025-07-01.
+        let later = write(
+            dir,
+            "later.toml",
+            r#"
+            title = "2025年下半年"
+            effective_from = "2025-07-01"
+            [[monitoring_lines]]
+            scope = "520322"
+            year = 2025
+            amount = 6000
+            [rules.medical_burden]
+            enabled = false
+            "#,
+        );
+        let (v, _, stored) = service::policy::load_policy(&t.store, &later, "test")
+            .await
+            .unwrap();
+        assert_eq!((v, stored), (2, true));
+        let (v, _, stored) = service::policy::load_policy(&t.store, &later, "test")
+            .await
+            .unwrap();
+        assert_eq!((v, stored), (2, false), "the same file is not stored twice");
+        // Before July version 1 applies; from July version 2 (5,500 ≤ 6,000 still fires).
+        let june = screen(
+            &t,
+            ScreenOptions {
+                dry_run: true,
+                ..as_of(2025, 6, 30)
+            },
+        )
+        .await;
+        assert_eq!(june.policy_version, 1);
+        let dec = screen(&t, as_of(2025, 12, 31)).await;
+        assert_eq!(dec.policy_version, 2);
+        assert_eq!(t.store.last_run().await.unwrap().unwrap().policy_version, 2);
+        let (stored, text) = service::policy::policy_for_day(&t.store, d(2025, 8, 1))
+            .await
+            .unwrap();
+        assert_eq!(stored.unwrap().title, "2025年下半年");
+        assert!(text.contains("amount = 6000"));
+        // A policy in effect only later leaves earlier days without one.
+        let bad = write(dir, "bad.toml", "effective_from = \"2025-01-01\"\nwindow_months = 0\n[[monitoring_lines]]\nscope = \"全国\"\nyear = 2025\namount = 1\n[rules.medical_burden]\nenabled = false\n");
+        let e = service::policy::load_policy(&t.store, &bad, "test")
+            .await
+            .unwrap_err();
+        assert!(e.to_string().contains("window_months"), "{e}");
+        assert_eq!(service::policy::history(&t.store).await.unwrap().len(), 2);
+    }
+}
+
+#[tokio::test]
+async fn data_quality_lists_findings_by_village() {
+    for t in stores().await {
+        seeded(&t).await;
+        // The grandmother (无劳动力) died: still counted as a member.
+        let death = format!("证件号码,姓名,死亡日期\n{},张奶奶,2025-10-01\n", pid("张奶奶"));
+        imported(&feed(&t, Feed::Death, "death.csv", &death).await);
+        let q = service::screening::run_quality(&t.store, None, Some(d(2026, 1, 1)), "test")
+            .await
+            .unwrap();
+        assert_eq!(q.households, 3);
+        let codes: Vec<(String, String)> = q
+            .findings
+            .iter()
+            .map(|f| (f.household_no.clone(), f.finding.code.tag()))
+            .collect();
+        assert!(codes.contains(&("H1".into(), "DQ03".into())), "{codes:?}");
+        let dq03 = q.findings.iter().find(|f| f.finding.code.tag() == "DQ03").unwrap();
+        assert_eq!(dq03.member.as_deref(), Some("之母（1950年生）"));
+        // H1's spouse has no months of work but the head has 7: no DQ07.
+        assert!(!codes.contains(&("H1".into(), "DQ07".into())), "{codes:?}");
+    }
+}
