@@ -139,3 +139,75 @@ fn a_rejected_import_exits_2_and_changes_nothing() {
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("密钥与数据库不匹配"));
 }
+
+#[test]
+fn screening_the_demo_county_lists_leads_with_their_reasons() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let o = fangpin(d, &["demo", "--households", "2000"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let out = stdout(&o);
+    assert!(out.contains("已导入部门数据：8类"), "{out}");
+    assert!(out.contains("筛查预警（截至 2025-12-31）"), "{out}");
+    let db = [
+        "--database-url",
+        "sqlite://demo.db",
+        "--key-file",
+        "demo.key",
+    ];
+    let run = |args: &[&str]| {
+        let all: Vec<&str> = db.iter().chain(args).copied().collect();
+        let o = fangpin(d, &all);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        stdout(&o)
+    };
+
+    // The demo already screened: the same screening again opens nothing new.
+    let again = run(&["screen", "--out", "预警名单.csv"]);
+    assert!(again.contains("新线索 0 条"), "{again}");
+    assert!(again.contains("按乡镇（户）"), "{again}");
+    let table = tabular::read_table(&d.join("预警名单.csv"), None).unwrap();
+    assert_eq!(table.headers, tabular::spec::SCREENING.headers());
+    assert!(
+        table.rows.len() > 50,
+        "{} flagged of 2000",
+        table.rows.len()
+    );
+    let col = |h: &str| table.headers.iter().position(|x| x == h).unwrap();
+    for row in &table.rows {
+        let reasons = row.cell(col("预警说明")).text();
+        assert!(!reasons.is_empty());
+        // No ID number (every one here starts with the county code) in the list.
+        assert!(!reasons.contains("520322"), "{reasons}");
+        assert_eq!(row.cell(col("线索处理")).text(), "已预警");
+    }
+    let income_low = table
+        .rows
+        .iter()
+        .find(|r| r.cell(col("规则编号")).text().contains("income_low"))
+        .expect("some household below the line");
+    assert!(
+        income_low
+            .cell(col("预警说明"))
+            .text()
+            .contains("不高于监测范围")
+    );
+
+    // What if the line were higher: reported, not written.
+    let what_if = run(&["screen", "--line", "9000"]);
+    assert!(what_if.contains("试算：现行政策预警"), "{what_if}");
+    assert!(what_if.contains("未写入数据库"), "{what_if}");
+
+    // The policy in effect is the built-in one, stored as version 1.
+    let policy = run(&["policy", "show", "--as-of", "2025-12-31"]);
+    assert!(policy.contains("第 1 版"), "{policy}");
+    assert!(policy.contains("[rules.medical_burden]"), "{policy}");
+
+    let batches = run(&["feed", "list"]);
+    assert_eq!(batches.lines().filter(|l| l.starts_with("批次")).count(), 8);
+
+    let quality = run(&["quality", "--as-of", "2026-01-01", "--out", "quality.xlsx"]);
+    assert!(quality.contains("数据质量检查：2000 户"), "{quality}");
+    let q = tabular::read_table(&d.join("quality.xlsx"), None).unwrap();
+    assert_eq!(q.headers, tabular::spec::QUALITY.headers());
+}

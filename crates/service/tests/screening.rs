@@ -80,7 +80,8 @@ async fn seeded(t: &TestStore) {
          H3,{V2},一般农户,,安全,安全\n"
     );
     let mut members =
-        "户编号,姓名,证件号码,与户主关系,劳动技能,在校生状况,务工月数,参加城乡居民医保\n".to_owned();
+        "户编号,姓名,证件号码,与户主关系,劳动技能,在校生状况,务工月数,参加城乡居民医保\n"
+            .to_owned();
     let roles = [
         ("户主", "普通劳动力", "", "7"),
         ("配偶", "普通劳动力", "", "0"),
@@ -138,7 +139,9 @@ async fn seeded(t: &TestStore) {
         amount = 20000
         "#,
     );
-    let (version, _, stored) = service::policy::load_policy(s, &policy, "test").await.unwrap();
+    let (version, _, stored) = service::policy::load_policy(s, &policy, "test")
+        .await
+        .unwrap();
     assert_eq!((version, stored), (1, true));
 }
 
@@ -149,7 +152,8 @@ async fn feed(t: &TestStore, feed: Feed, name: &str, text: &str) -> FeedOutcome 
         .unwrap()
 }
 
-const MEDICAL_HEAD: &str = "证件号码,姓名,结算日期,医疗总费用,基本医保支付,大病保险支付,医疗救助支付,个人自付,就诊类型\n";
+const MEDICAL_HEAD: &str =
+    "证件号码,姓名,结算日期,医疗总费用,基本医保支付,大病保险支付,医疗救助支付,个人自付,就诊类型\n";
 
 /// H2's cancer treatment: 38,000 out of pocket in two settlements; one row about someone
 /// outside the registry; one row repeated.
@@ -288,15 +292,33 @@ async fn screening_opens_leads_once_and_attaches_later_warnings() {
         assert_eq!(first.households, 3);
         assert_eq!(first.policy_version, 1);
         // H1: §4.4a, 5,500 per person ≤ 8,700, a 脱贫户 → 脱贫不稳定户.
-        assert_eq!(rules_of(&first, "H1"), vec![RuleId::IncomeLow], "{}", t.name);
-        let h1 = first.flagged.iter().find(|f| f.household_no == "H1").unwrap();
+        assert_eq!(
+            rules_of(&first, "H1"),
+            vec![RuleId::IncomeLow],
+            "{}",
+            t.name
+        );
+        let h1 = first
+            .flagged
+            .iter()
+            .find(|f| f.household_no == "H1")
+            .unwrap();
         assert_eq!(h1.assessment.category, Some(Category::UnstableExPoor));
         assert_eq!(h1.assessment.income, Some((2025, Money::from_yuan(5_500))));
         assert_eq!(h1.outcome, LeadOutcome::New);
         // H1's income fell from 28,000 to 22,000 (−21 %): below the 30 % of the rule.
         // H2: 38,000 out of pocket > 20,000 (100 % of the reference for an 一般农户).
-        assert_eq!(rules_of(&first, "H2"), vec![RuleId::MedicalBurden], "{}", t.name);
-        let h2 = first.flagged.iter().find(|f| f.household_no == "H2").unwrap();
+        assert_eq!(
+            rules_of(&first, "H2"),
+            vec![RuleId::MedicalBurden],
+            "{}",
+            t.name
+        );
+        let h2 = first
+            .flagged
+            .iter()
+            .find(|f| f.household_no == "H2")
+            .unwrap();
         assert_eq!(h2.assessment.category, Some(Category::SuddenHardship));
         assert_eq!(h2.assessment.risks, RiskSet::EMPTY.with(RiskType::Illness));
         assert_eq!(h2.warnings[0].figure, 3_800_000);
@@ -310,14 +332,31 @@ async fn screening_opens_leads_once_and_attaches_later_warnings() {
 
         let leads = t.store.leads(None, None).await.unwrap();
         assert_eq!(leads.len(), 2, "{}", t.name);
-        assert!(leads.iter().all(|l| l.status == lead_status::OPEN && l.warnings == 1));
+        assert!(
+            leads
+                .iter()
+                .all(|l| l.status == lead_status::OPEN && l.warnings == 1)
+        );
         assert_eq!(leads[0].category, Some(Category::UnstableExPoor.code()));
 
         // The same screening again changes nothing.
         let again = screen(&t, as_of(2025, 12, 31)).await;
-        assert_eq!((again.leads_new, again.warnings_new, again.leads_attached), (0, 0, 0));
-        assert!(again.flagged.iter().all(|f| f.outcome == LeadOutcome::Known));
-        assert_eq!(t.store.leads(None, None).await.unwrap(), leads, "{}", t.name);
+        assert_eq!(
+            (again.leads_new, again.warnings_new, again.leads_attached),
+            (0, 0, 0)
+        );
+        assert!(
+            again
+                .flagged
+                .iter()
+                .all(|f| f.outcome == LeadOutcome::Known)
+        );
+        assert_eq!(
+            t.store.leads(None, None).await.unwrap(),
+            leads,
+            "{}",
+            t.name
+        );
 
         // A new severe disability of H1's son: attached to H1's open lead, no new lead.
         let disability = format!(
@@ -342,7 +381,11 @@ async fn screening_opens_leads_once_and_attaches_later_warnings() {
         let run = third.run_id.unwrap();
         let stored = t.store.run_warnings(run).await.unwrap();
         assert_eq!(stored.len(), 1);
-        assert!(stored[0].summary.contains("新发一级残疾人证1份"), "{}", stored[0].summary);
+        assert!(
+            stored[0].summary.contains("新发一级残疾人证1份"),
+            "{}",
+            stored[0].summary
+        );
     }
 }
 
@@ -386,16 +429,18 @@ async fn dry_runs_and_what_ifs_write_nothing() {
             &t,
             ScreenOptions {
                 line: Some(Money::from_yuan(5_000)),
-                overrides: vec![(
-                    "rules.medical_burden.other_percent".into(),
-                    "200".into(),
-                )],
+                overrides: vec![("rules.medical_burden.other_percent".into(), "200".into())],
                 ..as_of(2025, 12, 31)
             },
         )
         .await;
         let w = stricter.what_if.unwrap();
-        assert_eq!((w.base, w.changed, w.enter, w.leave), (2, 0, 0, 2), "{}", t.name);
+        assert_eq!(
+            (w.base, w.changed, w.enter, w.leave),
+            (2, 0, 0, 2),
+            "{}",
+            t.name
+        );
         assert!(t.store.leads(None, None).await.unwrap().is_empty());
         assert!(t.store.last_run().await.unwrap().is_none());
         // A misspelt override is an error, in Chinese.
@@ -501,7 +546,11 @@ async fn the_policy_in_effect_is_recorded_and_versions_are_kept() {
         assert_eq!(stored.unwrap().title, "2025年下半年");
         assert!(text.contains("amount = 6000"));
         // A policy in effect only later leaves earlier days without one.
-        let bad = write(dir, "bad.toml", "effective_from = \"2025-01-01\"\nwindow_months = 0\n[[monitoring_lines]]\nscope = \"全国\"\nyear = 2025\namount = 1\n[rules.medical_burden]\nenabled = false\n");
+        let bad = write(
+            dir,
+            "bad.toml",
+            "effective_from = \"2025-01-01\"\nwindow_months = 0\n[[monitoring_lines]]\nscope = \"全国\"\nyear = 2025\namount = 1\n[rules.medical_burden]\nenabled = false\n",
+        );
         let e = service::policy::load_policy(&t.store, &bad, "test")
             .await
             .unwrap_err();
@@ -515,7 +564,10 @@ async fn data_quality_lists_findings_by_village() {
     for t in stores().await {
         seeded(&t).await;
         // The grandmother (无劳动力) died: still counted as a member.
-        let death = format!("证件号码,姓名,死亡日期\n{},张奶奶,2025-10-01\n", pid("张奶奶"));
+        let death = format!(
+            "证件号码,姓名,死亡日期\n{},张奶奶,2025-10-01\n",
+            pid("张奶奶")
+        );
         imported(&feed(&t, Feed::Death, "death.csv", &death).await);
         let q = service::screening::run_quality(&t.store, None, Some(d(2026, 1, 1)), "test")
             .await
@@ -527,7 +579,11 @@ async fn data_quality_lists_findings_by_village() {
             .map(|f| (f.household_no.clone(), f.finding.code.tag()))
             .collect();
         assert!(codes.contains(&("H1".into(), "DQ03".into())), "{codes:?}");
-        let dq03 = q.findings.iter().find(|f| f.finding.code.tag() == "DQ03").unwrap();
+        let dq03 = q
+            .findings
+            .iter()
+            .find(|f| f.finding.code.tag() == "DQ03")
+            .unwrap();
         assert_eq!(dq03.member.as_deref(), Some("之母（1950年生）"));
         // H1's spouse has no months of work but the head has 7: no DQ07.
         assert!(!codes.contains(&("H1".into(), "DQ07".into())), "{codes:?}");
