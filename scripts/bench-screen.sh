@@ -84,7 +84,7 @@ done
 
 echo "== screening =="
 timed "$BIN" screen --as-of 2025-11-30
-echo "full, as of 2025-11-30, writing leads: ${SECS} s, peak ${RSS_MIB} MiB"
+echo "full, as of 2025-11-30, writing leads, first after the registry import (builds the screening image): ${SECS} s, peak ${RSS_MIB} MiB"
 grep -E '^(筛查|已记录|用时)' "$WORK/last.out" | sed 's/^/  /'
 
 feed_import medical "$WORK/medical-dec.csv" | sed 's/^medical /medical-dec/'
@@ -130,7 +130,7 @@ with open(f"{work}/duckdb-pairs.csv", encoding="utf-8") as f:
     for row in csv.DictReader(f):
         theirs.add((row["household_no"], row["rule"]))
 q = duck["query_seconds"]
-print(f"fangpin screen (full, dry run): {total:.2f} s end to end "
+print(f"fangpin screen (full, dry run, screening image current): {total:.2f} s end to end "
       f"(reading the database {load:.2f} s, rules {ev:.3f} s), peak {peak} MiB, {flagged} households flagged")
 print(f"DuckDB {duck['duckdb_version']}: query {q:.2f} s (warm {duck['query_seconds_warm']:.2f} s) "
       f"on tables loaded in {duck['load_seconds']:.1f} s, peak {duck['peak_rss_mib']:.0f} MiB, "

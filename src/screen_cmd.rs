@@ -302,10 +302,17 @@ fn print_report(r: &ScreenReport) {
     } else {
         "全量筛查"
     };
-    println!(
-        "{mode}：截至 {}，监测政策第 {} 版「{}」",
-        r.as_of, r.policy_version, r.policy_title
-    );
+    if r.policy_version == 0 {
+        println!(
+            "{mode}：截至 {}，内置默认政策（尚未加载政策，试算不保存）",
+            r.as_of
+        );
+    } else {
+        println!(
+            "{mode}：截至 {}，监测政策第 {} 版「{}」",
+            r.as_of, r.policy_version, r.policy_title
+        );
+    }
     for n in &r.notes {
         println!("提示：{n}");
     }

@@ -175,8 +175,13 @@ pub async fn load_snapshot(
     store: &Store,
     selection: Selection<'_>,
     window_start: NaiveDate,
+    as_of: NaiveDate,
 ) -> Result<Snapshot, ServiceError> {
-    let facts = store.registry_facts(selection).await?;
+    use chrono::Datelike;
+    let started = Instant::now();
+    let facts = store
+        .registry_facts(selection, as_of.year().clamp(0, i32::from(u16::MAX)) as u16)
+        .await?;
     // Segments are decoded on all cores while the database hands over the next ones.
     let mut blobs = Vec::new();
     store
@@ -191,23 +196,38 @@ pub async fn load_snapshot(
             },
         )
         .await?;
-    let households = &facts.households;
+    tracing::debug!(
+        ms = started.elapsed().as_millis() as u64,
+        segments = blobs.len(),
+        "feed segments read"
+    );
+    let facts_ref = &facts;
+    // Each core decodes a run of segments into one vector sized from the segments' headers.
+    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    let per = blobs.len().div_ceil(threads).max(1);
+    let chunks: Vec<&[Vec<u8>]> = blobs.chunks(per).collect();
     let decoded: Vec<Result<Vec<(u32, FeedEvent)>, store::StoreError>> =
-        parallel_map(&blobs, |data| {
-            let mut out = Vec::with_capacity(codec::SEGMENT_ROWS);
-            // Segments are sorted by household: remember the last lookup.
-            let mut last = (i64::MIN, None);
-            codec::decode(data, |h, e| {
-                if e.date <= window_start && !matches!(e.detail, EventDetail::Death) {
-                    return;
-                }
-                if last.0 != h {
-                    last = (h, households.binary_search_by_key(&h, |x| x.id).ok());
-                }
-                if let Some(i) = last.1 {
-                    out.push((i as u32, e));
-                }
-            })?;
+        parallel_map(&chunks, |chunk| {
+            let rows: usize = chunk
+                .iter()
+                .map(|b| codec::header(b).map_or(0, |(_, n)| n))
+                .sum();
+            let mut out = Vec::with_capacity(rows);
+            for data in chunk.iter() {
+                // Segments are sorted by household: remember the last lookup.
+                let mut last = (i64::MIN, None);
+                codec::decode(data, |h, e| {
+                    if e.date <= window_start && !matches!(e.detail, EventDetail::Death) {
+                        return;
+                    }
+                    if last.0 != h {
+                        last = (h, facts_ref.index_of(h));
+                    }
+                    if let Some(i) = last.1 {
+                        out.push((i as u32, e));
+                    }
+                })?;
+            }
             Ok(out)
         });
     drop(blobs);
@@ -215,8 +235,12 @@ pub async fn load_snapshot(
     for d in decoded {
         parts.push(d?);
     }
+    tracing::debug!(
+        ms = started.elapsed().as_millis() as u64,
+        "feed segments decoded"
+    );
     // Counting sort by household: two passes, no comparison.
-    let n = households.len();
+    let n = facts.households.len();
     let mut event_start = vec![0u32; n + 1];
     for part in &parts {
         for (i, _) in part {
@@ -227,20 +251,58 @@ pub async fn load_snapshot(
         event_start[i + 1] += event_start[i];
     }
     let total = event_start[n] as usize;
-    let mut fill = event_start.clone();
     let placeholder = FeedEvent {
         member: 0,
         date: NaiveDate::MIN,
         detail: EventDetail::Death,
     };
     let mut events = vec![placeholder; total];
-    for part in parts {
-        for (i, e) in part {
-            let slot = &mut fill[i as usize];
-            events[*slot as usize] = e;
-            *slot += 1;
+    // Scattered on every core: each thread owns the events of a run of households, a
+    // disjoint part of `events`, and picks its own out of every decoded part.
+    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    let mut bounds = vec![0usize];
+    for t in 1..threads {
+        let target = (total * t / threads) as u32;
+        let at = event_start.partition_point(|s| *s < target).min(n);
+        if at > *bounds.last().expect("not empty") {
+            bounds.push(at);
         }
     }
+    bounds.push(n);
+    let mut rest: &mut [FeedEvent] = &mut events;
+    let mut regions = Vec::new();
+    for w in bounds.windows(2) {
+        let (lo, hi) = (w[0], w[1]);
+        let len = (event_start[hi] - event_start[lo]) as usize;
+        let (region, tail) = rest.split_at_mut(len);
+        regions.push((lo, hi, region));
+        rest = tail;
+    }
+    let (parts, event_start) = (&parts, &event_start);
+    std::thread::scope(|s| {
+        for (lo, hi, region) in regions {
+            s.spawn(move || {
+                let base = event_start[lo];
+                let mut fill: Vec<u32> = event_start[lo..hi].iter().map(|x| x - base).collect();
+                for part in parts {
+                    for (i, e) in part {
+                        let i = *i as usize;
+                        if i >= lo && i < hi {
+                            let slot = &mut fill[i - lo];
+                            region[*slot as usize] = *e;
+                            *slot += 1;
+                        }
+                    }
+                }
+            });
+        }
+    });
+    let event_start = event_start.clone();
+    tracing::debug!(
+        ms = started.elapsed().as_millis() as u64,
+        events = total,
+        "events grouped"
+    );
     Ok(Snapshot {
         facts,
         event_start,
@@ -333,12 +395,14 @@ pub fn evaluate(
     Evaluation { hits, warnings }
 }
 
-/// The policy in effect on `day`, as (version, title, document). The built-in default is
-/// stored as a version the first time a screening needs a policy and none was loaded.
+/// The policy in effect on `day`, as (version, policy, document). When no policy was ever
+/// loaded, the built-in default is stored as version 1 if `may_store`, and otherwise used as
+/// version 0 (a dry run writes nothing).
 pub async fn policy_in_effect(
     store: &Store,
     day: NaiveDate,
     actor: &str,
+    may_store: bool,
 ) -> Result<(i64, Policy, String), ServiceError> {
     if let Some(p) = store.policy_in_effect(day).await? {
         let policy = Policy::from_toml(&p.source).map_err(|e| {
@@ -349,7 +413,11 @@ pub async fn policy_in_effect(
     if store.policies().await?.is_empty() {
         let text = domain::screening::policy::DEFAULT_POLICY_TOML;
         let policy = Policy::builtin();
-        let version = crate::policy::store_policy(store, text, &policy, actor).await?;
+        let version = if may_store {
+            crate::policy::store_policy(store, text, &policy, actor).await?
+        } else {
+            0
+        };
         return Ok((version, policy, text.to_owned()));
     }
     Err(ServiceError::Invalid(format!(
@@ -370,7 +438,9 @@ pub async fn run_screening(
             .await?
             .map_or(today, |d| d.min(today)),
     };
-    let (version, base_policy, source) = policy_in_effect(store, as_of, &opts.actor).await?;
+    let writes = !opts.dry_run && !opts.is_what_if();
+    let (version, base_policy, source) =
+        policy_in_effect(store, as_of, &opts.actor, writes).await?;
     let policy = if opts.is_what_if() {
         let mut p = if opts.overrides.is_empty() {
             base_policy.clone()
@@ -385,7 +455,6 @@ pub async fn run_screening(
     } else {
         base_policy.clone()
     };
-    let writes = !opts.dry_run && !opts.is_what_if();
     let window_start = policy
         .window_start(as_of)
         .min(base_policy.window_start(as_of));
@@ -412,7 +481,7 @@ pub async fn run_screening(
         None => Selection::Region(opts.scope),
     };
     let incremental = watermark.is_some();
-    let snapshot = load_snapshot(store, selection, window_start).await?;
+    let snapshot = load_snapshot(store, selection, window_start, as_of).await?;
     let snapshot = match (incremental, opts.scope) {
         (true, Some(scope)) => restrict(snapshot, scope),
         _ => snapshot,
@@ -449,7 +518,7 @@ pub async fn run_screening(
             let local = &locals[&view.household.village];
             Flagged {
                 household_id: view.household.id,
-                household_no: String::new(),
+                household_no: snapshot.facts.number(hit.0 as usize).to_owned(),
                 village: view.household.village,
                 assessment: assess(&view, local, as_of, &warnings),
                 warnings,
@@ -484,14 +553,6 @@ pub async fn run_screening(
         counts.warnings_new = c.0;
         counts.leads_new = c.1;
         counts.leads_attached = c.2;
-    }
-    // Labels for the output.
-    let ids: Vec<i64> = flagged.iter().map(|f| f.household_id).collect();
-    let labels = store.household_labels(&ids).await?;
-    for f in &mut flagged {
-        if let Some((no, _)) = labels.get(&f.household_id) {
-            f.household_no.clone_from(no);
-        }
     }
     flagged.sort_by(|a, b| a.household_no.cmp(&b.household_no));
     let mut by_rule: BTreeMap<RuleId, u64> = BTreeMap::new();
@@ -570,6 +631,7 @@ fn restrict(s: Snapshot, scope: RegionCode) -> Snapshot {
             continue;
         }
         out.facts.households.push(v.household.clone());
+        out.facts.push_number(s.facts.number(i));
         out.facts.members.extend_from_slice(v.members);
         out.facts.member_start.push(out.facts.members.len() as u32);
         out.facts.incomes.extend_from_slice(v.incomes);
@@ -577,6 +639,7 @@ fn restrict(s: Snapshot, scope: RegionCode) -> Snapshot {
         out.events.extend_from_slice(v.events);
         out.event_start.push(out.events.len() as u32);
     }
+    out.facts.build_index();
     out
 }
 
@@ -757,15 +820,14 @@ pub async fn run_quality(
 ) -> Result<QualityReport, ServiceError> {
     let today = chrono::Local::now().date_naive();
     let as_of = as_of.unwrap_or(today);
-    let (_, policy, _) = policy_in_effect(store, as_of, actor).await?;
-    let snapshot = load_snapshot(store, Selection::Region(scope), as_of).await?;
+    let (_, policy, _) = policy_in_effect(store, as_of, actor, false).await?;
+    let snapshot = load_snapshot(store, Selection::Region(scope), as_of, as_of).await?;
     let parts = parallel_map(&(0..snapshot.len()).collect::<Vec<_>>(), |&i| {
         let mut out = Vec::new();
         quality::check(&snapshot.view(i), &policy.quality, as_of, &mut out);
         (i, out)
     });
     let mut findings = Vec::new();
-    let mut ids = Vec::new();
     for (i, found) in parts {
         let view = snapshot.view(i);
         for f in found {
@@ -778,19 +840,11 @@ pub async fn run_quality(
                 });
             findings.push(QualityFinding {
                 household_id: view.household.id,
-                household_no: String::new(),
+                household_no: snapshot.facts.number(i).to_owned(),
                 village: view.household.village,
                 finding: f,
                 member,
             });
-            ids.push(view.household.id);
-        }
-    }
-    ids.dedup();
-    let labels = store.household_labels(&ids).await?;
-    for f in &mut findings {
-        if let Some((no, _)) = labels.get(&f.household_id) {
-            f.household_no.clone_from(no);
         }
     }
     findings.sort_by(|a, b| {

@@ -589,3 +589,58 @@ async fn data_quality_lists_findings_by_village() {
         assert!(!codes.contains(&("H1".into(), "DQ07".into())), "{codes:?}");
     }
 }
+
+#[tokio::test]
+async fn a_registry_change_is_seen_by_the_next_screening() {
+    for t in stores().await {
+        seeded(&t).await;
+        // The first screening builds the screening image of the registry.
+        let before = screen(&t, as_of(2025, 12, 31)).await;
+        assert!(rules_of(&before, "H3").is_empty());
+        let generation = t.store.registry_generation().await.unwrap();
+        assert_eq!(
+            t.store.facts_images(None, generation).await.unwrap().len(),
+            t.store.villages_in(None).await.unwrap().len(),
+            "{}",
+            t.name
+        );
+        // H3's 2025 income falls to 5,000: the image is out of date and rebuilt.
+        let p = write(
+            t.dir.path(),
+            "i2.csv",
+            "户编号,年度,工资性收入,生产经营性收入,生产经营性支出,财产性收入,转移性收入\nH3,2025,5000,0,0,0,0\n",
+        );
+        match import_registry(&t.store, RegistryKind::Incomes, &p, None, "test")
+            .await
+            .unwrap()
+        {
+            ImportOutcome::Imported { .. } => {}
+            ImportOutcome::Rejected { report } => panic!("{}", report.render_text(5)),
+        }
+        assert!(t.store.registry_generation().await.unwrap() > generation);
+        let after = screen(&t, as_of(2025, 12, 31)).await;
+        assert_eq!(
+            rules_of(&after, "H3"),
+            vec![RuleId::IncomeLow, RuleId::IncomeDrop],
+            "{}",
+            t.name
+        );
+        // Read from the image or from the tables, the facts are the same.
+        let from_image = t
+            .store
+            .registry_facts(store::screening::Selection::Region(None), 2025)
+            .await
+            .unwrap();
+        let from_tables = t
+            .store
+            .registry_facts_from_tables(store::screening::Selection::Region(None))
+            .await
+            .unwrap();
+        let mut a = from_image.households.clone();
+        let mut b = from_tables.households.clone();
+        a.sort_by_key(|h| h.id);
+        b.sort_by_key(|h| h.id);
+        assert_eq!(a, b);
+        assert_eq!(from_image.members.len(), from_tables.members.len());
+    }
+}

@@ -8,8 +8,10 @@
 
 mod bulk;
 pub mod crypto;
+mod days;
 mod db;
 pub mod error;
+pub mod facts;
 pub mod feeds;
 pub mod meta;
 pub mod regions;
@@ -48,6 +50,9 @@ impl Store {
                 // insert into unique indexes in random key order, and an index that fits in
                 // the cache is an order of magnitude faster to build than one that does not.
                 .pragma("cache_size", "-524288")
+                // Large reads (the screening image, feed segments) straight from the mapped
+                // file instead of copied through read(2).
+                .pragma("mmap_size", "2147418112")
                 .pragma("temp_store", "memory")
                 // Bulk statements of an import legitimately run for seconds.
                 .log_slow_statements(log::LevelFilter::Info, Duration::from_secs(5));

@@ -182,6 +182,8 @@ impl Tx {
         vault: &crate::Vault,
         rows: &[Household],
     ) -> Result<Upserted, StoreError> {
+        // Screening images of the registry are out of date from this change on.
+        self.bump_registry_generation().await?;
         use crate::bulk::{RowWriter, Ty, select_json};
         const FIELDS: [(&str, Ty); 9] = [
             ("household_no", Ty::Text),
@@ -414,6 +416,8 @@ impl Tx {
         new: &[(i64, Digest, &Member)],
         stored: &[(i64, Digest, &Member)],
     ) -> Result<Upserted, StoreError> {
+        // Screening images of the registry are out of date from this change on.
+        self.bump_registry_generation().await?;
         use crate::bulk::{Ty, select_json};
         const COMMON: [(&str, Ty); 15] = [
             ("household_id", Ty::Int),
@@ -622,6 +626,8 @@ impl Tx {
         rows: &[(i64, &IncomeRecord)],
         existing: usize,
     ) -> Result<Upserted, StoreError> {
+        // Screening images of the registry are out of date from this change on.
+        self.bump_registry_generation().await?;
         use crate::bulk::{RowWriter, Ty, select_json};
         const FIELDS: [(&str, Ty); 10] = [
             ("household_id", Ty::Int),

@@ -97,7 +97,7 @@ fn parse_date(s: &str) -> Option<NaiveDate> {
 /// The registry as screening reads it, grouped by household.
 #[derive(Debug, Default)]
 pub struct RegistryFacts {
-    /// Households, by ascending id.
+    /// Households, village by village.
     pub households: Vec<HouseholdFacts>,
     /// Members of household `i`: `members[member_start[i]..member_start[i + 1]]`.
     pub member_start: Vec<u32>,
@@ -105,12 +105,132 @@ pub struct RegistryFacts {
     /// Incomes of household `i`, ascending year, likewise.
     pub income_start: Vec<u32>,
     pub incomes: Vec<YearIncome>,
+    /// 户编号 of every household, end to end (one allocation for a million of them).
+    pub(crate) numbers: String,
+    /// End of household `i`'s 户编号 in `numbers`.
+    pub(crate) number_end: Vec<u32>,
+    /// Household id → index.
+    pub(crate) index: IdIndex,
+}
+
+/// Household id → index: a dense array when ids are dense (registry ids are row ids), a
+/// hash map otherwise. Looked up millions of times per screening, once per feed record run.
+#[derive(Debug, Default)]
+pub(crate) enum IdIndex {
+    #[default]
+    Empty,
+    Dense {
+        base: i64,
+        slots: Vec<u32>,
+    },
+    Sparse(FxHashMap<i64, u32>),
 }
 
 impl RegistryFacts {
+    /// 户编号 of household `i`.
+    pub fn number(&self, i: usize) -> &str {
+        let start = if i == 0 {
+            0
+        } else {
+            self.number_end[i - 1] as usize
+        };
+        &self.numbers[start..self.number_end[i] as usize]
+    }
+
+    pub(crate) fn number_end_reserve(&mut self, n: usize) {
+        self.number_end.reserve(n);
+        self.numbers.reserve(n * 16);
+    }
+
+    /// Appends the 户编号 of the next household.
+    pub fn push_number(&mut self, no: &str) {
+        self.numbers.push_str(no);
+        self.number_end.push(self.numbers.len() as u32);
+    }
+
     /// The index of a household id, if selected.
+    #[inline]
     pub fn index_of(&self, id: i64) -> Option<usize> {
-        self.households.binary_search_by_key(&id, |h| h.id).ok()
+        match &self.index {
+            IdIndex::Empty => None,
+            IdIndex::Dense { base, slots } => usize::try_from(id - base)
+                .ok()
+                .and_then(|k| slots.get(k))
+                .filter(|i| **i != u32::MAX)
+                .map(|i| *i as usize),
+            IdIndex::Sparse(map) => map.get(&id).map(|i| *i as usize),
+        }
+    }
+
+    /// Rebuilds the id → index map after the households changed.
+    pub fn build_index(&mut self) {
+        let (Some(lo), Some(hi)) = (
+            self.households.iter().map(|h| h.id).min(),
+            self.households.iter().map(|h| h.id).max(),
+        ) else {
+            self.index = IdIndex::Empty;
+            return;
+        };
+        let span = (hi - lo) as u64 + 1;
+        self.index = if span <= 4 * self.households.len() as u64 + 65_536 {
+            let mut slots = vec![u32::MAX; span as usize];
+            for (i, h) in self.households.iter().enumerate() {
+                slots[(h.id - lo) as usize] = i as u32;
+            }
+            IdIndex::Dense { base: lo, slots }
+        } else {
+            IdIndex::Sparse(
+                self.households
+                    .iter()
+                    .enumerate()
+                    .map(|(i, h)| (h.id, i as u32))
+                    .collect(),
+            )
+        };
+    }
+
+    /// Appends another part (its own CSR), shifting its offsets.
+    fn append(&mut self, part: RegistryFacts) {
+        if self.member_start.is_empty() {
+            self.member_start.push(0);
+            self.income_start.push(0);
+        }
+        let (m, y) = (self.members.len() as u32, self.incomes.len() as u32);
+        self.households.extend(part.households);
+        let base = self.numbers.len() as u32;
+        self.numbers.push_str(&part.numbers);
+        self.number_end
+            .extend(part.number_end.iter().map(|e| e + base));
+        self.members.extend(part.members);
+        self.incomes.extend(part.incomes);
+        self.member_start
+            .extend(part.member_start.iter().skip(1).map(|s| s + m));
+        self.income_start
+            .extend(part.income_start.iter().skip(1).map(|s| s + y));
+    }
+
+    /// Keeps the households `keep` says yes to.
+    fn retain(self, keep: impl Fn(&HouseholdFacts) -> bool) -> RegistryFacts {
+        let mut out = RegistryFacts {
+            member_start: vec![0],
+            income_start: vec![0],
+            ..RegistryFacts::default()
+        };
+        for (i, h) in self.households.iter().enumerate() {
+            if !keep(h) {
+                continue;
+            }
+            out.households.push(h.clone());
+            out.push_number(self.number(i));
+            let r = |s: &[u32]| s[i] as usize..s[i + 1] as usize;
+            out.members
+                .extend_from_slice(&self.members[r(&self.member_start)]);
+            out.member_start.push(out.members.len() as u32);
+            out.incomes
+                .extend_from_slice(&self.incomes[r(&self.income_start)]);
+            out.income_start.push(out.incomes.len() as u32);
+        }
+        out
     }
 }
 
@@ -147,9 +267,99 @@ fn group<T: Copy>(households: &[HouseholdFacts], items: Vec<(i64, T)>) -> (Vec<u
 }
 
 impl Store {
-    /// Reads what screening needs of the selected households: 户信息, 人口信息 (without
-    /// names or ID numbers) and 收支信息.
-    pub async fn registry_facts(&self, sel: Selection<'_>) -> Result<RegistryFacts, StoreError> {
+    /// What screening needs of the selected households — 户信息, 人口信息 without names or
+    /// ID numbers, and the two latest years of 收支信息 not after `max_year` — read from the
+    /// screening image ([`crate::facts`]), which is first rebuilt from the tables where it is
+    /// missing or out of date.
+    pub async fn registry_facts(
+        &self,
+        sel: Selection<'_>,
+        max_year: u16,
+    ) -> Result<RegistryFacts, StoreError> {
+        let scope = match sel {
+            Selection::Region(scope) => scope,
+            Selection::Households(_) => None,
+        };
+        let started = std::time::Instant::now();
+        let generation = self.registry_generation().await?;
+        let mut images = self.facts_images(scope, generation).await?;
+        tracing::debug!(
+            ms = started.elapsed().as_millis() as u64,
+            "screening image read"
+        );
+        // An image written by another version of the format is rebuilt like an old one.
+        images.retain(|i| crate::facts::is_current_format(&i.data));
+        let villages = self.villages_in(scope).await?;
+        let have: FxHashSet<RegionCode> = images.iter().map(|i| i.village).collect();
+        let missing: Vec<RegionCode> = villages
+            .iter()
+            .copied()
+            .filter(|v| !have.contains(v))
+            .collect();
+        if !missing.is_empty() {
+            let started = std::time::Instant::now();
+            // Many villages missing (after an import): one pass over the tables; a few (a
+            // new village): village by village.
+            let mut built = Vec::new();
+            if missing.len() * 4 > villages.len() {
+                let facts = self
+                    .registry_facts_from_tables(Selection::Region(scope))
+                    .await?;
+                built.extend(split_by_village(&facts, &missing));
+            } else {
+                for v in &missing {
+                    let facts = self
+                        .registry_facts_from_tables(Selection::Region(Some(*v)))
+                        .await?;
+                    built.extend(split_by_village(&facts, &[*v]));
+                }
+            }
+            self.store_facts_images(generation, &built).await?;
+            tracing::info!(
+                villages = built.len(),
+                ms = started.elapsed().as_millis() as u64,
+                "screening image rebuilt"
+            );
+            images.extend(
+                built
+                    .into_iter()
+                    .map(|(village, _, data)| crate::facts::VillageImage { village, data }),
+            );
+        }
+        // Decode on every core, village by village.
+        let mut parts = decode_images(&images, max_year)?.into_iter();
+        tracing::debug!(
+            ms = started.elapsed().as_millis() as u64,
+            "screening image decoded"
+        );
+        let mut facts = parts.next().unwrap_or_default();
+        for part in parts {
+            facts.append(part);
+        }
+        if facts.member_start.is_empty() {
+            facts.member_start.push(0);
+            facts.income_start.push(0);
+        }
+        let mut facts = match sel {
+            Selection::Region(_) => facts,
+            Selection::Households(ids) => {
+                let wanted: FxHashSet<i64> = ids.iter().copied().collect();
+                facts.retain(|h| wanted.contains(&h.id))
+            }
+        };
+        facts.build_index();
+        tracing::debug!(
+            ms = started.elapsed().as_millis() as u64,
+            "registry facts ready"
+        );
+        Ok(facts)
+    }
+
+    /// Reads the facts from the tables themselves (the slow path, which builds the image).
+    pub async fn registry_facts_from_tables(
+        &self,
+        sel: Selection<'_>,
+    ) -> Result<RegistryFacts, StoreError> {
         let backend = self.backend();
         let flag = |c: &str| match backend {
             Backend::Sqlite => format!("coalesce({c}, -1)"),
@@ -159,9 +369,10 @@ impl Store {
             Backend::Sqlite => c.to_owned(),
             Backend::Postgres => format!("{c}::text"),
         };
+        // 户编号 holds only letters, digits and '-' (HouseholdNo::parse): safe between ','.
         let households_sql = "string_agg(id || ',' || village_code || ',' || household_type || ',' || \
-             coalesce(exit_year, -1) || ',' || coalesce(housing, -1) || ',' || coalesce(water, -1), ';') \
-             FROM households"
+             coalesce(exit_year, -1) || ',' || coalesce(housing, -1) || ',' || coalesce(water, -1) || ',' || \
+             household_no, ';') FROM households"
             .to_owned();
         let members_sql = format!(
             "string_agg(id || ',' || household_id || ',' || relation || ',' || {} || ',' || labor || ',' || \
@@ -182,7 +393,7 @@ impl Store {
             let mut f = Fields::new(item);
             let id = f.int()?;
             let village = f.int()?;
-            households.push(HouseholdFacts {
+            let facts = HouseholdFacts {
                 id,
                 village: RegionCode::from_u64(village as u64).ok_or_else(|| f.corrupt())?,
                 household_type: f.code(HouseholdType::from_code)?,
@@ -190,11 +401,23 @@ impl Store {
                 housing: f.opt_code(HousingSafety::from_code)?,
                 water: f.opt_code(domain::WaterSafety::from_code)?,
                 monitored: false,
-            });
+            };
+            let no = f.it.next().ok_or_else(|| f.corrupt())?.to_owned();
+            households.push((facts, no));
             Ok(())
         })
         .await?;
-        households.sort_unstable_by_key(|h| h.id);
+        households.sort_unstable_by_key(|(h, _)| h.id);
+        let mut numbers = String::new();
+        let mut number_end = Vec::with_capacity(households.len());
+        let households: Vec<HouseholdFacts> = households
+            .into_iter()
+            .map(|(h, no)| {
+                numbers.push_str(&no);
+                number_end.push(numbers.len() as u32);
+                h
+            })
+            .collect();
 
         let mut members = Vec::new();
         self.aggregated(sel, &members_sql, "id", "household_id", |item| {
@@ -254,13 +477,18 @@ impl Store {
 
         let (member_start, members) = group(&households, members);
         let (income_start, incomes) = group(&households, incomes);
-        Ok(RegistryFacts {
+        let mut facts = RegistryFacts {
             households,
             member_start,
             members,
             income_start,
             incomes,
-        })
+            numbers,
+            number_end,
+            index: IdIndex::Empty,
+        };
+        facts.build_index();
+        Ok(facts)
     }
 
     /// Runs `SELECT <agg> … WHERE <slice_col> in a slice [AND selection]` slice by slice
@@ -349,6 +577,58 @@ impl Store {
         }
         Ok(())
     }
+}
+
+/// The image blobs of `villages`, built from facts read from the tables: (village,
+/// households, blob). A village without households gets an empty image.
+fn split_by_village(
+    facts: &RegistryFacts,
+    villages: &[RegionCode],
+) -> Vec<(RegionCode, u64, Vec<u8>)> {
+    let mut by_village: FxHashMap<RegionCode, Vec<usize>> =
+        villages.iter().map(|v| (*v, Vec::new())).collect();
+    for (i, h) in facts.households.iter().enumerate() {
+        if let Some(list) = by_village.get_mut(&h.village) {
+            list.push(i);
+        }
+    }
+    villages
+        .iter()
+        .map(|v| {
+            let list = &by_village[v];
+            (*v, list.len() as u64, crate::facts::encode(facts, list))
+        })
+        .collect()
+}
+
+/// Decodes images on every core: each thread decodes a run of villages into one part, so
+/// that joining the parts copies each vector once.
+fn decode_images(
+    images: &[crate::facts::VillageImage],
+    max_year: u16,
+) -> Result<Vec<RegistryFacts>, StoreError> {
+    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    let per = images.len().div_ceil(threads).max(1);
+    let results: Vec<Result<RegistryFacts, StoreError>> = std::thread::scope(|s| {
+        let handles: Vec<_> = images
+            .chunks(per)
+            .map(|chunk| {
+                s.spawn(move || {
+                    let days = crate::days::Days::registry();
+                    let mut part = RegistryFacts::default();
+                    for img in chunk {
+                        crate::facts::decode(&img.data, img.village, max_year, &days, &mut part)?;
+                    }
+                    Ok(part)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
+    });
+    results.into_iter().collect()
 }
 
 // ---------------------------------------------------------------- policies
@@ -764,32 +1044,6 @@ impl Store {
                 })
             })
             .collect()
-    }
-
-    /// 户编号 and village of households, by id.
-    pub async fn household_labels(
-        &self,
-        ids: &[i64],
-    ) -> Result<FxHashMap<i64, (String, RegionCode)>, StoreError> {
-        let list = match self.backend() {
-            Backend::Sqlite => "SELECT value FROM json_each($1)",
-            Backend::Postgres => "SELECT jsonb_array_elements_text($1::jsonb)::bigint",
-        };
-        let sql =
-            format!("SELECT id, household_no, village_code FROM households WHERE id IN ({list})");
-        let mut out = FxHashMap::default();
-        for chunk in ids.chunks(IDS) {
-            let json = serde_json::to_string(chunk).expect("ids serialise");
-            let rows: Vec<(i64, String, i64)> = on_db!(&self.db, p => {
-                sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(json.as_str()).fetch_all(p).await?
-            });
-            for (id, no, v) in rows {
-                let v = RegionCode::from_u64(v as u64)
-                    .ok_or_else(|| StoreError::Corrupt(format!("村代码 {v}")))?;
-                out.insert(id, (no, v));
-            }
-        }
-        Ok(out)
     }
 }
 

@@ -193,15 +193,17 @@ pub fn decode(data: &[u8], mut f: impl FnMut(i64, FeedEvent)) -> Result<Feed, St
     let feed = r.code(Feed::from_code)?;
     let n = r.varint()?;
     let base = unzigzag(r.varint()?);
+    // A batch covers a month or a year: its dates come from a small table.
+    let days = i32::try_from(base)
+        .ok()
+        .and_then(NaiveDate::from_num_days_from_ce_opt)
+        .map(|first| crate::days::Days::new(first, first + chrono::Days::new(400)));
     let mut household = 0i64;
     for _ in 0..n {
         household += r.varint()? as i64;
         let member = u32::try_from(r.varint()?).map_err(|_| corrupt())?;
         let day = base + unzigzag(r.varint()?);
-        let date = i32::try_from(day)
-            .ok()
-            .and_then(NaiveDate::from_num_days_from_ce_opt)
-            .ok_or_else(corrupt)?;
+        let date = days.as_ref().and_then(|t| t.get(day)).ok_or_else(corrupt)?;
         let detail = match feed {
             Feed::Medical => EventDetail::Medical {
                 total: r.amount()?.ok_or_else(corrupt)?,
