@@ -238,32 +238,26 @@ impl RegistryFacts {
 /// items of households not selected are dropped. Stable: items keep their order.
 fn group<T: Copy>(households: &[HouseholdFacts], items: Vec<(i64, T)>) -> (Vec<u32>, Vec<T>) {
     let n = households.len();
-    let index: Vec<Option<usize>> = items
-        .iter()
-        .map(|(h, _)| households.binary_search_by_key(h, |x| x.id).ok())
+    // Each item keyed by its household's index, then a stable sort: no second copy of the
+    // items (an image rebuild holds millions of them).
+    let mut keyed: Vec<(u32, T)> = items
+        .into_iter()
+        .filter_map(|(h, item)| {
+            households
+                .binary_search_by_key(&h, |x| x.id)
+                .ok()
+                .map(|i| (i as u32, item))
+        })
         .collect();
+    keyed.sort_by_key(|(i, _)| *i);
     let mut start = vec![0u32; n + 1];
-    for i in index.iter().flatten() {
-        start[i + 1] += 1;
+    for (i, _) in &keyed {
+        start[*i as usize + 1] += 1;
     }
     for i in 0..n {
         start[i + 1] += start[i];
     }
-    let mut fill = start.clone();
-    let total = start[n] as usize;
-    let mut out: Vec<Option<T>> = vec![None; total];
-    for ((_, item), i) in items.into_iter().zip(index) {
-        if let Some(i) = i {
-            out[fill[i] as usize] = Some(item);
-            fill[i] += 1;
-        }
-    }
-    (
-        start,
-        out.into_iter()
-            .map(|x| x.expect("every slot filled"))
-            .collect(),
-    )
+    (start, keyed.into_iter().map(|(_, item)| item).collect())
 }
 
 impl Store {
