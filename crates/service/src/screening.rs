@@ -659,8 +659,9 @@ async fn write_run(
     started_at: chrono::DateTime<chrono::Utc>,
     flagged: &mut [Flagged],
 ) -> Result<(i64, (u64, u64, u64)), ServiceError> {
-    let known = store.warning_keys().await?;
-    let open = store.open_leads().await?;
+    let ids: Vec<i64> = flagged.iter().map(|f| f.household_id).collect();
+    let known = store.warning_keys(&ids).await?;
+    let open = store.open_leads(&ids).await?;
     let mut tx = store.begin().await?;
     let run = tx
         .insert_run(&NewRun {

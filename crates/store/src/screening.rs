@@ -9,7 +9,6 @@ use domain::{
     DisabilityGrade, Health, HouseholdType, HousingSafety, Labor, Money, RegionCode, Relation,
     Schooling,
 };
-use futures_util::TryStreamExt;
 use rustc_hash::{FxHashMap, FxHashSet};
 
 /// Which households a bulk read covers.
@@ -209,6 +208,22 @@ impl RegistryFacts {
             .extend(part.income_start.iter().skip(1).map(|s| s + y));
     }
 
+    /// Keeps only the two latest income years not after `max_year` of each household, as
+    /// the image does.
+    fn keep_latest_years(&mut self, max_year: u16) {
+        let mut incomes = Vec::with_capacity(self.incomes.len());
+        let mut start = vec![0u32];
+        for i in 0..self.households.len() {
+            let years =
+                &self.incomes[self.income_start[i] as usize..self.income_start[i + 1] as usize];
+            let kept: Vec<&YearIncome> = years.iter().filter(|y| y.year <= max_year).collect();
+            incomes.extend(kept[kept.len().saturating_sub(2)..].iter().map(|y| **y));
+            start.push(incomes.len() as u32);
+        }
+        self.incomes = incomes;
+        self.income_start = start;
+    }
+
     /// Keeps the households `keep` says yes to.
     fn retain(self, keep: impl Fn(&HouseholdFacts) -> bool) -> RegistryFacts {
         let mut out = RegistryFacts {
@@ -272,7 +287,19 @@ impl Store {
     ) -> Result<RegistryFacts, StoreError> {
         let scope = match sel {
             Selection::Region(scope) => scope,
-            Selection::Households(_) => None,
+            Selection::Households(ids) => {
+                // A few households (an incremental run after a small batch): by key from
+                // the tables, in proportion to their number. Many: the image.
+                let (total,): (i64,) = on_db!(&self.db, p => {
+                    sqlx::query_as("SELECT COUNT(*) FROM households").fetch_one(p).await?
+                });
+                if (ids.len() as i64) * 20 < total {
+                    let mut facts = self.registry_facts_from_tables(sel).await?;
+                    facts.keep_latest_years(max_year);
+                    return Ok(facts);
+                }
+                None
+            }
         };
         let started = std::time::Instant::now();
         let generation = self.registry_generation().await?;
@@ -796,16 +823,22 @@ impl Store {
     }
 
     /// Every open lead, by household.
-    pub async fn open_leads(&self) -> Result<FxHashMap<i64, OpenLead>, StoreError> {
-        let rows: Vec<(i64, i64, i64)> = on_db!(&self.db, p => {
-            sqlx::query_as("SELECT household_id, id, risks FROM leads WHERE status = $1")
-                .bind(lead_status::OPEN)
-                .fetch_all(p)
-                .await?
-        });
-        Ok(rows
-            .into_iter()
-            .map(|(h, id, r)| {
+    pub async fn open_leads(
+        &self,
+        households: &[i64],
+    ) -> Result<FxHashMap<i64, OpenLead>, StoreError> {
+        let sql = format!(
+            "SELECT household_id, id, risks FROM leads WHERE status = {} AND household_id IN ({})",
+            lead_status::OPEN,
+            self.id_list()
+        );
+        let mut out = FxHashMap::default();
+        for chunk in households.chunks(IDS) {
+            let json = serde_json::to_string(chunk).expect("ids serialise");
+            let rows: Vec<(i64, i64, i64)> = on_db!(&self.db, p => {
+                sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(json.as_str()).fetch_all(p).await?
+            });
+            out.extend(rows.into_iter().map(|(h, id, r)| {
                 (
                     h,
                     OpenLead {
@@ -813,23 +846,39 @@ impl Store {
                         risks: r as u16,
                     },
                 )
-            })
-            .collect())
+            }));
+        }
+        Ok(out)
     }
 
-    /// The identity (household, rule, evidence key) of every stored warning.
-    pub async fn warning_keys(&self) -> Result<FxHashSet<(i64, i16, i64)>, StoreError> {
+    /// The identity (household, rule, evidence key) of the stored warnings of `households`:
+    /// read through the unique index, so that a run touching a few households reads a few
+    /// rows.
+    pub async fn warning_keys(
+        &self,
+        households: &[i64],
+    ) -> Result<FxHashSet<(i64, i16, i64)>, StoreError> {
+        let sql = format!(
+            "SELECT household_id, rule, evidence_key FROM warnings WHERE household_id IN ({})",
+            self.id_list()
+        );
         let mut out = FxHashSet::default();
-        on_db!(&self.db, p => {
-            let mut rows = sqlx::query_as::<_, (i64, i64, i64)>(
-                "SELECT household_id, rule, evidence_key FROM warnings",
-            )
-            .fetch(p);
-            while let Some((h, r, k)) = rows.try_next().await? {
-                out.insert((h, r as i16, k));
-            }
-        });
+        for chunk in households.chunks(IDS) {
+            let json = serde_json::to_string(chunk).expect("ids serialise");
+            let rows: Vec<(i64, i64, i64)> = on_db!(&self.db, p => {
+                sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(json.as_str()).fetch_all(p).await?
+            });
+            out.extend(rows.into_iter().map(|(h, r, k)| (h, r as i16, k)));
+        }
         Ok(out)
+    }
+
+    /// `SELECT` of the ids in the JSON array bound as `$1`.
+    fn id_list(&self) -> &'static str {
+        match self.backend() {
+            Backend::Sqlite => "SELECT value FROM json_each($1)",
+            Backend::Postgres => "SELECT jsonb_array_elements_text($1::jsonb)::bigint",
+        }
     }
 }
 
@@ -1054,6 +1103,36 @@ mod tests {
         );
         assert_eq!(parse_date("2025-02-30"), None);
         assert_eq!(parse_date("2025/02/28"), None);
+    }
+
+    #[test]
+    fn only_the_two_latest_years_up_to_the_screening_year_are_kept() {
+        let y = |year| YearIncome {
+            year,
+            ..YearIncome::default()
+        };
+        let mut f = RegistryFacts {
+            households: vec![hh(1), hh(2)],
+            member_start: vec![0, 0, 0],
+            income_start: vec![0, 4, 5],
+            incomes: vec![y(2022), y(2023), y(2024), y(2025), y(2026)],
+            ..RegistryFacts::default()
+        };
+        f.keep_latest_years(2024);
+        assert_eq!(f.income_start, vec![0, 2, 2]);
+        assert_eq!(f.incomes, vec![y(2023), y(2024)]);
+    }
+
+    fn hh(id: i64) -> HouseholdFacts {
+        HouseholdFacts {
+            id,
+            village: RegionCode::parse("520322100201").unwrap(),
+            household_type: HouseholdType::Ordinary,
+            exit_year: None,
+            housing: None,
+            water: Some(WaterSafety::Safe),
+            monitored: false,
+        }
     }
 
     #[test]
