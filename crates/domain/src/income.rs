@@ -36,7 +36,7 @@ pub struct IncomeRecord {
 impl IncomeRecord {
     /// 家庭纯收入 (household net income). Negative when production costs exceed everything.
     pub fn net(&self) -> Money {
-        self.wage + self.business_income - self.business_cost + self.property + self.transfer
+        crate::screening::YearIncome::from(self).net()
     }
 
     /// 家庭人均纯收入, rounded to the fen; `None` for a household of no members.

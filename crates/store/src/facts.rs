@@ -31,17 +31,7 @@ pub fn is_current_format(data: &[u8]) -> bool {
     data.first() == Some(&FORMAT)
 }
 
-fn put(out: &mut Vec<u8>, mut v: u64) {
-    while v >= 0x80 {
-        out.push((v as u8) | 0x80);
-        v >>= 7;
-    }
-    out.push(v as u8);
-}
-
-fn put_signed(out: &mut Vec<u8>, v: i64) {
-    put(out, ((v << 1) ^ (v >> 63)) as u64);
-}
+use crate::varint::{Reader, put, put_signed};
 
 fn flag_bits(v: Option<bool>) -> u8 {
     match v {
@@ -129,54 +119,6 @@ fn corrupt() -> StoreError {
     StoreError::Corrupt("筛查底册格式损坏".to_owned())
 }
 
-struct Reader<'a> {
-    data: &'a [u8],
-    pos: usize,
-}
-
-impl Reader<'_> {
-    #[inline]
-    fn byte(&mut self) -> Result<u8, StoreError> {
-        let b = *self.data.get(self.pos).ok_or_else(corrupt)?;
-        self.pos += 1;
-        Ok(b)
-    }
-
-    #[inline]
-    fn varint(&mut self) -> Result<u64, StoreError> {
-        let mut v = 0u64;
-        let mut shift = 0;
-        loop {
-            let b = self.byte()?;
-            v |= u64::from(b & 0x7f) << shift;
-            if b < 0x80 {
-                return Ok(v);
-            }
-            shift += 7;
-            if shift > 63 {
-                return Err(corrupt());
-            }
-        }
-    }
-
-    #[inline]
-    fn signed(&mut self) -> Result<i64, StoreError> {
-        let v = self.varint()?;
-        Ok(((v >> 1) as i64) ^ -((v & 1) as i64))
-    }
-
-    fn code<T>(&mut self, f: fn(i16) -> Option<T>) -> Result<T, StoreError> {
-        f(i16::from(self.byte()?)).ok_or_else(corrupt)
-    }
-
-    fn opt_code<T>(&mut self, f: fn(i16) -> Option<T>) -> Result<Option<T>, StoreError> {
-        match self.byte()? {
-            0 => Ok(None),
-            b => f(i16::from(b)).map(Some).ok_or_else(corrupt),
-        }
-    }
-}
-
 /// Decodes one village's blob, appending to `out` in CSR form. Of the incomes, only the two
 /// latest years not after `max_year` are kept: the rules read no others.
 pub(crate) fn decode(
@@ -186,7 +128,7 @@ pub(crate) fn decode(
     days: &crate::days::Days,
     out: &mut RegistryFacts,
 ) -> Result<(), StoreError> {
-    let mut r = Reader { data, pos: 0 };
+    let mut r = Reader::new(data, "筛查底册");
     if r.byte()? != FORMAT {
         return Err(corrupt());
     }
@@ -281,14 +223,10 @@ pub(crate) fn decode(
         }
         out.income_start.push(out.incomes.len() as u32);
         let len = r.varint()? as usize;
-        let no = data
-            .get(r.pos..r.pos + len)
-            .and_then(|b| std::str::from_utf8(b).ok())
-            .ok_or_else(corrupt)?;
-        r.pos += len;
+        let no = std::str::from_utf8(r.bytes(len)?).map_err(|_| corrupt())?;
         out.push_number(no);
     }
-    if r.pos != data.len() {
+    if !r.finished() {
         return Err(corrupt());
     }
     Ok(())

@@ -19,6 +19,7 @@ pub mod registry;
 pub mod screening;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
+mod varint;
 
 pub use crypto::{Field, KeyError, Vault};
 pub use db::{Backend, Db, Tx};

@@ -832,23 +832,14 @@ impl Store {
             lead_status::OPEN,
             self.id_list()
         );
-        let mut out = FxHashMap::default();
-        for chunk in households.chunks(IDS) {
-            let json = serde_json::to_string(chunk).expect("ids serialise");
-            let rows: Vec<(i64, i64, i64)> = on_db!(&self.db, p => {
-                sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(json.as_str()).fetch_all(p).await?
-            });
-            out.extend(rows.into_iter().map(|(h, id, r)| {
-                (
-                    h,
-                    OpenLead {
-                        id,
-                        risks: r as u16,
-                    },
-                )
-            }));
-        }
-        Ok(out)
+        let rows: Vec<(i64, i64, i64)> = self.rows_for_ids(&sql, households).await?;
+        Ok(rows
+            .into_iter()
+            .map(|(h, id, r)| {
+                let risks = r as u16;
+                (h, OpenLead { id, risks })
+            })
+            .collect())
     }
 
     /// The identity (household, rule, evidence key) of the stored warnings of `households`:
@@ -862,13 +853,25 @@ impl Store {
             "SELECT household_id, rule, evidence_key FROM warnings WHERE household_id IN ({})",
             self.id_list()
         );
-        let mut out = FxHashSet::default();
-        for chunk in households.chunks(IDS) {
+        let rows: Vec<(i64, i64, i64)> = self.rows_for_ids(&sql, households).await?;
+        Ok(rows.into_iter().map(|(h, r, k)| (h, r as i16, k)).collect())
+    }
+
+    /// Runs `sql`, whose `$1` is a JSON array of ids, for `ids` a chunk at a time.
+    async fn rows_for_ids<T>(&self, sql: &str, ids: &[i64]) -> Result<Vec<T>, StoreError>
+    where
+        T: Send
+            + Unpin
+            + for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
+            + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>,
+    {
+        let mut out = Vec::new();
+        for chunk in ids.chunks(IDS) {
             let json = serde_json::to_string(chunk).expect("ids serialise");
-            let rows: Vec<(i64, i64, i64)> = on_db!(&self.db, p => {
-                sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(json.as_str()).fetch_all(p).await?
+            let rows: Vec<T> = on_db!(&self.db, p => {
+                sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(json.as_str()).fetch_all(p).await?
             });
-            out.extend(rows.into_iter().map(|(h, r, k)| (h, r as i16, k)));
+            out.extend(rows);
         }
         Ok(out)
     }

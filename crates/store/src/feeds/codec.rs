@@ -28,21 +28,7 @@ const FORMAT: u8 = 1;
 /// A record with its household, as segments hold them.
 pub type Record = (i64, FeedEvent);
 
-fn put_varint(out: &mut Vec<u8>, mut v: u64) {
-    while v >= 0x80 {
-        out.push((v as u8) | 0x80);
-        v >>= 7;
-    }
-    out.push(v as u8);
-}
-
-fn zigzag(v: i64) -> u64 {
-    ((v << 1) ^ (v >> 63)) as u64
-}
-
-fn unzigzag(v: u64) -> i64 {
-    ((v >> 1) as i64) ^ -((v & 1) as i64)
-}
+use crate::varint::{Reader, put as put_varint, put_signed};
 
 fn put_amount(out: &mut Vec<u8>, m: Option<Money>) {
     // Amounts are never negative (the parser refuses them); 0 encodes "absent".
@@ -65,14 +51,14 @@ pub fn encode(feed: Feed, records: &[Record]) -> Vec<u8> {
     out.push(FORMAT);
     out.push(feed.code() as u8);
     put_varint(&mut out, records.len() as u64);
-    put_varint(&mut out, zigzag(i64::from(days(base))));
+    put_signed(&mut out, i64::from(days(base)));
     let mut prev = 0i64;
     for (household, e) in records {
         debug_assert!(*household >= prev, "records must be sorted by household");
         put_varint(&mut out, (*household - prev) as u64);
         prev = *household;
         put_varint(&mut out, u64::from(e.member));
-        put_varint(&mut out, zigzag(i64::from(days(e.date) - days(base))));
+        put_signed(&mut out, i64::from(days(e.date) - days(base)));
         match e.detail {
             EventDetail::Medical {
                 total,
@@ -119,64 +105,23 @@ fn days(d: NaiveDate) -> i32 {
     d.num_days_from_ce()
 }
 
-/// A cursor over a segment blob.
-struct Reader<'a> {
-    data: &'a [u8],
-    pos: usize,
-}
+const WHAT: &str = "部门数据分段";
 
 fn corrupt() -> StoreError {
-    StoreError::Corrupt("部门数据分段格式损坏".to_owned())
+    StoreError::Corrupt(format!("{WHAT}格式损坏"))
 }
 
-impl Reader<'_> {
-    #[inline]
-    fn varint(&mut self) -> Result<u64, StoreError> {
-        let mut v = 0u64;
-        let mut shift = 0;
-        loop {
-            let b = *self.data.get(self.pos).ok_or_else(corrupt)?;
-            self.pos += 1;
-            v |= u64::from(b & 0x7f) << shift;
-            if b < 0x80 {
-                return Ok(v);
-            }
-            shift += 7;
-            if shift > 63 {
-                return Err(corrupt());
-            }
-        }
-    }
-
-    #[inline]
-    fn byte(&mut self) -> Result<u8, StoreError> {
-        let b = *self.data.get(self.pos).ok_or_else(corrupt)?;
-        self.pos += 1;
-        Ok(b)
-    }
-
-    fn amount(&mut self) -> Result<Option<Money>, StoreError> {
-        Ok(match self.varint()? {
-            0 => None,
-            v => Some(Money::from_fen(v as i64 - 1)),
-        })
-    }
-
-    fn code<T>(&mut self, f: fn(i16) -> Option<T>) -> Result<T, StoreError> {
-        f(i16::from(self.byte()?)).ok_or_else(corrupt)
-    }
-
-    fn opt_code<T>(&mut self, f: fn(i16) -> Option<T>) -> Result<Option<T>, StoreError> {
-        match self.byte()? {
-            0 => Ok(None),
-            b => f(i16::from(b)).map(Some).ok_or_else(corrupt),
-        }
-    }
+/// Amounts: 0 is "absent", otherwise fen + 1.
+fn amount(r: &mut Reader<'_>) -> Result<Option<Money>, StoreError> {
+    Ok(match r.varint()? {
+        0 => None,
+        v => Some(Money::from_fen(v as i64 - 1)),
+    })
 }
 
 /// The feed and record count of a segment, from its header.
 pub fn header(data: &[u8]) -> Result<(Feed, usize), StoreError> {
-    let mut r = Reader { data, pos: 0 };
+    let mut r = Reader::new(data, WHAT);
     if r.byte()? != FORMAT {
         return Err(corrupt());
     }
@@ -186,13 +131,13 @@ pub fn header(data: &[u8]) -> Result<(Feed, usize), StoreError> {
 
 /// Decodes a segment, calling `f` with each record.
 pub fn decode(data: &[u8], mut f: impl FnMut(i64, FeedEvent)) -> Result<Feed, StoreError> {
-    let mut r = Reader { data, pos: 0 };
+    let mut r = Reader::new(data, WHAT);
     if r.byte()? != FORMAT {
         return Err(corrupt());
     }
     let feed = r.code(Feed::from_code)?;
     let n = r.varint()?;
-    let base = unzigzag(r.varint()?);
+    let base = r.signed()?;
     // A batch covers a month or a year: its dates come from a small table.
     let days = i32::try_from(base)
         .ok()
@@ -202,12 +147,12 @@ pub fn decode(data: &[u8], mut f: impl FnMut(i64, FeedEvent)) -> Result<Feed, St
     for _ in 0..n {
         household += r.varint()? as i64;
         let member = u32::try_from(r.varint()?).map_err(|_| corrupt())?;
-        let day = base + unzigzag(r.varint()?);
+        let day = base + r.signed()?;
         let date = days.as_ref().and_then(|t| t.get(day)).ok_or_else(corrupt)?;
         let detail = match feed {
             Feed::Medical => EventDetail::Medical {
-                total: r.amount()?.ok_or_else(corrupt)?,
-                out_of_pocket: r.amount()?.ok_or_else(corrupt)?,
+                total: amount(&mut r)?.ok_or_else(corrupt)?,
+                out_of_pocket: amount(&mut r)?.ok_or_else(corrupt)?,
                 visit: r.opt_code(VisitType::from_code)?,
             },
             Feed::Disability => EventDetail::Disability {
@@ -216,7 +161,7 @@ pub fn decode(data: &[u8], mut f: impl FnMut(i64, FeedEvent)) -> Result<Feed, St
             },
             Feed::Disaster => EventDetail::Disaster {
                 kind: r.code(DisasterKind::from_code)?,
-                loss: r.amount()?,
+                loss: amount(&mut r)?,
                 damage: match r.byte()? {
                     0 => None,
                     b => Some(HouseDamage::from_code(i16::from(b) - 1).ok_or_else(corrupt)?),
@@ -225,7 +170,7 @@ pub fn decode(data: &[u8], mut f: impl FnMut(i64, FeedEvent)) -> Result<Feed, St
             Feed::Assistance => EventDetail::Assistance {
                 kind: r.code(AssistanceKind::from_code)?,
                 change: r.code(AssistanceChange::from_code)?,
-                amount: r.amount()?,
+                amount: amount(&mut r)?,
             },
             Feed::Employment => EventDetail::Employment(r.code(EmploymentEvent::from_code)?),
             Feed::Schooling => EventDetail::Schooling {
@@ -244,7 +189,7 @@ pub fn decode(data: &[u8], mut f: impl FnMut(i64, FeedEvent)) -> Result<Feed, St
             },
         );
     }
-    if r.pos != data.len() {
+    if !r.finished() {
         return Err(corrupt());
     }
     Ok(feed)
