@@ -5,6 +5,7 @@
 
 #[macro_use]
 pub mod enums;
+pub mod case;
 pub mod error;
 pub mod feed;
 pub mod household;
