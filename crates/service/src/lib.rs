@@ -3,6 +3,7 @@
 //! divisions, generate demo data, summarise a county, import a department's feed, screen the
 //! county against the policy), written once.
 
+pub mod cases;
 pub mod error;
 pub mod exports;
 pub mod feeds;

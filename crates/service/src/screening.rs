@@ -482,10 +482,19 @@ pub async fn run_screening(
     };
     let incremental = watermark.is_some();
     let snapshot = load_snapshot(store, selection, window_start, as_of).await?;
-    let snapshot = match (incremental, opts.scope) {
+    let mut snapshot = match (incremental, opts.scope) {
         (true, Some(scope)) => restrict(snapshot, scope),
         _ => snapshot,
     };
+    // Households with an open case: monitored ones (identified, or going through
+    // elimination) use the lower medical threshold of 脱贫户 and 监测户 (domain.md §9.1), and
+    // every open case takes new warnings instead of a new lead.
+    let cases = store.open_case_states().await?;
+    for h in &mut snapshot.facts.households {
+        if let Some((state, _)) = cases.get(&h.id) {
+            h.monitored = !state.is_identifying();
+        }
+    }
     let load = started.elapsed();
 
     let t = Instant::now();
@@ -540,6 +549,7 @@ pub async fn run_screening(
     if writes {
         let (id, c) = write_run(
             store,
+            &cases,
             opts,
             version,
             as_of,
@@ -651,6 +661,7 @@ fn restrict(s: Snapshot, scope: RegionCode) -> Snapshot {
 )]
 async fn write_run(
     store: &Store,
+    cases: &FxHashMap<i64, (domain::case::CaseState, Option<i64>)>,
     opts: &ScreenOptions,
     version: i64,
     as_of: NaiveDate,
@@ -690,15 +701,19 @@ async fn write_run(
             continue;
         }
         fresh.extend(new.iter().map(|&wi| (fi, wi)));
-        match open.get(&f.household_id) {
-            Some(lead) => {
+        let case_lead = cases.get(&f.household_id).and_then(|(_, lead)| *lead);
+        match (open.get(&f.household_id), case_lead) {
+            (Some(lead), _) => {
                 f.outcome = LeadOutcome::Attached;
                 let merged = merge_risks(lead.risks, f.assessment.risks);
                 if merged != lead.risks {
                     attached.push((lead.id, merged));
                 }
             }
-            None => {
+            // An open case: the warnings go to the lead it was opened from, for the case
+            // officer to see; the case's own risks change only through the procedure.
+            (None, Some(_)) => f.outcome = LeadOutcome::Attached,
+            (None, None) => {
                 f.outcome = LeadOutcome::New;
                 new_leads.push(NewLead {
                     household: f.household_id,
@@ -725,6 +740,7 @@ async fn write_run(
                 .get(&f.household_id)
                 .copied()
                 .or_else(|| open.get(&f.household_id).map(|l| l.id))
+                .or_else(|| cases.get(&f.household_id).and_then(|(_, lead)| *lead))
                 .expect("every flagged household has a lead");
             NewWarning {
                 household: f.household_id,

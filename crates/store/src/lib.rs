@@ -7,6 +7,7 @@
 //! Every SQL statement of the system lives in this crate, one module per aggregate.
 
 mod bulk;
+pub mod cases;
 pub mod crypto;
 mod days;
 mod db;

@@ -1,0 +1,119 @@
+//! 监测对象识别与风险消除 (the case procedure) as use-cases: a village triages a lead —
+//! dismisses it with a reason or opens an identification case — and every later step is one
+//! call of [`act`], which runs `domain::case::transition` and stores the result and its event
+//! in one transaction. The domain decides who may do what; this layer never bypasses it.
+
+use crate::ServiceError;
+use chrono::NaiveDate;
+use domain::case::{Action, Actor, Case, CaseState, Deadlines, due_date, is_overdue, transition};
+use store::Store;
+use store::cases::CaseRow;
+use store::screening::lead_status;
+
+/// 线索研判 → 不予纳入: the lead is closed with a reason the household can be told.
+pub async fn dismiss_lead(
+    store: &Store,
+    lead: i64,
+    reason: &str,
+    actor: &Actor,
+) -> Result<(), ServiceError> {
+    if reason.trim().is_empty() {
+        return Err(ServiceError::Invalid(
+            "不予纳入须写明理由，以便向农户说明".to_owned(),
+        ));
+    }
+    let mut tx = store.begin().await?;
+    tx.open_lead(lead).await?;
+    tx.close_lead(lead, lead_status::DISMISSED, &by(actor), reason.trim())
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// 线索研判 → 启动识别: opens an identification case from an open lead; the lead's date is
+/// the first clue, from which the 15-day limit runs.
+pub async fn open_case(
+    store: &Store,
+    lead: i64,
+    actor: &Actor,
+    today: NaiveDate,
+) -> Result<i64, ServiceError> {
+    let mut tx = store.begin().await?;
+    let (household, first_clue_on) = tx.open_lead(lead).await?;
+    let household_type = tx.household_type_of(household).await?;
+    let case = Case::open(household_type, first_clue_on, actor, today).map_err(workflow)?;
+    let id = tx.insert_case(household, Some(lead), &case).await?;
+    tx.close_lead(
+        lead,
+        lead_status::CONVERTED,
+        &by(actor),
+        &format!("立案 {id}"),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// One step of the procedure on a case, as `actor`, on `today`.
+pub async fn act(
+    store: &Store,
+    case_id: i64,
+    action: Action,
+    actor: &Actor,
+    today: NaiveDate,
+    cfg: &Deadlines,
+) -> Result<CaseRow, ServiceError> {
+    let mut tx = store.begin().await?;
+    let row = tx.case_for_update(case_id).await?;
+    let next = transition(&row.case, action, actor, today, cfg).map_err(workflow)?;
+    tx.update_case(case_id, row.version, &next).await?;
+    tx.commit().await?;
+    Ok(CaseRow {
+        version: row.version + 1,
+        case: next,
+        ..row
+    })
+}
+
+/// A case's place in the 待办 (to-do) and 逾期 (overdue) lists.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pending {
+    pub case_id: i64,
+    pub household_no: String,
+    pub state: CaseState,
+    pub due: Option<NaiveDate>,
+    pub overdue: bool,
+}
+
+/// Open cases still in a procedure (identification or elimination), with their due dates,
+/// the most urgent first.
+pub async fn pending(
+    store: &Store,
+    scope: Option<domain::RegionCode>,
+    today: NaiveDate,
+    cfg: &Deadlines,
+) -> Result<Vec<Pending>, ServiceError> {
+    let mut out: Vec<Pending> = store
+        .open_cases(scope)
+        .await?
+        .into_iter()
+        .filter(|c| c.case.state != CaseState::Monitored)
+        .map(|c| Pending {
+            case_id: c.id,
+            due: due_date(&c.case, cfg),
+            overdue: is_overdue(&c.case, today, cfg),
+            state: c.case.state,
+            household_no: c.household_no,
+        })
+        .collect();
+    out.sort_by_key(|p| (p.due.unwrap_or(NaiveDate::MAX), p.case_id));
+    Ok(out)
+}
+
+fn by(actor: &Actor) -> String {
+    format!("{}:{}", actor.level.label(), actor.name)
+}
+
+fn workflow(e: domain::case::WorkflowError) -> ServiceError {
+    ServiceError::Invalid(e.to_string())
+}

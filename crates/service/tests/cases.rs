@@ -1,0 +1,423 @@
+//! The case procedure end to end, on SQLite and (when configured) PostgreSQL: a screening
+//! lead becomes an identification case, goes through verification, consent, comparison,
+//! review, publicity with an objection and a second review, township and county; warnings
+//! found later go to the case; elimination is refused too early and for a household without
+//! labour, then passes; a rollback reopens monitoring; after a second elimination a new risk
+//! opens a new case, and the household's whole history stays readable.
+
+mod common;
+
+use chrono::{Days, NaiveDate};
+use common::*;
+use domain::Money;
+use domain::case::{Action, Actor, CaseState, Deadlines, Level, Outcome};
+use domain::feed::Feed;
+use domain::monitoring::{Category, RiskSet, RiskType};
+use service::cases::{act, dismiss_lead, open_case, pending};
+use service::screening::LeadOutcome;
+use store::screening::lead_status;
+use store::testing::{TestStore, stores};
+
+fn village() -> Actor {
+    Actor::new(Level::Village, "村干部张")
+}
+fn township() -> Actor {
+    Actor::new(Level::Township, "乡镇李")
+}
+fn county() -> Actor {
+    Actor::new(Level::County, "县局王")
+}
+
+/// Acts on `day` (also the clerk's today).
+async fn step(t: &TestStore, case: i64, action: Action, who: &Actor, day: NaiveDate) -> CaseState {
+    act(&t.store, case, action, who, day, &Deadlines::default())
+        .await
+        .unwrap_or_else(|e| panic!("{}: {e}", t.name))
+        .case
+        .state
+}
+
+/// Runs the identification (or elimination, `ident = false`) procedure from verification to
+/// the county's decision, starting on `day`; returns the day after.
+async fn procedure(t: &TestStore, case: i64, day: NaiveDate, ident: bool) -> NaiveDate {
+    let d = |n: u64| day + Days::new(n);
+    step(
+        t,
+        case,
+        Action::Verify {
+            on: d(0),
+            note: "核实收入与支出".into(),
+        },
+        &village(),
+        d(0),
+    )
+    .await;
+    if ident {
+        step(
+            t,
+            case,
+            Action::Consent {
+                on: d(0),
+                signed_by: "户主".into(),
+            },
+            &village(),
+            d(0),
+        )
+        .await;
+        step(
+            t,
+            case,
+            Action::Compare {
+                on: d(1),
+                findings: "无异常".into(),
+            },
+            &county(),
+            d(1),
+        )
+        .await;
+    }
+    let review = |on| Action::Review {
+        on,
+        participants: "村民代表12人".into(),
+        minutes: "同意".into(),
+        outcome: Outcome::Agreed,
+    };
+    step(t, case, review(d(2)), &village(), d(2)).await;
+    step(
+        t,
+        case,
+        Action::StartPublicity { on: d(2) },
+        &village(),
+        d(2),
+    )
+    .await;
+    step(
+        t,
+        case,
+        Action::ClosePublicity { on: d(7) },
+        &village(),
+        d(7),
+    )
+    .await;
+    step(
+        t,
+        case,
+        Action::TownshipReview {
+            on: d(8),
+            note: "同意".into(),
+            outcome: Outcome::Agreed,
+        },
+        &township(),
+        d(8),
+    )
+    .await;
+    d(9)
+}
+
+#[tokio::test]
+async fn a_case_from_lead_to_elimination_rollback_and_a_new_case() {
+    for t in stores().await {
+        seeded(&t).await;
+        imported(&feed(&t, Feed::Medical, "med.csv", &medical_csv()).await);
+        let first = screen(&t, as_of(2025, 12, 31)).await;
+        assert_eq!(first.leads_new, 2);
+        let leads = t.store.leads(None, Some(lead_status::OPEN)).await.unwrap();
+        let h1 = leads.iter().find(|l| l.household_no == "H1").unwrap().id;
+        let h2 = leads.iter().find(|l| l.household_no == "H2").unwrap().id;
+        let day0 = leads[0].created_at.date_naive();
+
+        // Triage: H2 dismissed (a reason is required), H1 opened.
+        assert!(dismiss_lead(&t.store, h2, " ", &village()).await.is_err());
+        dismiss_lead(&t.store, h2, "已享受大病保险，家庭可自主应对", &village())
+            .await
+            .unwrap();
+        let case = open_case(&t.store, h1, &village(), day0).await.unwrap();
+        assert!(
+            open_case(&t.store, h1, &village(), day0).await.is_err(),
+            "a lead opens once"
+        );
+        let open = t.store.leads(None, Some(lead_status::OPEN)).await.unwrap();
+        assert!(open.is_empty(), "{}", t.name);
+
+        // The 15-day limit runs from the first clue.
+        let p = pending(&t.store, None, day0, &Deadlines::default())
+            .await
+            .unwrap();
+        assert_eq!(p.len(), 1);
+        assert_eq!(p[0].due, Some(day0 + Days::new(15)));
+        assert!(!p[0].overdue);
+        let late = pending(&t.store, None, day0 + Days::new(16), &Deadlines::default())
+            .await
+            .unwrap();
+        assert!(late[0].overdue);
+
+        // Identification, with an objection during publicity and a second review.
+        let d = |n: u64| day0 + Days::new(n);
+        step(
+            &t,
+            case,
+            Action::Verify {
+                on: d(0),
+                note: "入户核实".into(),
+            },
+            &village(),
+            d(0),
+        )
+        .await;
+        step(
+            &t,
+            case,
+            Action::Consent {
+                on: d(0),
+                signed_by: "户主".into(),
+            },
+            &village(),
+            d(0),
+        )
+        .await;
+        // Comparison is the county's: a village clerk is refused and nothing changes.
+        let before = t.store.case(case).await.unwrap();
+        let e = act(
+            &t.store,
+            case,
+            Action::Compare {
+                on: d(1),
+                findings: "无".into(),
+            },
+            &village(),
+            d(1),
+            &Deadlines::default(),
+        )
+        .await
+        .unwrap_err();
+        assert!(!e.to_string().is_empty());
+        assert_eq!(t.store.case(case).await.unwrap(), before, "{}", t.name);
+        step(
+            &t,
+            case,
+            Action::Compare {
+                on: d(1),
+                findings: "无财政供养人员".into(),
+            },
+            &county(),
+            d(1),
+        )
+        .await;
+        let review = |on| Action::Review {
+            on,
+            participants: "村民代表12人".into(),
+            minutes: "同意纳入".into(),
+            outcome: Outcome::Agreed,
+        };
+        assert_eq!(
+            step(&t, case, review(d(2)), &village(), d(2)).await,
+            CaseState::Publicity
+        );
+        step(
+            &t,
+            case,
+            Action::StartPublicity { on: d(2) },
+            &village(),
+            d(2),
+        )
+        .await;
+        let back = step(
+            &t,
+            case,
+            Action::Objection {
+                on: d(3),
+                text: "其子在外务工收入较高".into(),
+                reverify: false,
+            },
+            &village(),
+            d(3),
+        )
+        .await;
+        assert_eq!(back, CaseState::Review);
+        step(&t, case, review(d(4)), &village(), d(4)).await;
+        step(
+            &t,
+            case,
+            Action::StartPublicity { on: d(4) },
+            &village(),
+            d(4),
+        )
+        .await;
+        // Publicity of fewer than five days is refused.
+        assert!(
+            act(
+                &t.store,
+                case,
+                Action::ClosePublicity { on: d(6) },
+                &village(),
+                d(6),
+                &Deadlines::default()
+            )
+            .await
+            .is_err()
+        );
+        step(
+            &t,
+            case,
+            Action::ClosePublicity { on: d(9) },
+            &village(),
+            d(9),
+        )
+        .await;
+        step(
+            &t,
+            case,
+            Action::TownshipReview {
+                on: d(10),
+                note: "同意".into(),
+                outcome: Outcome::Agreed,
+            },
+            &township(),
+            d(10),
+        )
+        .await;
+        let approve = Action::ApproveIdentification {
+            on: d(11),
+            category: Category::UnstableExPoor,
+            risks: RiskSet::EMPTY.with(RiskType::UnstableJob),
+            per_capita: Some(Money::from_yuan(5_500)),
+            line: Money::from_yuan(8_700),
+            sudden_shock: false,
+        };
+        assert_eq!(
+            step(&t, case, approve, &county(), d(11)).await,
+            CaseState::Monitored
+        );
+        assert!(
+            pending(&t.store, None, d(11), &Deadlines::default())
+                .await
+                .unwrap()
+                .is_empty()
+        );
+
+        // A later warning of H1 goes to its case, not to a new lead.
+        let disability = format!(
+            "证件号码,姓名,残疾类别,残疾等级,发证日期\n{},张小军,肢体残疾,一级,2025-12-01\n",
+            pid("张小军")
+        );
+        imported(&feed(&t, Feed::Disability, "dis.csv", &disability).await);
+        let again = screen(&t, as_of(2025, 12, 31)).await;
+        let f = again
+            .flagged
+            .iter()
+            .find(|f| f.household_no == "H1")
+            .unwrap();
+        assert_eq!(f.outcome, LeadOutcome::Attached, "{}", t.name);
+        assert_eq!(again.leads_new, 0, "{}", t.name);
+
+        // Elimination: too early (under six months), then without labour, then passes.
+        step(
+            &t,
+            case,
+            Action::StartAssistance { on: d(12) },
+            &village(),
+            d(12),
+        )
+        .await;
+        let propose = |on, none: bool| Action::ProposeElimination {
+            on,
+            note: "收入稳定".into(),
+            whole_household_no_labour: none,
+        };
+        let too_early = act(
+            &t.store,
+            case,
+            propose(d(30), false),
+            &village(),
+            d(30),
+            &Deadlines::default(),
+        )
+        .await
+        .unwrap_err();
+        assert!(!too_early.to_string().is_empty());
+        let later = d(11) + Days::new(200);
+        assert!(
+            act(
+                &t.store,
+                case,
+                propose(later, true),
+                &village(),
+                later,
+                &Deadlines::default()
+            )
+            .await
+            .is_err(),
+            "整户无劳 cannot be eliminated"
+        );
+        step(&t, case, propose(later, false), &village(), later).await;
+        let after = procedure(&t, case, later, false).await;
+        assert_eq!(
+            step(
+                &t,
+                case,
+                Action::ApproveElimination {
+                    on: after,
+                    note: "同意".into()
+                },
+                &county(),
+                after
+            )
+            .await,
+            CaseState::Eliminated
+        );
+        // Rolled back: monitored again (the county reverses its own decision).
+        let rb = after + Days::new(20);
+        assert_eq!(
+            step(
+                &t,
+                case,
+                Action::Rollback {
+                    on: rb,
+                    reason: "收入不稳定".into()
+                },
+                &county(),
+                rb
+            )
+            .await,
+            CaseState::Monitored
+        );
+        let second = rb + Days::new(200);
+        step(&t, case, propose(second, false), &village(), second).await;
+        let after = procedure(&t, case, second, false).await;
+        step(
+            &t,
+            case,
+            Action::ApproveElimination {
+                on: after,
+                note: "同意".into(),
+            },
+            &county(),
+            after,
+        )
+        .await;
+
+        // A new risk after elimination: a new lead opens a new case.
+        let disaster = format!(
+            "证件号码,姓名,灾害类型,受灾日期,直接经济损失,房屋受损\n{},张大山,洪涝,2025-12-20,30000,倒塌\n",
+            pid("张大山")
+        );
+        imported(&feed(&t, Feed::Disaster, "flood.csv", &disaster).await);
+        let third = screen(&t, as_of(2025, 12, 31)).await;
+        assert_eq!(third.leads_new, 1, "{}", t.name);
+        let lead = t.store.leads(None, Some(lead_status::OPEN)).await.unwrap()[0].id;
+        let new_case = open_case(&t.store, lead, &village(), after).await.unwrap();
+        assert_ne!(new_case, case);
+
+        // The household's history: both cases, every transition recorded.
+        let history = t.store.cases_of_household("H1").await.unwrap();
+        assert_eq!(history.len(), 2);
+        assert_eq!(history[0].case.state, CaseState::Eliminated);
+        assert_eq!(history[1].case.state, CaseState::Verifying);
+        assert!(
+            history[0].case.history.len() > 20,
+            "{}",
+            history[0].case.history.len()
+        );
+        assert_eq!(history[0].case.rollbacks.len(), 1);
+    }
+}

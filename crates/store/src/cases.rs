@@ -1,0 +1,276 @@
+//! 监测案件 (monitoring cases): the case document and its transitions. The procedure itself
+//! is `domain::case`; this module only keeps what it decides, with optimistic concurrency
+//! so that two clerks acting on one case at once cannot both succeed.
+
+use crate::screening::lead_status;
+use crate::{Store, StoreError, Tx, on_db, on_tx};
+use chrono::{DateTime, NaiveDate, Utc};
+use domain::case::{Case, CaseState, Event};
+use domain::{HouseholdType, RegionCode};
+use rustc_hash::FxHashMap;
+
+/// A stored case.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CaseRow {
+    pub id: i64,
+    pub household_id: i64,
+    pub household_no: String,
+    pub village: RegionCode,
+    pub lead_id: Option<i64>,
+    pub version: i64,
+    pub case: Case,
+    pub created_at: DateTime<Utc>,
+}
+
+type CaseTuple = (
+    i64,
+    i64,
+    String,
+    i64,
+    Option<i64>,
+    i64,
+    String,
+    DateTime<Utc>,
+);
+
+fn row(t: CaseTuple) -> Result<CaseRow, StoreError> {
+    let (id, household_id, household_no, village, lead_id, version, data, created_at) = t;
+    Ok(CaseRow {
+        id,
+        household_id,
+        household_no,
+        village: RegionCode::from_u64(village as u64)
+            .ok_or_else(|| StoreError::Corrupt(format!("村代码 {village}")))?,
+        lead_id,
+        version,
+        case: serde_json::from_str(&data)
+            .map_err(|e| StoreError::Corrupt(format!("案件 {id}：{e}")))?,
+        created_at,
+    })
+}
+
+const CASE_SELECT: &str = "SELECT c.id, c.household_id, h.household_no, h.village_code, c.lead_id, \
+    c.version, c.data, c.created_at FROM cases c JOIN households h ON h.id = c.household_id";
+
+fn is_open(state: CaseState) -> bool {
+    !matches!(state, CaseState::Eliminated | CaseState::NotIncluded)
+}
+
+fn to_json(case: &Case) -> String {
+    serde_json::to_string(case).expect("a case serialises")
+}
+
+impl Tx {
+    /// Stores a new case (its first event is written too).
+    pub async fn insert_case(
+        &mut self,
+        household_id: i64,
+        lead_id: Option<i64>,
+        case: &Case,
+    ) -> Result<i64, StoreError> {
+        let now = Utc::now();
+        let result: Result<(i64,), sqlx::Error> = on_tx!(self, c => {
+            sqlx::query_as(
+                "INSERT INTO cases (household_id, lead_id, state, open, first_clue_on, version, data, \
+                 created_at, updated_at) VALUES ($1, $2, $3, $4, $5, 1, $6, $7, $7) RETURNING id",
+            )
+            .bind(household_id)
+            .bind(lead_id)
+            .bind(i64::from(case.state.code()))
+            .bind(is_open(case.state))
+            .bind(case.first_clue_on)
+            .bind(to_json(case))
+            .bind(now)
+            .fetch_one(c)
+            .await
+        });
+        let (id,) = result.map_err(|e| match e {
+            sqlx::Error::Database(d) if d.is_unique_violation() => {
+                StoreError::Conflict("该户已有未办结的监测案件，不能重复立案".to_owned())
+            }
+            e => StoreError::from(e),
+        })?;
+        if let Some(event) = case.history.last() {
+            self.insert_case_event(id, event).await?;
+        }
+        Ok(id)
+    }
+
+    /// Stores a case changed by one transition, if nobody changed it since it was read
+    /// (`version`), with the transition's event.
+    pub async fn update_case(
+        &mut self,
+        id: i64,
+        version: i64,
+        case: &Case,
+    ) -> Result<(), StoreError> {
+        let affected = on_tx!(self, c => {
+            sqlx::query(
+                "UPDATE cases SET state = $1, open = $2, version = version + 1, data = $3, \
+                 updated_at = $4 WHERE id = $5 AND version = $6",
+            )
+            .bind(i64::from(case.state.code()))
+            .bind(is_open(case.state))
+            .bind(to_json(case))
+            .bind(Utc::now())
+            .bind(id)
+            .bind(version)
+            .execute(c)
+            .await?
+            .rows_affected()
+        });
+        if affected != 1 {
+            return Err(StoreError::Conflict(
+                "该案件刚被其他人办理过，请刷新后重试".to_owned(),
+            ));
+        }
+        if let Some(event) = case.history.last() {
+            self.insert_case_event(id, event).await?;
+        }
+        Ok(())
+    }
+
+    async fn insert_case_event(&mut self, case_id: i64, e: &Event) -> Result<(), StoreError> {
+        on_tx!(self, c => {
+            sqlx::query(
+                "INSERT INTO case_events (case_id, kind, from_state, to_state, level, actor, on_date, \
+                 note, recorded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            )
+            .bind(case_id)
+            .bind(i64::from(e.kind.code()))
+            .bind(e.from.map(|s| i64::from(s.code())))
+            .bind(i64::from(e.to.code()))
+            .bind(i64::from(e.actor.level.code()))
+            .bind(e.actor.name.as_str())
+            .bind(e.on)
+            .bind(e.note.as_str())
+            .bind(Utc::now())
+            .execute(c)
+            .await
+            .map(|_| ())?
+        });
+        Ok(())
+    }
+
+    /// Closes an open lead: 不予纳入 (dismissed, with the reason) or 已转入识别 (converted).
+    pub async fn close_lead(
+        &mut self,
+        lead: i64,
+        status: i64,
+        by: &str,
+        note: &str,
+    ) -> Result<(), StoreError> {
+        let affected = on_tx!(self, c => {
+            sqlx::query(
+                "UPDATE leads SET status = $1, closed_at = $2, closed_by = $3, close_note = $4 \
+                 WHERE id = $5 AND status = $6",
+            )
+            .bind(status)
+            .bind(Utc::now())
+            .bind(by)
+            .bind(note)
+            .bind(lead)
+            .bind(lead_status::OPEN)
+            .execute(c)
+            .await?
+            .rows_affected()
+        });
+        if affected != 1 {
+            return Err(StoreError::Conflict(format!("线索 {lead} 不存在或已处理")));
+        }
+        Ok(())
+    }
+
+    /// The household and first date of an open lead.
+    pub async fn open_lead(&mut self, lead: i64) -> Result<(i64, NaiveDate), StoreError> {
+        let row: Option<(i64, DateTime<Utc>)> = on_tx!(self, c => {
+            sqlx::query_as("SELECT household_id, created_at FROM leads WHERE id = $1 AND status = $2")
+                .bind(lead)
+                .bind(lead_status::OPEN)
+                .fetch_optional(c)
+                .await?
+        });
+        let (household, at) =
+            row.ok_or_else(|| StoreError::NotFound(format!("待研判的线索 {lead}")))?;
+        Ok((household, at.date_naive()))
+    }
+
+    /// 户类型 of a household.
+    pub async fn household_type_of(&mut self, id: i64) -> Result<HouseholdType, StoreError> {
+        let t: Option<(i16,)> = on_tx!(self, c => {
+            sqlx::query_as("SELECT household_type FROM households WHERE id = $1")
+                .bind(id)
+                .fetch_optional(c)
+                .await?
+        });
+        let (t,) = t.ok_or_else(|| StoreError::NotFound(format!("农户 {id}")))?;
+        HouseholdType::from_code(t).ok_or_else(|| StoreError::Corrupt(format!("户类型代码 {t}")))
+    }
+
+    /// A case, for a transition in this transaction.
+    pub async fn case_for_update(&mut self, id: i64) -> Result<CaseRow, StoreError> {
+        let sql = format!("{CASE_SELECT} WHERE c.id = $1");
+        let t: Option<CaseTuple> = on_tx!(self, c => {
+            sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(c).await?
+        });
+        row(t.ok_or_else(|| StoreError::NotFound(format!("监测案件 {id}")))?)
+    }
+}
+
+impl Store {
+    pub async fn case(&self, id: i64) -> Result<CaseRow, StoreError> {
+        let sql = format!("{CASE_SELECT} WHERE c.id = $1");
+        let t: Option<CaseTuple> = on_db!(&self.db, p => {
+            sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(p).await?
+        });
+        row(t.ok_or_else(|| StoreError::NotFound(format!("监测案件 {id}")))?)
+    }
+
+    /// Every case of a household, oldest first: its full history stays readable.
+    pub async fn cases_of_household(&self, household_no: &str) -> Result<Vec<CaseRow>, StoreError> {
+        let sql = format!("{CASE_SELECT} WHERE h.household_no = $1 ORDER BY c.id");
+        let rows: Vec<CaseTuple> = on_db!(&self.db, p => {
+            sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(household_no).fetch_all(p).await?
+        });
+        rows.into_iter().map(row).collect()
+    }
+
+    /// Open cases in a region's subtree, by 户编号.
+    pub async fn open_cases(&self, scope: Option<RegionCode>) -> Result<Vec<CaseRow>, StoreError> {
+        let (lo, hi) = scope.map_or((0, i64::MAX), |s| {
+            let (lo, hi) = s.subtree();
+            (lo as i64, hi as i64)
+        });
+        let sql = format!(
+            "{CASE_SELECT} WHERE c.open = $1 AND h.village_code >= $2 AND h.village_code < $3 \
+             ORDER BY h.household_no"
+        );
+        let rows: Vec<CaseTuple> = on_db!(&self.db, p => {
+            sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(true).bind(lo).bind(hi).fetch_all(p).await?
+        });
+        rows.into_iter().map(row).collect()
+    }
+
+    /// Households with an open case: their state and the lead the case came from. What
+    /// screening needs (a monitored household's lower medical threshold; warnings attached
+    /// to the case rather than a new lead).
+    pub async fn open_case_states(
+        &self,
+    ) -> Result<FxHashMap<i64, (CaseState, Option<i64>)>, StoreError> {
+        let rows: Vec<(i64, i64, Option<i64>)> = on_db!(&self.db, p => {
+            sqlx::query_as("SELECT household_id, state, lead_id FROM cases WHERE open = $1")
+                .bind(true)
+                .fetch_all(p)
+                .await?
+        });
+        rows.into_iter()
+            .map(|(h, s, lead)| {
+                let state = i16::try_from(s)
+                    .ok()
+                    .and_then(CaseState::from_code)
+                    .ok_or_else(|| StoreError::Corrupt(format!("案件环节代码 {s}")))?;
+                Ok((h, (state, lead)))
+            })
+            .collect()
+    }
+}
