@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use store::Store;
 
+mod case_cmd;
 mod demo;
 mod screen_cmd;
 
@@ -89,6 +90,12 @@ enum Command {
     Screen(screen_cmd::ScreenArgs),
     /// Data-quality checks of the registry (数据质量), listed by village.
     Quality(screen_cmd::QualityArgs),
+    /// Leads (线索): list, dismiss.
+    #[command(subcommand)]
+    Lead(case_cmd::LeadCmd),
+    /// Monitoring cases (监测案件): open from a lead, act step by step, show, pending.
+    #[command(subcommand)]
+    Case(case_cmd::CaseCmd),
 }
 
 #[derive(Subcommand)]
@@ -296,6 +303,14 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Quality(args) => {
             let store = open(&cli).await?;
             screen_cmd::quality(&store, args, &actor(&cli)).await
+        }
+        Command::Lead(cmd) => {
+            let store = open(&cli).await?;
+            case_cmd::lead(&store, cmd).await
+        }
+        Command::Case(cmd) => {
+            let store = open(&cli).await?;
+            case_cmd::case(&store, cmd).await
         }
     }
 }

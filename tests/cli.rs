@@ -206,6 +206,61 @@ fn screening_the_demo_county_lists_leads_with_their_reasons() {
     let batches = run(&["feed", "list"]);
     assert_eq!(batches.lines().filter(|l| l.starts_with("批次")).count(), 8);
 
+    // A lead becomes a case; a step the village may not take is refused in Chinese.
+    let leads = run(&["lead", "list"]);
+    let lead = leads
+        .lines()
+        .next()
+        .and_then(|l| l.split_whitespace().nth(1))
+        .expect("an open lead");
+    let opened = run(&["case", "open", lead, "--name", "张三"]);
+    assert!(opened.contains("已立案：监测案件 1"), "{opened}");
+    let refused = fangpin(
+        d,
+        &[
+            &db[..],
+            &[
+                "case", "act", "1", "compare", "--name", "张三", "--note", "无",
+            ],
+        ]
+        .concat(),
+    );
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("应由县级办理"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+    run(&[
+        "case",
+        "act",
+        "1",
+        "verify",
+        "--name",
+        "张三",
+        "--note",
+        "入户核实",
+    ]);
+    run(&[
+        "case",
+        "act",
+        "1",
+        "compare",
+        "--level",
+        "县级",
+        "--name",
+        "王五",
+        "--note",
+        "无异常",
+    ]);
+    let shown = run(&["case", "show", "1"]);
+    assert!(
+        shown.contains("信息比对") && shown.contains("县级:王五"),
+        "{shown}"
+    );
+    let pending = run(&["case", "pending"]);
+    assert!(pending.contains("待办 1 件"), "{pending}");
+
     let quality = run(&["quality", "--as-of", "2026-01-01", "--out", "quality.xlsx"]);
     assert!(quality.contains("数据质量检查：2000 户"), "{quality}");
     let q = tabular::read_table(&d.join("quality.xlsx"), None).unwrap();

@@ -1,0 +1,322 @@
+//! Subcommands of leads (线索) and cases (监测案件): triage a lead, walk a case through the
+//! procedure step by step, list what is pending. Each is a thin call into `service::cases`;
+//! the domain decides whether the step is allowed.
+
+use anyhow::{Context, Result, bail};
+use chrono::NaiveDate;
+use clap::{Args, Subcommand};
+use domain::case::{Action, Actor, Case, Deadlines, Level, Outcome};
+use domain::monitoring::{Category, RiskSet};
+use domain::{Money, RegionCode};
+use std::process::ExitCode;
+use store::Store;
+use store::screening::lead_status;
+
+/// Who acts: 村级 / 乡镇 / 县级 and a name, recorded with every step.
+#[derive(Args)]
+pub(crate) struct Who {
+    /// 村级 | 乡镇 | 县级
+    #[arg(long, default_value = "村级")]
+    level: String,
+    /// 经办人 name, recorded with the step.
+    #[arg(long)]
+    name: String,
+}
+
+impl Who {
+    fn actor(&self) -> Result<Actor> {
+        Ok(Actor::new(Level::parse(&self.level)?, self.name.clone()))
+    }
+}
+
+#[derive(Subcommand)]
+pub(crate) enum LeadCmd {
+    /// List leads (open ones by default), by 户编号.
+    List {
+        #[arg(long)]
+        county: Option<String>,
+        /// open | dismissed | converted | all
+        #[arg(long, default_value = "open")]
+        status: String,
+    },
+    /// 不予纳入: close a lead with a reason the household can be told.
+    Dismiss {
+        lead: i64,
+        #[arg(long)]
+        reason: String,
+        #[command(flatten)]
+        who: Who,
+    },
+}
+
+#[derive(Subcommand)]
+pub(crate) enum CaseCmd {
+    /// 启动识别: open an identification case from a lead.
+    Open {
+        lead: i64,
+        #[command(flatten)]
+        who: Who,
+    },
+    /// Show a case: stage, steps done, history.
+    Show { case: i64 },
+    /// Every case of a household (户编号), oldest first.
+    History { household_no: String },
+    /// 待办 and 逾期: cases in a procedure, the most urgent first.
+    Pending {
+        #[arg(long)]
+        county: Option<String>,
+        #[arg(long)]
+        as_of: Option<NaiveDate>,
+    },
+    /// One step of the procedure on a case.
+    Act(ActArgs),
+}
+
+#[derive(Args)]
+pub(crate) struct ActArgs {
+    case: i64,
+    /// verify | consent | compare | review | publicity | objection | close-publicity |
+    /// township | approve | approve-elimination | send-back | refuse | fast-track |
+    /// assist | propose-elimination | rollback
+    step: String,
+    /// The day the step took place (default today).
+    #[arg(long)]
+    on: Option<NaiveDate>,
+    #[command(flatten)]
+    who: Who,
+    /// Note, minutes, findings, objection text or reason, as the step needs.
+    #[arg(long, default_value = "")]
+    note: String,
+    /// review/township: 同意 or 不同意 (then --note is the reason).
+    #[arg(long, default_value = "同意")]
+    outcome: String,
+    /// consent: who signed; review: participants.
+    #[arg(long, default_value = "")]
+    people: String,
+    /// approve: 监测对象类别.
+    #[arg(long)]
+    category: Option<String>,
+    /// approve: risk types joined by 、 (one to five).
+    #[arg(long)]
+    risks: Option<String>,
+    /// approve: per-capita net income used (yuan).
+    #[arg(long)]
+    per_capita: Option<String>,
+    /// approve: monitoring line used (yuan).
+    #[arg(long)]
+    line: Option<String>,
+    /// approve: a sudden shock (刚性支出较大或收入大幅缩减).
+    #[arg(long)]
+    shock: bool,
+    /// objection: the facts are disputed, verify again.
+    #[arg(long)]
+    reverify: bool,
+    /// propose-elimination: nobody in the household can work (整户无劳).
+    #[arg(long)]
+    no_labour: bool,
+}
+
+fn today() -> NaiveDate {
+    chrono::Local::now().date_naive()
+}
+
+fn region(code: &Option<String>) -> Result<Option<RegionCode>> {
+    Ok(code.as_deref().map(RegionCode::parse).transpose()?)
+}
+
+pub(crate) async fn lead(store: &Store, cmd: &LeadCmd) -> Result<ExitCode> {
+    match cmd {
+        LeadCmd::List { county, status } => {
+            let status = match status.as_str() {
+                "open" => Some(lead_status::OPEN),
+                "dismissed" => Some(lead_status::DISMISSED),
+                "converted" => Some(lead_status::CONVERTED),
+                "all" => None,
+                other => bail!("--status 应为 open、dismissed、converted 或 all，不是“{other}”"),
+            };
+            let leads = store.leads(region(county)?, status).await?;
+            for l in &leads {
+                let category = l
+                    .category
+                    .and_then(Category::from_code)
+                    .map_or("待研判", Category::label);
+                let risks = RiskSet::from_bits(l.risks).unwrap_or_default().label();
+                println!(
+                    "线索 {:>7}  {}  {}  {category}  {risks}  预警{}条  {}",
+                    l.id,
+                    l.household_no,
+                    l.village,
+                    l.warnings,
+                    l.created_at.format("%Y-%m-%d")
+                );
+            }
+            println!("共 {} 条", leads.len());
+            Ok(ExitCode::SUCCESS)
+        }
+        LeadCmd::Dismiss { lead, reason, who } => {
+            service::cases::dismiss_lead(store, *lead, reason, &who.actor()?).await?;
+            println!("线索 {lead} 已不予纳入：{reason}");
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+pub(crate) async fn case(store: &Store, cmd: &CaseCmd) -> Result<ExitCode> {
+    let cfg = Deadlines::default();
+    match cmd {
+        CaseCmd::Open { lead, who } => {
+            let id = service::cases::open_case(store, *lead, &who.actor()?, today()).await?;
+            println!("已立案：监测案件 {id}（线索 {lead}），下一步：入户核实");
+            Ok(ExitCode::SUCCESS)
+        }
+        CaseCmd::Show { case } => {
+            let row = store.case(*case).await?;
+            println!(
+                "监测案件 {}  户 {}  村 {}",
+                row.id, row.household_no, row.village
+            );
+            print_case(&row.case, &cfg);
+            Ok(ExitCode::SUCCESS)
+        }
+        CaseCmd::History { household_no } => {
+            let rows = store.cases_of_household(household_no).await?;
+            if rows.is_empty() {
+                println!("户 {household_no} 没有监测案件");
+            }
+            for row in rows {
+                println!(
+                    "\n监测案件 {}（{} 立案）",
+                    row.id,
+                    row.created_at.format("%Y-%m-%d")
+                );
+                print_case(&row.case, &cfg);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        CaseCmd::Pending { county, as_of } => {
+            let day = as_of.unwrap_or_else(today);
+            let list = service::cases::pending(store, region(county)?, day, &cfg).await?;
+            for p in &list {
+                println!(
+                    "案件 {:>6}  {}  {}  期限 {}{}",
+                    p.case_id,
+                    p.household_no,
+                    p.state.label(),
+                    p.due.map_or_else(|| "—".to_owned(), |d| d.to_string()),
+                    if p.overdue { "  已逾期" } else { "" }
+                );
+            }
+            println!(
+                "待办 {} 件，其中逾期 {} 件",
+                list.len(),
+                list.iter().filter(|p| p.overdue).count()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        CaseCmd::Act(a) => {
+            let action = action(a)?;
+            let row =
+                service::cases::act(store, a.case, action, &a.who.actor()?, today(), &cfg).await?;
+            println!(
+                "已办理。监测案件 {} 现在：{}",
+                row.id,
+                row.case.state.label()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn outcome(a: &ActArgs) -> Result<Outcome> {
+    Ok(match a.outcome.as_str() {
+        "同意" => Outcome::Agreed,
+        "不同意" => Outcome::NotAgreed {
+            reason: a.note.clone(),
+        },
+        other => bail!("--outcome 应为 同意 或 不同意，不是“{other}”"),
+    })
+}
+
+fn yuan(v: &Option<String>, what: &str) -> Result<Option<Money>> {
+    v.as_deref()
+        .map(|s| Money::parse_yuan(s).with_context(|| what.to_owned()))
+        .transpose()
+}
+
+fn action(a: &ActArgs) -> Result<Action> {
+    let on = a.on.unwrap_or_else(today);
+    let note = a.note.clone();
+    Ok(match a.step.as_str() {
+        "verify" => Action::Verify { on, note },
+        "consent" => Action::Consent {
+            on,
+            signed_by: a.people.clone(),
+        },
+        "compare" => Action::Compare { on, findings: note },
+        "review" => Action::Review {
+            on,
+            participants: a.people.clone(),
+            minutes: note,
+            outcome: outcome(a)?,
+        },
+        "publicity" => Action::StartPublicity { on },
+        "objection" => Action::Objection {
+            on,
+            text: note,
+            reverify: a.reverify,
+        },
+        "close-publicity" => Action::ClosePublicity { on },
+        "township" => Action::TownshipReview {
+            on,
+            note,
+            outcome: outcome(a)?,
+        },
+        "approve" => Action::ApproveIdentification {
+            on,
+            category: Category::parse(a.category.as_deref().context("审定纳入须给出 --category")?)?,
+            risks: RiskSet::parse(a.risks.as_deref().context("审定纳入须给出 --risks")?)?,
+            per_capita: yuan(&a.per_capita, "--per-capita")?,
+            line: yuan(&a.line, "--line")?.context("审定纳入须给出 --line（监测范围）")?,
+            sudden_shock: a.shock,
+        },
+        "approve-elimination" => Action::ApproveElimination { on, note },
+        "send-back" => Action::SendBack { on, reason: note },
+        "refuse" => Action::Refuse { on, reason: note },
+        "fast-track" => Action::FastTrack { on, reason: note },
+        "assist" => Action::StartAssistance { on },
+        "propose-elimination" => Action::ProposeElimination {
+            on,
+            note,
+            whole_household_no_labour: a.no_labour,
+        },
+        "rollback" => Action::Rollback { on, reason: note },
+        other => bail!("没有名为“{other}”的办理事项"),
+    })
+}
+
+fn print_case(case: &Case, cfg: &Deadlines) {
+    println!("当前环节：{}", case.state.label());
+    if let Some(due) = domain::case::due_date(case, cfg) {
+        println!("办理期限：{due}");
+    }
+    if let Some(i) = &case.identification {
+        println!(
+            "纳入：{}  {}  {}",
+            i.approved_on,
+            i.category.label(),
+            i.risks.label()
+        );
+    }
+    for e in &case.history {
+        println!(
+            "  {}  {:<10} {} → {}  {}:{}  {}",
+            e.on,
+            e.kind.label(),
+            e.from.map_or("—", |s| s.label()),
+            e.to.label(),
+            e.actor.level.label(),
+            e.actor.name,
+            e.note
+        );
+    }
+}
