@@ -5,7 +5,9 @@
 
 #[macro_use]
 pub mod enums;
+pub mod assistance;
 pub mod case;
+pub mod elimination;
 pub mod error;
 pub mod feed;
 pub mod household;
@@ -13,6 +15,7 @@ pub mod id_number;
 pub mod income;
 pub mod money;
 pub mod monitoring;
+pub mod notice;
 pub mod phone;
 pub mod region;
 pub mod screening;
