@@ -162,7 +162,7 @@ pub(crate) async fn lead(store: &Store, cmd: &LeadCmd) -> Result<ExitCode> {
 }
 
 pub(crate) async fn case(store: &Store, cmd: &CaseCmd) -> Result<ExitCode> {
-    let cfg = Deadlines::default();
+    let cfg = service::cases::deadlines(store, today()).await?;
     match cmd {
         CaseCmd::Open { lead, who } => {
             let id = service::cases::open_case(store, *lead, &who.actor()?, today()).await?;

@@ -110,6 +110,14 @@ pub async fn pending(
     Ok(out)
 }
 
+/// 办理时限 of the policy in effect on `day` (the built-in default until one is loaded).
+pub async fn deadlines(store: &Store, day: NaiveDate) -> Result<Deadlines, ServiceError> {
+    let (_, text) = crate::policy::policy_for_day(store, day).await?;
+    let policy = domain::screening::Policy::from_toml(&text)
+        .map_err(|e| ServiceError::Invalid(e.message))?;
+    Ok(policy.procedure)
+}
+
 fn by(actor: &Actor) -> String {
     format!("{}:{}", actor.level.label(), actor.name)
 }

@@ -24,6 +24,8 @@ labelled_enum! {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Span {
     pub days: u32,
+    /// Written "自然日" or "工作日" in configuration files.
+    #[serde(with = "crate::enums::by_label")]
     pub count: DayCount,
 }
 

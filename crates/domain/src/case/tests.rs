@@ -623,7 +623,7 @@ fn deadlines_in_calendar_and_working_days() {
 fn config_reads_from_toml() {
     let cfg: Deadlines = toml::from_str(
         "min_months_before_elimination = 6\n\
-         [publicity]\ndays = 5\ncount = \"Working\"\n\
+         [publicity]\ndays = 5\ncount = \"工作日\"\n\
          [calendar]\nholidays = [\"2024-10-01\"]\n",
     )
     .unwrap();

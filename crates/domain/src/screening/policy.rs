@@ -40,6 +40,9 @@ pub struct Policy {
     pub rules: RuleSettings,
     #[serde(default)]
     pub quality: QualitySettings,
+    /// 办理时限: the periods of the case procedure (domain.md §6.3).
+    #[serde(default)]
+    pub procedure: crate::case::Deadlines,
 }
 
 fn default_window() -> u32 {
@@ -626,6 +629,8 @@ mod tests {
         let p = Policy::builtin();
         assert_eq!(p.window_months, 12);
         assert_eq!(p.rules.income_drop.min_drop_percent, 30);
+        // The documented procedure periods are the national defaults.
+        assert_eq!(p.procedure, crate::case::Deadlines::default());
         assert!(p.line(village(), 2025).is_some());
     }
 
