@@ -69,12 +69,14 @@ pub(crate) enum CaseCmd {
         as_of: Option<NaiveDate>,
     },
     /// One step of the procedure on a case.
-    Act(ActArgs),
+    Act(Box<ActArgs>),
 }
 
 #[derive(Args)]
 pub(crate) struct ActArgs {
-    case: i64,
+    /// A case, or several cases of one village joined by commas (one meeting or one notice
+    /// for the batch): all or nothing.
+    cases: String,
     /// verify | consent | compare | review | publicity | objection | close-publicity |
     /// township | approve | approve-elimination | send-back | refuse | fast-track |
     /// assist | propose-elimination | rollback
@@ -215,13 +217,22 @@ pub(crate) async fn case(store: &Store, cmd: &CaseCmd) -> Result<ExitCode> {
         }
         CaseCmd::Act(a) => {
             let action = action(a)?;
-            let row =
-                service::cases::act(store, a.case, action, &a.who.actor()?, today(), &cfg).await?;
-            println!(
-                "已办理。监测案件 {} 现在：{}",
-                row.id,
-                row.case.state.label()
-            );
+            let ids = a
+                .cases
+                .split(',')
+                .map(|s| s.trim().parse::<i64>())
+                .collect::<Result<Vec<_>, _>>()
+                .with_context(|| format!("案件编号“{}”无效", a.cases))?;
+            let rows =
+                service::cases::act_batch(store, &ids, &action, &a.who.actor()?, today(), &cfg)
+                    .await?;
+            for row in rows {
+                println!(
+                    "已办理。监测案件 {} 现在：{}",
+                    row.id,
+                    row.case.state.label()
+                );
+            }
             Ok(ExitCode::SUCCESS)
         }
     }

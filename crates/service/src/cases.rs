@@ -75,6 +75,45 @@ pub async fn act(
     })
 }
 
+/// The same step for several cases of one village at once — one 民主评议 meeting or one
+/// notice for a batch of households (issue 4, item 2). All or nothing: if the step is not
+/// allowed for one case, no case changes, and the error names it.
+pub async fn act_batch(
+    store: &Store,
+    case_ids: &[i64],
+    action: &Action,
+    actor: &Actor,
+    today: NaiveDate,
+    cfg: &Deadlines,
+) -> Result<Vec<CaseRow>, ServiceError> {
+    let mut tx = store.begin().await?;
+    let mut village = None;
+    let mut out = Vec::with_capacity(case_ids.len());
+    for &id in case_ids {
+        let row = tx.case_for_update(id).await?;
+        match village {
+            None => village = Some(row.village),
+            Some(v) if v != row.village => {
+                return Err(ServiceError::Invalid(format!(
+                    "案件 {id} 不属于同一个村：批量办理只适用于同一村的农户"
+                )));
+            }
+            Some(_) => {}
+        }
+        let next = transition(&row.case, action.clone(), actor, today, cfg).map_err(|e| {
+            ServiceError::Invalid(format!("案件 {id}（户 {}）：{e}", row.household_no))
+        })?;
+        tx.update_case(id, row.version, &next).await?;
+        out.push(CaseRow {
+            version: row.version + 1,
+            case: next,
+            ..row
+        });
+    }
+    tx.commit().await?;
+    Ok(out)
+}
+
 /// A case's place in the 待办 (to-do) and 逾期 (overdue) lists.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Pending {

@@ -13,7 +13,7 @@ use domain::Money;
 use domain::case::{Action, Actor, CaseState, Deadlines, Level, Outcome};
 use domain::feed::Feed;
 use domain::monitoring::{Category, RiskSet, RiskType};
-use service::cases::{act, dismiss_lead, open_case, pending};
+use service::cases::{act, act_batch, dismiss_lead, open_case, pending};
 use service::screening::LeadOutcome;
 use store::screening::lead_status;
 use store::testing::{TestStore, stores};
@@ -419,5 +419,60 @@ async fn a_case_from_lead_to_elimination_rollback_and_a_new_case() {
             history[0].case.history.len()
         );
         assert_eq!(history[0].case.rollbacks.len(), 1);
+    }
+}
+
+#[tokio::test]
+async fn a_village_batch_moves_together_or_not_at_all() {
+    for t in stores().await {
+        seeded(&t).await;
+        imported(&feed(&t, Feed::Medical, "med.csv", &medical_csv()).await);
+        screen(&t, as_of(2025, 12, 31)).await;
+        let leads = t.store.leads(None, Some(lead_status::OPEN)).await.unwrap();
+        let day0 = leads[0].created_at.date_naive();
+        let mut cases = Vec::new();
+        for l in &leads {
+            cases.push(open_case(&t.store, l.id, &village(), day0).await.unwrap());
+        }
+        assert_eq!(cases.len(), 2, "H1 and H2, both of village {V1}");
+        let cfg = Deadlines::default();
+        let verify = Action::Verify {
+            on: day0,
+            note: "入户核实".into(),
+        };
+        let rows = act_batch(&t.store, &cases, &verify, &village(), day0, &cfg)
+            .await
+            .unwrap();
+        assert_eq!(rows.len(), 2);
+        // Comparison by the village is refused for the first case: neither changes.
+        let before: Vec<_> = [
+            t.store.case(cases[0]).await.unwrap(),
+            t.store.case(cases[1]).await.unwrap(),
+        ]
+        .to_vec();
+        let compare = Action::Compare {
+            on: day0,
+            findings: "无".into(),
+        };
+        let e = act_batch(&t.store, &cases, &compare, &village(), day0, &cfg)
+            .await
+            .unwrap_err();
+        assert!(e.to_string().contains(&format!("案件 {}", cases[0])), "{e}");
+        for (id, b) in cases.iter().zip(&before) {
+            assert_eq!(&t.store.case(*id).await.unwrap(), b, "{}", t.name);
+        }
+        act_batch(&t.store, &cases, &compare, &county(), day0, &cfg)
+            .await
+            .unwrap();
+        assert!(
+            t.store
+                .case(cases[1])
+                .await
+                .unwrap()
+                .case
+                .ident
+                .compared_on
+                .is_some()
+        );
     }
 }
