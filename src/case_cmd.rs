@@ -49,6 +49,105 @@ pub(crate) enum LeadCmd {
     },
 }
 
+/// 干部排查: a cadre's visit; a risk found opens (or joins) the household's lead.
+#[derive(Args)]
+pub(crate) struct VisitArgs {
+    /// 户编号
+    household_no: String,
+    /// 走访日期 (default today).
+    #[arg(long)]
+    on: Option<NaiveDate>,
+    /// 走访人.
+    #[arg(long)]
+    visitor: String,
+    /// 走访情况.
+    #[arg(long)]
+    findings: String,
+    /// Risks found, joined by 、 (none: no lead).
+    #[arg(long, default_value = "")]
+    risks: String,
+}
+
+#[derive(Subcommand)]
+pub(crate) enum DeclareCmd {
+    /// 农户自主申报: record a declaration and print its receipt code.
+    New {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        phone: String,
+        #[arg(long)]
+        id_number: String,
+        /// 村代码 (12 digits).
+        #[arg(long)]
+        village: String,
+        /// 困难情况.
+        #[arg(long)]
+        difficulty: String,
+        /// 风险类型, e.g. 因病.
+        #[arg(long)]
+        risk: String,
+    },
+    /// What became of a declaration, by its receipt code.
+    Status { receipt: String },
+}
+
+pub(crate) async fn visit(store: &Store, a: &VisitArgs) -> Result<ExitCode> {
+    let visit = domain::declaration::Visit {
+        visited_on: a.on.unwrap_or_else(today),
+        visitor: a.visitor.clone(),
+        findings: a.findings.clone(),
+        risks: RiskSet::parse(&a.risks)?,
+    };
+    let out = service::channels::record_visit(store, &a.household_no, &visit, today()).await?;
+    match out.lead {
+        None => println!("已记录走访 {}：未发现风险", out.visit),
+        Some((lead, true)) => println!("已记录走访 {}，发现风险，已生成线索 {lead}", out.visit),
+        Some((lead, false)) => println!("已记录走访 {}，风险已并入该户线索 {lead}", out.visit),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(crate) async fn declare(store: &Store, cmd: &DeclareCmd) -> Result<ExitCode> {
+    match cmd {
+        DeclareCmd::New {
+            name,
+            phone,
+            id_number,
+            village,
+            difficulty,
+            risk,
+        } => {
+            let d = domain::declaration::Declaration::parse(
+                name, phone, id_number, village, difficulty, risk,
+            )
+            .map_err(|problems| {
+                anyhow::anyhow!(
+                    "{}",
+                    problems
+                        .iter()
+                        .map(|p| p.message.as_str())
+                        .collect::<Vec<_>>()
+                        .join("；")
+                )
+            })?;
+            let r = service::channels::declare(store, &d).await?;
+            println!(
+                "申报已受理，回执码：{}（请妥善保存，凭此查询办理进度）",
+                r.code
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        DeclareCmd::Status { receipt } => {
+            println!(
+                "{}",
+                service::channels::declaration_status(store, receipt).await?
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
 #[derive(Subcommand)]
 pub(crate) enum CaseCmd {
     /// 启动识别: open an identification case from a lead.
@@ -184,6 +283,14 @@ pub(crate) async fn case(store: &Store, cmd: &CaseCmd) -> Result<ExitCode> {
             let rows = store.cases_of_household(household_no).await?;
             if rows.is_empty() {
                 println!("户 {household_no} 没有监测案件");
+            }
+            if let Some(first) = rows.first() {
+                for (on, visitor, findings, risks, lead) in
+                    store.visits_of(first.household_id).await?
+                {
+                    let lead = lead.map_or_else(String::new, |l| format!("（线索 {l}）"));
+                    println!("走访 {on}  {visitor}  {findings}  {}{lead}", risks.label());
+                }
             }
             for row in rows {
                 println!(

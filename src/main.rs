@@ -96,6 +96,11 @@ enum Command {
     /// Monitoring cases (监测案件): open from a lead, act step by step, show, pending.
     #[command(subcommand)]
     Case(case_cmd::CaseCmd),
+    /// 干部排查: record a cadre's visit to a household.
+    Visit(case_cmd::VisitArgs),
+    /// 农户自主申报: a household's declaration, and its status by receipt code.
+    #[command(subcommand)]
+    Declare(case_cmd::DeclareCmd),
 }
 
 #[derive(Subcommand)]
@@ -311,6 +316,14 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Case(cmd) => {
             let store = open(&cli).await?;
             case_cmd::case(&store, cmd).await
+        }
+        Command::Visit(args) => {
+            let store = open(&cli).await?;
+            case_cmd::visit(&store, args).await
+        }
+        Command::Declare(cmd) => {
+            let store = open(&cli).await?;
+            case_cmd::declare(&store, cmd).await
         }
     }
 }

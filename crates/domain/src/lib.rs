@@ -7,6 +7,7 @@
 pub mod enums;
 pub mod assistance;
 pub mod case;
+pub mod declaration;
 pub mod elimination;
 pub mod error;
 pub mod feed;

@@ -4,6 +4,7 @@
 //! county against the policy), written once.
 
 pub mod cases;
+pub mod channels;
 pub mod error;
 pub mod exports;
 pub mod feeds;

@@ -476,3 +476,101 @@ async fn a_village_batch_moves_together_or_not_at_all() {
         );
     }
 }
+
+#[tokio::test]
+async fn visits_and_declarations_open_or_join_leads() {
+    use domain::declaration::{Declaration, Visit};
+    use service::channels::{declaration_status, declare, record_visit};
+    for t in stores().await {
+        seeded(&t).await;
+        let today = NaiveDate::from_ymd_opt(2026, 1, 15).unwrap();
+        let visit = |risks: RiskSet| Visit {
+            visited_on: today,
+            visitor: "驻村队员刘".into(),
+            findings: "户主务工受伤，收入中断".into(),
+            risks,
+        };
+        // A visit that finds nothing opens nothing.
+        let none = record_visit(&t.store, "H3", &visit(RiskSet::EMPTY), today)
+            .await
+            .unwrap();
+        assert_eq!(none.lead, None);
+        // A risk found: a new lead from the 干部排查 channel; a second visit joins it.
+        let hurt = RiskSet::EMPTY.with(RiskType::Accident);
+        let first = record_visit(&t.store, "H3", &visit(hurt), today)
+            .await
+            .unwrap();
+        let (lead, new) = first.lead.unwrap();
+        assert!(new);
+        let again = record_visit(
+            &t.store,
+            "H3",
+            &visit(RiskSet::EMPTY.with(RiskType::Illness)),
+            today,
+        )
+        .await
+        .unwrap();
+        assert_eq!(again.lead, Some((lead, false)), "{}", t.name);
+        let leads = t.store.leads(None, Some(lead_status::OPEN)).await.unwrap();
+        assert_eq!(leads.len(), 1);
+        assert_eq!(
+            leads[0].channel,
+            domain::screening::Channel::CadreVisit.code()
+        );
+        assert_eq!(RiskSet::from_bits(leads[0].risks).unwrap().len(), 2);
+        assert!(
+            record_visit(&t.store, "H9", &visit(hurt), today)
+                .await
+                .is_err()
+        );
+
+        // A declaration by a registered member opens a lead; by a stranger, only a receipt.
+        let d = |id: &str| {
+            Declaration::parse(
+                "王建国",
+                "13812345678",
+                id,
+                V1,
+                "孩子住院，花费很大",
+                "因病",
+            )
+            .unwrap()
+        };
+        let r = declare(&t.store, &d(&pid("王建国"))).await.unwrap();
+        assert!(r.registered && r.code.len() == 10);
+        assert!(
+            declaration_status(&t.store, &r.code)
+                .await
+                .unwrap()
+                .contains("正在研判")
+        );
+        let stranger = domain::IdNumber::from_parts(
+            520322,
+            NaiveDate::from_ymd_opt(1966, 6, 6).unwrap(),
+            777,
+            domain::Sex::Male,
+        );
+        let r2 = declare(&t.store, &d(stranger.as_str())).await.unwrap();
+        assert!(!r2.registered);
+        assert!(
+            declaration_status(&t.store, &r2.code)
+                .await
+                .unwrap()
+                .contains("核实登记")
+        );
+        assert!(declaration_status(&t.store, "NOSUCHCODE").await.is_err());
+        let leads = t.store.leads(None, Some(lead_status::OPEN)).await.unwrap();
+        assert_eq!(leads.len(), 2, "{}", t.name);
+        let h2 = leads.iter().find(|l| l.household_no == "H2").unwrap();
+        assert_eq!(
+            h2.channel,
+            domain::screening::Channel::SelfDeclaration.code()
+        );
+        // The household follows its declaration through the procedure.
+        open_case(&t.store, h2.id, &village(), h2.created_at.date_naive())
+            .await
+            .unwrap();
+        let status = declaration_status(&t.store, &r.code).await.unwrap();
+        assert!(status.contains("当前环节：入户核实"), "{status}");
+    }
+}

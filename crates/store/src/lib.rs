@@ -8,6 +8,7 @@
 
 mod bulk;
 pub mod cases;
+pub mod channels;
 pub mod crypto;
 mod days;
 mod db;

@@ -46,12 +46,16 @@ labelled_enum! {
 }
 
 labelled_enum! {
-    /// 线索来源 / 预警渠道 of a warning.
+    /// 线索来源 (discovery channel) of a lead, and 预警渠道 of a warning (the first two).
     Channel, "预警渠道" {
         /// 收入监测 — from the registry's incomes and records.
         IncomeMonitoring = 1: "收入监测",
         /// 部门预警 — from a department's data.
         DepartmentWarning = 2: "部门预警",
+        /// 干部排查 — a village cadre's visit found a risk.
+        CadreVisit = 3: "干部排查",
+        /// 农户自主申报 — the household declared itself.
+        SelfDeclaration = 4: "农户自主申报",
     }
 }
 
