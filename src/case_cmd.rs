@@ -148,6 +148,77 @@ pub(crate) async fn declare(store: &Store, cmd: &DeclareCmd) -> Result<ExitCode>
     }
 }
 
+/// 公示 / 公告 for a village batch of cases, as printable HTML or text.
+#[derive(Args)]
+pub(crate) struct NoticeArgs {
+    /// 识别公示 | 风险消除公示 | 识别公告 | 风险消除公告
+    kind: String,
+    /// Cases of one village, joined by commas.
+    #[arg(long)]
+    cases: String,
+    /// First and last day posted.
+    #[arg(long)]
+    from: NaiveDate,
+    #[arg(long)]
+    to: NaiveDate,
+    /// 异议受理单位 and its office phone (a landline or a hotline, never a mobile).
+    #[arg(long)]
+    office: String,
+    #[arg(long)]
+    office_phone: String,
+    /// 发布单位.
+    #[arg(long)]
+    issuer: String,
+    /// Output: .html (printable) or .txt.
+    #[arg(long)]
+    out: std::path::PathBuf,
+}
+
+pub(crate) async fn notice(store: &Store, a: &NoticeArgs) -> Result<ExitCode> {
+    use domain::notice::{NoticeKind, NoticeRules, OfficeContact};
+    let kind = NoticeKind::parse(&a.kind)?;
+    let ids = a
+        .cases
+        .split(',')
+        .map(|s| s.trim().parse::<i64>())
+        .collect::<Result<Vec<_>, _>>()
+        .with_context(|| format!("案件编号“{}”无效", a.cases))?;
+    let notice = service::notices::build(
+        store,
+        kind,
+        &ids,
+        service::notices::Publication {
+            start: a.from,
+            end: a.to,
+            contact: OfficeContact {
+                office: a.office.clone(),
+                phone: a.office_phone.clone(),
+            },
+            issuer: a.issuer.clone(),
+            issued_on: a.from,
+        },
+        &NoticeRules::default(),
+    )
+    .await?;
+    let html = a
+        .out
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("html") || e.eq_ignore_ascii_case("htm"));
+    let text = if html {
+        notice.render_html()
+    } else {
+        notice.render_text()
+    };
+    std::fs::write(&a.out, text).with_context(|| format!("写出 {}", a.out.display()))?;
+    println!(
+        "{}（{}户）已写入 {}",
+        notice.title(),
+        notice.entries().len(),
+        a.out.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
 #[derive(Subcommand)]
 pub(crate) enum CaseCmd {
     /// 启动识别: open an identification case from a lead.

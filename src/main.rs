@@ -101,6 +101,9 @@ enum Command {
     /// 农户自主申报: a household's declaration, and its status by receipt code.
     #[command(subcommand)]
     Declare(case_cmd::DeclareCmd),
+    /// 公示 / 公告 for a village batch of cases (printable; no personal data beyond the
+    /// permitted fields).
+    Notice(case_cmd::NoticeArgs),
 }
 
 #[derive(Subcommand)]
@@ -324,6 +327,10 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Declare(cmd) => {
             let store = open(&cli).await?;
             case_cmd::declare(&store, cmd).await
+        }
+        Command::Notice(args) => {
+            let store = open(&cli).await?;
+            case_cmd::notice(&store, args).await
         }
     }
 }

@@ -10,6 +10,7 @@ pub mod exports;
 pub mod feeds;
 pub mod imports;
 pub mod keys;
+pub mod notices;
 pub mod policy;
 pub mod regions;
 pub mod reports;

@@ -574,3 +574,66 @@ async fn visits_and_declarations_open_or_join_leads() {
         assert!(status.contains("当前环节：入户核实"), "{status}");
     }
 }
+
+#[tokio::test]
+async fn a_village_notice_names_households_and_nothing_sensitive() {
+    use domain::notice::{NoticeKind, NoticeRules, OfficeContact};
+    use service::notices::{Publication, build};
+    for t in stores().await {
+        seeded(&t).await;
+        imported(&feed(&t, Feed::Medical, "med.csv", &medical_csv()).await);
+        screen(&t, as_of(2025, 12, 31)).await;
+        let leads = t.store.leads(None, Some(lead_status::OPEN)).await.unwrap();
+        let day0 = leads[0].created_at.date_naive();
+        let mut cases = Vec::new();
+        for l in &leads {
+            cases.push(open_case(&t.store, l.id, &village(), day0).await.unwrap());
+        }
+        let publication = Publication {
+            start: day0,
+            end: day0 + Days::new(4),
+            contact: OfficeContact {
+                office: "高山村村民委员会".into(),
+                phone: "0851-2612345".into(),
+            },
+            issuer: "高山村村民委员会".into(),
+            issued_on: day0,
+        };
+        let notice = build(
+            &t.store,
+            NoticeKind::IdentificationPublicity,
+            &cases,
+            publication.clone(),
+            &NoticeRules::default(),
+        )
+        .await
+        .unwrap();
+        let html = notice.render_html();
+        assert!(
+            html.contains("张大山") && html.contains("王建国"),
+            "{}",
+            t.name
+        );
+        assert!(html.contains("脱贫不稳定户"));
+        for (_, _, id) in people() {
+            assert!(
+                !html.contains(&id) && !html.contains(&id[14..]),
+                "ID number on a notice"
+            );
+        }
+        for word in ["患有大病", "长期慢性病", "13812345678"] {
+            assert!(!html.contains(word), "{word}");
+        }
+        // An elimination notice needs monitored households.
+        let e = build(
+            &t.store,
+            NoticeKind::EliminationPublicity,
+            &cases,
+            publication,
+            &NoticeRules::default(),
+        )
+        .await
+        .unwrap_err();
+        assert!(e.to_string().contains("尚未纳入监测"), "{e}");
+    }
+}

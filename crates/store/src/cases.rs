@@ -274,3 +274,70 @@ impl Store {
             .collect()
     }
 }
+
+/// What a public notice needs of a case's household: never an ID number, phone or health.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NoticeFacts {
+    pub case_id: i64,
+    pub household_no: String,
+    pub village: RegionCode,
+    /// 户主姓名.
+    pub head_name: Option<String>,
+    pub size: i64,
+    /// 住址, from which the 村民小组 is read.
+    pub address: Option<String>,
+    /// The lead's suggested category and risks (the proposal a 识别公示 lists).
+    pub lead_category: Option<i64>,
+    pub lead_risks: Option<i64>,
+}
+
+type NoticeTuple = (
+    i64,
+    String,
+    i64,
+    Option<String>,
+    i64,
+    Option<String>,
+    Option<i64>,
+    Option<i64>,
+);
+
+impl Store {
+    /// The notice facts of these cases, in the order given.
+    pub async fn notice_facts(&self, case_ids: &[i64]) -> Result<Vec<NoticeFacts>, StoreError> {
+        let list = match self.backend() {
+            crate::Backend::Sqlite => "SELECT value FROM json_each($1)",
+            crate::Backend::Postgres => "SELECT jsonb_array_elements_text($1::jsonb)::bigint",
+        };
+        let sql = format!(
+            "SELECT c.id, h.household_no, h.village_code, \
+             (SELECT m.name FROM members m WHERE m.household_id = h.id AND m.relation = {head} LIMIT 1), \
+             (SELECT COUNT(*) FROM members m WHERE m.household_id = h.id), \
+             h.address, l.suggested_category, l.risks \
+             FROM cases c JOIN households h ON h.id = c.household_id \
+             LEFT JOIN leads l ON l.id = c.lead_id WHERE c.id IN ({list})",
+            head = domain::Relation::Head.code()
+        );
+        let json = serde_json::to_string(case_ids).expect("ids serialise");
+        let rows: Vec<NoticeTuple> = on_db!(&self.db, p => {
+            sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(json).fetch_all(p).await?
+        });
+        let mut out = Vec::with_capacity(rows.len());
+        for (case_id, household_no, v, head_name, size, address, lead_category, lead_risks) in rows
+        {
+            out.push(NoticeFacts {
+                case_id,
+                household_no,
+                village: RegionCode::from_u64(v as u64)
+                    .ok_or_else(|| StoreError::Corrupt(format!("村代码 {v}")))?,
+                head_name,
+                size,
+                address,
+                lead_category,
+                lead_risks,
+            });
+        }
+        out.sort_by_key(|f| case_ids.iter().position(|c| *c == f.case_id));
+        Ok(out)
+    }
+}
