@@ -219,6 +219,109 @@ pub(crate) async fn notice(store: &Store, a: &NoticeArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// 帮扶措施 of a case.
+#[derive(Subcommand)]
+pub(crate) enum MeasureCmd {
+    /// Record a measure (once monitored, or on the fast track).
+    Add {
+        case: i64,
+        /// 措施类型 (the catalogue's Chinese name, see docs/cases.md).
+        #[arg(long = "type")]
+        ty: String,
+        /// 针对风险, joined by 、.
+        #[arg(long)]
+        risks: String,
+        /// 责任部门.
+        #[arg(long)]
+        provider: String,
+        #[arg(long)]
+        start: NaiveDate,
+        #[arg(long)]
+        end: Option<NaiveDate>,
+        /// 金额 (yuan).
+        #[arg(long)]
+        amount: Option<String>,
+        /// 计划 | 实施中 | 已结束
+        #[arg(long, default_value = "实施中")]
+        status: String,
+        /// Runs to its end after the risk is eliminated.
+        #[arg(long)]
+        continues: bool,
+        #[command(flatten)]
+        who: Who,
+    },
+    /// The measures of a case.
+    List { case: i64 },
+    /// What the measures cover, and what is still required or suggested (domain.md §7.3).
+    Plan { case: i64 },
+}
+
+pub(crate) async fn measure(store: &Store, cmd: &MeasureCmd) -> Result<ExitCode> {
+    use domain::assistance::{Measure, MeasureStatus, MeasureType};
+    match cmd {
+        MeasureCmd::Add {
+            case,
+            ty,
+            risks,
+            provider,
+            start,
+            end,
+            amount,
+            status,
+            continues,
+            who,
+        } => {
+            let m = Measure {
+                ty: MeasureType::parse(ty)?,
+                target_risks: RiskSet::parse(risks)?,
+                provider: provider.clone(),
+                start: *start,
+                end: *end,
+                amount: yuan(amount, "--amount")?,
+                status: MeasureStatus::parse(status)?,
+                continues_after_elimination: *continues,
+            };
+            let cfg = service::cases::deadlines(store, today()).await?;
+            let id =
+                service::cases::add_measure(store, *case, &m, &who.actor()?, today(), &cfg).await?;
+            println!("已登记措施 {id}：{}", m.ty.label());
+            Ok(ExitCode::SUCCESS)
+        }
+        MeasureCmd::List { case } => {
+            for (id, m) in store.measures_of(*case).await? {
+                println!(
+                    "措施 {id}  {}  {}  {}  {} 起{}",
+                    m.ty.label(),
+                    m.target_risks.label(),
+                    m.status.label(),
+                    m.start,
+                    m.end.map_or_else(String::new, |e| format!(" 至 {e}"))
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        MeasureCmd::Plan { case } => {
+            let p = service::cases::plan(store, *case, today()).await?;
+            if p.uncovered.is_empty() {
+                println!("每项风险均有措施覆盖");
+            } else {
+                println!("尚无措施覆盖的风险：{}", p.uncovered.label());
+            }
+            for r in &p.required {
+                println!("需要：{r}");
+            }
+            for f in &p.flags {
+                println!("提示：{f}");
+            }
+            if !p.suggestions.is_empty() {
+                let names: Vec<&str> = p.suggestions.iter().map(|t| t.label()).collect();
+                println!("可选措施：{}", names.join("、"));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
 #[derive(Subcommand)]
 pub(crate) enum CaseCmd {
     /// 启动识别: open an identification case from a lead.

@@ -104,6 +104,9 @@ enum Command {
     /// 公示 / 公告 for a village batch of cases (printable; no personal data beyond the
     /// permitted fields).
     Notice(case_cmd::NoticeArgs),
+    /// 帮扶措施: record, list, and check a case's plan.
+    #[command(subcommand)]
+    Measure(case_cmd::MeasureCmd),
 }
 
 #[derive(Subcommand)]
@@ -331,6 +334,10 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Notice(args) => {
             let store = open(&cli).await?;
             case_cmd::notice(&store, args).await
+        }
+        Command::Measure(cmd) => {
+            let store = open(&cli).await?;
+            case_cmd::measure(&store, cmd).await
         }
     }
 }

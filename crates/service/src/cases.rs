@@ -5,6 +5,7 @@
 
 use crate::ServiceError;
 use chrono::NaiveDate;
+use domain::assistance::{MatchConfig, Measure, Plan, PlanInput};
 use domain::case::{Action, Actor, Case, CaseState, Deadlines, due_date, is_overdue, transition};
 use store::Store;
 use store::cases::CaseRow;
@@ -112,6 +113,79 @@ pub async fn act_batch(
     }
     tx.commit().await?;
     Ok(out)
+}
+
+/// 登记帮扶措施: records a measure of a case. Allowed once the household is monitored, or
+/// before on the fast track (先帮扶后认定). The first measure carried out also records the
+/// case's 开始帮扶 step, in the same transaction.
+pub async fn add_measure(
+    store: &Store,
+    case_id: i64,
+    measure: &Measure,
+    actor: &Actor,
+    today: NaiveDate,
+    cfg: &Deadlines,
+) -> Result<i64, ServiceError> {
+    let problems = measure.check(today);
+    if !problems.is_empty() {
+        return Err(ServiceError::Invalid(
+            problems
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("；"),
+        ));
+    }
+    let mut tx = store.begin().await?;
+    let row = tx.case_for_update(case_id).await?;
+    if !row.case.may_assist() {
+        return Err(ServiceError::Invalid(
+            "该户尚未纳入监测（也未走先帮扶后认定），不能登记帮扶措施".to_owned(),
+        ));
+    }
+    let id = tx
+        .insert_measure(case_id, row.household_id, measure)
+        .await?;
+    if measure.status.is_carried_out() && row.case.assistance_started_on.is_none() {
+        let start = measure.start.max(row.case.last_on()).min(today);
+        let next = transition(
+            &row.case,
+            Action::StartAssistance { on: start },
+            actor,
+            today,
+            cfg,
+        )
+        .map_err(workflow)?;
+        tx.update_case(case_id, row.version, &next).await?;
+    }
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// 帮扶计划: what the household's measures cover and what is still required or suggested
+/// (domain.md §7.3).
+pub async fn plan(store: &Store, case_id: i64, today: NaiveDate) -> Result<Plan, ServiceError> {
+    let row = store.case(case_id).await?;
+    let ident = row.case.identification.as_ref().ok_or_else(|| {
+        ServiceError::Invalid("该户尚未纳入监测：帮扶计划以认定的风险类型为准".to_owned())
+    })?;
+    let labour = store.labour_of(row.household_id).await?;
+    let measures: Vec<Measure> = store
+        .measures_of(case_id)
+        .await?
+        .into_iter()
+        .map(|(_, m)| m)
+        .collect();
+    Ok(domain::assistance::plan(
+        &PlanInput {
+            risks: ident.risks,
+            labour: &labour,
+            identified_on: ident.approved_on,
+            today,
+            measures: &measures,
+        },
+        &MatchConfig::default(),
+    ))
 }
 
 /// A case's place in the 待办 (to-do) and 逾期 (overdue) lists.

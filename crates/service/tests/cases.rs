@@ -637,3 +637,75 @@ async fn a_village_notice_names_households_and_nothing_sensitive() {
         assert!(e.to_string().contains("尚未纳入监测"), "{e}");
     }
 }
+
+#[tokio::test]
+async fn measures_cover_the_risks_and_start_assistance() {
+    use domain::assistance::{Measure, MeasureStatus, MeasureType, PlanFlag};
+    use service::cases::{add_measure, plan};
+    for t in stores().await {
+        seeded(&t).await;
+        screen(&t, as_of(2025, 12, 31)).await;
+        let lead = t.store.leads(None, Some(lead_status::OPEN)).await.unwrap()[0].clone();
+        assert_eq!(lead.household_no, "H1");
+        let day0 = lead.created_at.date_naive();
+        let case = open_case(&t.store, lead.id, &village(), day0)
+            .await
+            .unwrap();
+        let cfg = Deadlines::default();
+        let job = RiskType::UnstableJob;
+        let ty = MeasureType::for_risk(job)
+            .find(|m| m.is_development())
+            .expect("a development measure for 因务工就业不稳");
+        let measure = |start| Measure {
+            ty,
+            target_risks: RiskSet::EMPTY.with(job),
+            provider: "县人社局".into(),
+            start,
+            end: None,
+            amount: None,
+            status: MeasureStatus::Active,
+            continues_after_elimination: false,
+        };
+        // Not before identification (and no fast track).
+        let e = add_measure(&t.store, case, &measure(day0), &village(), day0, &cfg)
+            .await
+            .unwrap_err();
+        assert!(e.to_string().contains("尚未纳入监测"), "{e}");
+        let after = procedure(&t, case, day0, true).await;
+        step(
+            &t,
+            case,
+            Action::ApproveIdentification {
+                on: after,
+                category: Category::UnstableExPoor,
+                risks: RiskSet::EMPTY.with(job),
+                per_capita: Some(Money::from_yuan(5_500)),
+                line: Money::from_yuan(8_700),
+                sudden_shock: false,
+            },
+            &county(),
+            after,
+        )
+        .await;
+        // A month and more later without any measure: the risk is uncovered and a development
+        // measure is pending.
+        let later = after + Days::new(40);
+        let p = plan(&t.store, case, later).await.unwrap();
+        assert!(p.uncovered.contains(job), "{}", t.name);
+        assert!(
+            p.flags
+                .iter()
+                .any(|f| matches!(f, PlanFlag::DevelopmentPending { .. }))
+        );
+        assert!(p.suggestions.contains(&ty));
+        add_measure(&t.store, case, &measure(later), &village(), later, &cfg)
+            .await
+            .unwrap();
+        let p = plan(&t.store, case, later).await.unwrap();
+        assert!(p.uncovered.is_empty(), "{}", t.name);
+        assert!(p.flags.is_empty(), "{:?}", p.flags);
+        let stored = t.store.case(case).await.unwrap().case;
+        assert_eq!(stored.assistance_started_on, Some(later));
+        assert_eq!(t.store.measures_of(case).await.unwrap().len(), 1);
+    }
+}

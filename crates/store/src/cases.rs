@@ -341,3 +341,67 @@ impl Store {
         Ok(out)
     }
 }
+
+impl Tx {
+    /// Stores a measure of a case.
+    pub async fn insert_measure(
+        &mut self,
+        case_id: i64,
+        household_id: i64,
+        m: &domain::assistance::Measure,
+    ) -> Result<i64, StoreError> {
+        let now = Utc::now();
+        let (id,): (i64,) = on_tx!(self, c => {
+            sqlx::query_as(
+                "INSERT INTO measures (case_id, household_id, status, data, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $5) RETURNING id",
+            )
+            .bind(case_id)
+            .bind(household_id)
+            .bind(i64::from(m.status.code()))
+            .bind(serde_json::to_string(m).expect("a measure serialises"))
+            .bind(now)
+            .fetch_one(c)
+            .await?
+        });
+        Ok(id)
+    }
+}
+
+impl Store {
+    /// The measures of a case, in the order recorded.
+    pub async fn measures_of(
+        &self,
+        case_id: i64,
+    ) -> Result<Vec<(i64, domain::assistance::Measure)>, StoreError> {
+        let rows: Vec<(i64, String)> = on_db!(&self.db, p => {
+            sqlx::query_as("SELECT id, data FROM measures WHERE case_id = $1 ORDER BY id")
+                .bind(case_id)
+                .fetch_all(p)
+                .await?
+        });
+        rows.into_iter()
+            .map(|(id, data)| {
+                serde_json::from_str(&data)
+                    .map(|m| (id, m))
+                    .map_err(|e| StoreError::Corrupt(format!("措施 {id}：{e}")))
+            })
+            .collect()
+    }
+
+    /// 劳动技能 of every member of a household.
+    pub async fn labour_of(&self, household_id: i64) -> Result<Vec<domain::Labor>, StoreError> {
+        let rows: Vec<(i16,)> = on_db!(&self.db, p => {
+            sqlx::query_as("SELECT labor FROM members WHERE household_id = $1")
+                .bind(household_id)
+                .fetch_all(p)
+                .await?
+        });
+        rows.into_iter()
+            .map(|(l,)| {
+                domain::Labor::from_code(l)
+                    .ok_or_else(|| StoreError::Corrupt(format!("劳动技能代码 {l}")))
+            })
+            .collect()
+    }
+}
