@@ -343,6 +343,8 @@ pub(crate) enum CaseCmd {
     },
     /// One step of the procedure on a case.
     Act(Box<ActArgs>),
+    /// 风险消除条件: which conditions of elimination hold today, and which do not.
+    Check { case: i64 },
 }
 
 #[derive(Args)]
@@ -494,6 +496,17 @@ pub(crate) async fn case(store: &Store, cmd: &CaseCmd) -> Result<ExitCode> {
                 list.len(),
                 list.iter().filter(|p| p.overdue).count()
             );
+            Ok(ExitCode::SUCCESS)
+        }
+        CaseCmd::Check { case } => {
+            let results = service::cases::elimination_check(store, *case, today()).await?;
+            for r in &results {
+                let mark = if r.met { "满足" } else { "不满足" };
+                println!("[{mark}] {}：{}", r.code.label(), r.explanation);
+            }
+            if results.iter().all(|r| r.met) {
+                println!("可以提出风险消除");
+            }
             Ok(ExitCode::SUCCESS)
         }
         CaseCmd::Act(a) => {

@@ -5,8 +5,12 @@
 
 use crate::ServiceError;
 use chrono::NaiveDate;
+use domain::Money;
 use domain::assistance::{MatchConfig, Measure, Plan, PlanInput};
 use domain::case::{Action, Actor, Case, CaseState, Deadlines, due_date, is_overdue, transition};
+use domain::elimination::{
+    BasicNeeds, ConditionResult, EliminationConfig, EliminationInput, IncomeStanding,
+};
 use store::Store;
 use store::cases::CaseRow;
 use store::screening::lead_status;
@@ -185,6 +189,84 @@ pub async fn plan(store: &Store, case_id: i64, today: NaiveDate) -> Result<Plan,
             measures: &measures,
         },
         &MatchConfig::default(),
+    ))
+}
+
+/// 风险消除条件: which conditions of domain.md §8.1 hold for a monitored household today,
+/// from the stored data:
+/// - income: the latest recorded year's 家庭人均纯收入 against the current year's line. A
+///   yearly record above the line counts as twelve months above [I]: the registry holds
+///   yearly, not monthly, incomes;
+/// - risks: those identified, plus those of warnings since identification; the plan's
+///   uncovered risks;
+/// - 三保障 and water: the registry's housing and water status, every living member insured,
+///   no dropout warning since identification; 不愁吃穿 is not recorded and taken as met [I];
+/// - 整户无劳 from the members' labour capacity.
+pub async fn elimination_check(
+    store: &Store,
+    case_id: i64,
+    today: NaiveDate,
+) -> Result<Vec<ConditionResult>, ServiceError> {
+    use chrono::Datelike;
+    let row = store.case(case_id).await?;
+    let ident = row
+        .case
+        .identification
+        .as_ref()
+        .ok_or_else(|| ServiceError::Invalid("该户尚未纳入监测，无需风险消除".to_owned()))?;
+    let facts = store
+        .registry_facts(
+            store::screening::Selection::Households(&[row.household_id]),
+            today.year() as u16,
+        )
+        .await?;
+    let household = facts
+        .households
+        .first()
+        .ok_or_else(|| ServiceError::Invalid("农户不存在".to_owned()))?;
+    let members = &facts.members;
+    let latest = facts.incomes.last();
+    let (_, policy_text) = crate::policy::policy_for_day(store, today).await?;
+    let policy = domain::screening::Policy::from_toml(&policy_text)
+        .map_err(|e| ServiceError::Invalid(e.message))?;
+    let line = policy.line(household.village, today.year() as u16);
+    let per_capita = latest
+        .and_then(|y| y.net().per_capita(members.len() as u32))
+        .unwrap_or_default();
+    let income = IncomeStanding {
+        per_capita,
+        line: line.map_or(Money::ZERO, |l| l.amount),
+        line_year: line.map_or(0, |l| i32::from(l.year)),
+        months_above: match (latest, line) {
+            (Some(_), Some(l)) if per_capita > l.amount => 12,
+            _ => 0,
+        },
+    };
+    let since = store
+        .warning_risks_since(row.household_id, ident.approved_on)
+        .await?;
+    let current_risks = ident.risks.union(since);
+    let plan = plan(store, case_id, today).await?;
+    let labour: Vec<domain::Labor> = members.iter().map(|m| m.labor).collect();
+    let input = EliminationInput {
+        identified_on: ident.approved_on,
+        today,
+        income,
+        risks_at_identification: ident.risks,
+        current_risks,
+        uncovered: plan.uncovered,
+        basic_needs: BasicNeeds {
+            food_and_clothing: true,
+            housing: household.housing.unwrap_or(domain::HousingSafety::Safe),
+            water: household.water.unwrap_or(domain::WaterSafety::Safe),
+            all_insured: members.iter().all(|m| m.medical_insured != Some(false)),
+            compulsory_dropout: since.contains(domain::monitoring::RiskType::Dropout),
+        },
+        whole_household_no_labour: !domain::assistance::has_labour(&labour),
+    };
+    Ok(domain::elimination::check(
+        &input,
+        &EliminationConfig::default(),
     ))
 }
 

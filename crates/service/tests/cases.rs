@@ -707,5 +707,18 @@ async fn measures_cover_the_risks_and_start_assistance() {
         let stored = t.store.case(case).await.unwrap().case;
         assert_eq!(stored.assistance_started_on, Some(later));
         assert_eq!(t.store.measures_of(case).await.unwrap().len(), 1);
+
+        // Elimination conditions: the risk is addressed, but 40 days is not six months, and
+        // 5,500 per person is not above the line.
+        use domain::elimination::Condition;
+        let check = service::cases::elimination_check(&t.store, case, later)
+            .await
+            .unwrap();
+        let met = |c: Condition| check.iter().find(|r| r.code == c).unwrap().met;
+        assert!(met(Condition::RisksAddressed), "{check:?}");
+        assert!(!met(Condition::MonitoredLongEnough), "{check:?}");
+        assert!(!met(Condition::IncomeStable), "{check:?}");
+        assert!(met(Condition::NotNoLabour));
+        assert!(check.iter().all(|r| !r.explanation.is_empty()));
     }
 }

@@ -405,3 +405,35 @@ impl Store {
             .collect()
     }
 }
+
+impl Store {
+    /// Risk types of the warnings a household received from runs started on or after `since`.
+    pub async fn warning_risks_since(
+        &self,
+        household_id: i64,
+        since: NaiveDate,
+    ) -> Result<domain::monitoring::RiskSet, StoreError> {
+        let since = since.and_hms_opt(0, 0, 0).expect("midnight").and_utc();
+        let rows: Vec<(i64,)> = on_db!(&self.db, p => {
+            sqlx::query_as(
+                "SELECT w.risk FROM warnings w JOIN screening_runs r ON r.id = w.run_id \
+                 WHERE w.household_id = $1 AND r.started_at >= $2",
+            )
+            .bind(household_id)
+            .bind(since)
+            .fetch_all(p)
+            .await?
+        });
+        Ok(rows
+            .into_iter()
+            .filter_map(|(r,)| {
+                i16::try_from(r)
+                    .ok()
+                    .and_then(domain::monitoring::RiskType::from_code)
+            })
+            .fold(
+                domain::monitoring::RiskSet::EMPTY,
+                domain::monitoring::RiskSet::with,
+            ))
+    }
+}
