@@ -1140,15 +1140,6 @@ mod tests {
 
     #[test]
     fn grouping_keeps_order_and_drops_strangers() {
-        let hh = |id| HouseholdFacts {
-            id,
-            village: RegionCode::parse("520322100201").unwrap(),
-            household_type: HouseholdType::Ordinary,
-            exit_year: None,
-            housing: None,
-            water: Some(WaterSafety::Safe),
-            monitored: false,
-        };
         let households = vec![hh(2), hh(5), hh(9)];
         let (start, items) = group(&households, vec![(5, 'a'), (7, 'x'), (2, 'b'), (5, 'c')]);
         assert_eq!(start, vec![0, 1, 3, 3]);
