@@ -2,12 +2,13 @@
 //! procedure step by step, list what is pending. Each is a thin call into `service::cases`;
 //! the domain decides whether the step is allowed.
 
+use crate::screen_cmd::region;
 use anyhow::{Context, Result, bail};
 use chrono::NaiveDate;
 use clap::{Args, Subcommand};
+use domain::Money;
 use domain::case::{Action, Actor, Case, Deadlines, Level, Outcome};
 use domain::monitoring::{Category, RiskSet};
-use domain::{Money, RegionCode};
 use std::process::ExitCode;
 use store::Store;
 use store::screening::lead_status;
@@ -177,12 +178,7 @@ pub(crate) struct NoticeArgs {
 pub(crate) async fn notice(store: &Store, a: &NoticeArgs) -> Result<ExitCode> {
     use domain::notice::{NoticeKind, NoticeRules, OfficeContact};
     let kind = NoticeKind::parse(&a.kind)?;
-    let ids = a
-        .cases
-        .split(',')
-        .map(|s| s.trim().parse::<i64>())
-        .collect::<Result<Vec<_>, _>>()
-        .with_context(|| format!("案件编号“{}”无效", a.cases))?;
+    let ids = case_ids(&a.cases)?;
     let notice = service::notices::build(
         store,
         kind,
@@ -397,8 +393,12 @@ fn today() -> NaiveDate {
     chrono::Local::now().date_naive()
 }
 
-fn region(code: &Option<String>) -> Result<Option<RegionCode>> {
-    Ok(code.as_deref().map(RegionCode::parse).transpose()?)
+/// Case ids joined by commas ("12,13,17").
+fn case_ids(list: &str) -> Result<Vec<i64>> {
+    list.split(',')
+        .map(|s| s.trim().parse::<i64>())
+        .collect::<Result<Vec<_>, _>>()
+        .with_context(|| format!("案件编号“{list}”无效"))
 }
 
 pub(crate) async fn lead(store: &Store, cmd: &LeadCmd) -> Result<ExitCode> {
@@ -511,12 +511,7 @@ pub(crate) async fn case(store: &Store, cmd: &CaseCmd) -> Result<ExitCode> {
         }
         CaseCmd::Act(a) => {
             let action = action(a)?;
-            let ids = a
-                .cases
-                .split(',')
-                .map(|s| s.trim().parse::<i64>())
-                .collect::<Result<Vec<_>, _>>()
-                .with_context(|| format!("案件编号“{}”无效", a.cases))?;
+            let ids = case_ids(&a.cases)?;
             let rows =
                 service::cases::act_batch(store, &ids, &action, &a.who.actor()?, today(), &cfg)
                     .await?;

@@ -250,7 +250,8 @@ pub(crate) async fn policy(store: &Store, cmd: &PolicyCmd, actor: &str) -> Resul
     }
 }
 
-fn region(code: &Option<String>) -> Result<Option<RegionCode>> {
+/// A `--county` option as a division code.
+pub(crate) fn region(code: &Option<String>) -> Result<Option<RegionCode>> {
     Ok(code.as_deref().map(RegionCode::parse).transpose()?)
 }
 

@@ -336,7 +336,6 @@ impl MeasureStatus {
 pub struct Measure {
     pub ty: MeasureType,
     /// 针对风险 (the risks it targets).
-    #[serde(with = "risk_bits")]
     pub target_risks: RiskSet,
     /// 责任部门 (providing department).
     pub provider: String,
@@ -623,19 +622,4 @@ pub(crate) fn full_months(from: NaiveDate, to: NaiveDate) -> u32 {
         n -= 1;
     }
     n
-}
-
-/// Serde for a [`RiskSet`] as its storage bits.
-pub(crate) mod risk_bits {
-    use crate::monitoring::RiskSet;
-    use serde::{Deserialize, Deserializer, Serializer, de::Error};
-
-    pub fn serialize<S: Serializer>(r: &RiskSet, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_u16(r.bits())
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<RiskSet, D::Error> {
-        let bits = u16::deserialize(d)?;
-        RiskSet::from_bits(bits).ok_or_else(|| D::Error::custom("风险类型编码无效"))
-    }
 }

@@ -112,6 +112,19 @@ impl RiskSet {
             .join("、")
     }
 
+    /// These risks with `new` ones added in list order, up to five in all: what a lead or
+    /// case already carries stays first.
+    pub fn merged(self, new: RiskSet) -> RiskSet {
+        let mut set = self;
+        for r in new.iter() {
+            if set.len() >= MAX_RISKS {
+                break;
+            }
+            set = set.with(r);
+        }
+        set
+    }
+
     /// Parses labels joined by 、 or a comma.
     pub fn parse(s: &str) -> Result<Self, FieldError> {
         let mut set = RiskSet::EMPTY;
@@ -143,6 +156,20 @@ pub fn fitting_category(
         }),
         _ if sudden_shock => Some(Category::SuddenHardship),
         _ => None,
+    }
+}
+
+/// Stored and exchanged as its bits (the codes of [`RiskType::ALL`] order).
+impl serde::Serialize for RiskSet {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u16(self.0)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for RiskSet {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let bits = <u16 as serde::Deserialize>::deserialize(d)?;
+        RiskSet::from_bits(bits).ok_or_else(|| serde::de::Error::custom("风险类型编码无效"))
     }
 }
 

@@ -68,16 +68,8 @@ pub async fn act(
     today: NaiveDate,
     cfg: &Deadlines,
 ) -> Result<CaseRow, ServiceError> {
-    let mut tx = store.begin().await?;
-    let row = tx.case_for_update(case_id).await?;
-    let next = transition(&row.case, action, actor, today, cfg).map_err(workflow)?;
-    tx.update_case(case_id, row.version, &next).await?;
-    tx.commit().await?;
-    Ok(CaseRow {
-        version: row.version + 1,
-        case: next,
-        ..row
-    })
+    let mut rows = act_batch(store, &[case_id], &action, actor, today, cfg).await?;
+    Ok(rows.pop().expect("one case in, one case out"))
 }
 
 /// The same step for several cases of one village at once — one 民主评议 meeting or one
@@ -169,13 +161,16 @@ pub async fn add_measure(
 /// 帮扶计划: what the household's measures cover and what is still required or suggested
 /// (domain.md §7.3).
 pub async fn plan(store: &Store, case_id: i64, today: NaiveDate) -> Result<Plan, ServiceError> {
-    let row = store.case(case_id).await?;
+    plan_of(store, &store.case(case_id).await?, today).await
+}
+
+async fn plan_of(store: &Store, row: &CaseRow, today: NaiveDate) -> Result<Plan, ServiceError> {
     let ident = row.case.identification.as_ref().ok_or_else(|| {
         ServiceError::Invalid("该户尚未纳入监测：帮扶计划以认定的风险类型为准".to_owned())
     })?;
     let labour = store.labour_of(row.household_id).await?;
     let measures: Vec<Measure> = store
-        .measures_of(case_id)
+        .measures_of(row.id)
         .await?
         .into_iter()
         .map(|(_, m)| m)
@@ -226,9 +221,7 @@ pub async fn elimination_check(
         .ok_or_else(|| ServiceError::Invalid("农户不存在".to_owned()))?;
     let members = &facts.members;
     let latest = facts.incomes.last();
-    let (_, policy_text) = crate::policy::policy_for_day(store, today).await?;
-    let policy = domain::screening::Policy::from_toml(&policy_text)
-        .map_err(|e| ServiceError::Invalid(e.message))?;
+    let policy = crate::policy::policy_on(store, today).await?;
     let line = policy.line(household.village, today.year() as u16);
     let per_capita = latest
         .and_then(|y| y.net().per_capita(members.len() as u32))
@@ -246,7 +239,7 @@ pub async fn elimination_check(
         .warning_risks_since(row.household_id, ident.approved_on)
         .await?;
     let current_risks = ident.risks.union(since);
-    let plan = plan(store, case_id, today).await?;
+    let plan = plan_of(store, &row, today).await?;
     let labour: Vec<domain::Labor> = members.iter().map(|m| m.labor).collect();
     let input = EliminationInput {
         identified_on: ident.approved_on,
@@ -307,10 +300,7 @@ pub async fn pending(
 
 /// 办理时限 of the policy in effect on `day` (the built-in default until one is loaded).
 pub async fn deadlines(store: &Store, day: NaiveDate) -> Result<Deadlines, ServiceError> {
-    let (_, text) = crate::policy::policy_for_day(store, day).await?;
-    let policy = domain::screening::Policy::from_toml(&text)
-        .map_err(|e| ServiceError::Invalid(e.message))?;
-    Ok(policy.procedure)
+    Ok(crate::policy::policy_on(store, day).await?.procedure)
 }
 
 fn by(actor: &Actor) -> String {

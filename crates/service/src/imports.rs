@@ -139,26 +139,7 @@ pub(crate) fn digests_of<T: Sync>(
     items: &[T],
     id: impl Fn(&T) -> &str + Sync,
 ) -> Vec<Digest> {
-    let threads = std::thread::available_parallelism().map_or(1, usize::from);
-    let per = items.len().div_ceil(threads).max(10_000);
-    let id = &id;
-    std::thread::scope(|scope| {
-        let parts: Vec<_> = items
-            .chunks(per)
-            .map(|chunk| {
-                scope.spawn(move || {
-                    chunk
-                        .iter()
-                        .map(|x| vault.digest(Field::IdNumber, id(x)))
-                        .collect::<Vec<Digest>>()
-                })
-            })
-            .collect();
-        parts
-            .into_iter()
-            .flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-            .collect()
-    })
+    crate::parallel::parallel_map(items, |x| vault.digest(Field::IdNumber, id(x)))
 }
 
 /// The distinct values, in order of first appearance.

@@ -11,6 +11,7 @@ pub mod feeds;
 pub mod imports;
 pub mod keys;
 pub mod notices;
+mod parallel;
 pub mod policy;
 pub mod regions;
 pub mod reports;

@@ -67,6 +67,12 @@ pub async fn policy_for_day(
     }
 }
 
+/// The policy in effect on `day`, parsed (the built-in default until one is loaded).
+pub async fn policy_on(store: &Store, day: NaiveDate) -> Result<Policy, ServiceError> {
+    let (_, text) = policy_for_day(store, day).await?;
+    Policy::from_toml(&text).map_err(|e| ServiceError::Invalid(e.message))
+}
+
 /// Every stored version, newest first.
 pub async fn history(store: &Store) -> Result<Vec<StoredPolicy>, ServiceError> {
     Ok(store.policies().await?)

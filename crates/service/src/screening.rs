@@ -11,9 +11,10 @@
 //! nothing.
 
 use crate::ServiceError;
+use crate::parallel::parallel_map;
 use chrono::NaiveDate;
 use domain::feed::{EventDetail, FeedEvent};
-use domain::monitoring::{Category, MAX_RISKS, RiskSet};
+use domain::monitoring::{Category, RiskSet};
 use domain::screening::quality::{self, Finding};
 use domain::screening::{
     Assessment, HouseholdView, LocalPolicy, Policy, RuleId, Warning, assess, screen,
@@ -307,26 +308,6 @@ pub async fn load_snapshot(
         facts,
         event_start,
         events,
-    })
-}
-
-/// Applies `f` to every item on all cores, keeping the order.
-fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    let threads = std::thread::available_parallelism().map_or(1, usize::from);
-    if items.len() < 2 || threads < 2 {
-        return items.iter().map(&f).collect();
-    }
-    let per = items.len().div_ceil(threads);
-    let f = &f;
-    std::thread::scope(|s| {
-        let handles: Vec<_> = items
-            .chunks(per)
-            .map(|chunk| s.spawn(move || chunk.iter().map(f).collect::<Vec<R>>()))
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-            .collect()
     })
 }
 
@@ -705,7 +686,10 @@ async fn write_run(
         match (open.get(&f.household_id), case_lead) {
             (Some(lead), _) => {
                 f.outcome = LeadOutcome::Attached;
-                let merged = merge_risks(lead.risks, f.assessment.risks);
+                let merged = RiskSet::from_bits(lead.risks)
+                    .unwrap_or_default()
+                    .merged(f.assessment.risks)
+                    .bits();
                 if merged != lead.risks {
                     attached.push((lead.id, merged));
                 }
@@ -753,18 +737,6 @@ async fn write_run(
     tx.insert_warnings(run, &rows).await?;
     tx.commit().await?;
     Ok((run, (rows.len() as u64, new_leads.len() as u64, n_attached)))
-}
-
-/// An open lead's risk types with new ones added, at most five.
-fn merge_risks(stored: u16, new: RiskSet) -> u16 {
-    let mut set = RiskSet::from_bits(stored).unwrap_or_default();
-    for r in new.iter() {
-        if set.len() >= MAX_RISKS {
-            break;
-        }
-        set = set.with(r);
-    }
-    set.bits()
 }
 
 /// Notes on monitoring lines carried over from an earlier year.

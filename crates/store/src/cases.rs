@@ -237,10 +237,7 @@ impl Store {
 
     /// Open cases in a region's subtree, by 户编号.
     pub async fn open_cases(&self, scope: Option<RegionCode>) -> Result<Vec<CaseRow>, StoreError> {
-        let (lo, hi) = scope.map_or((0, i64::MAX), |s| {
-            let (lo, hi) = s.subtree();
-            (lo as i64, hi as i64)
-        });
+        let (lo, hi) = crate::registry::scope_range(scope);
         let sql = format!(
             "{CASE_SELECT} WHERE c.open = $1 AND h.village_code >= $2 AND h.village_code < $3 \
              ORDER BY h.household_no"
@@ -305,10 +302,7 @@ type NoticeTuple = (
 impl Store {
     /// The notice facts of these cases, in the order given.
     pub async fn notice_facts(&self, case_ids: &[i64]) -> Result<Vec<NoticeFacts>, StoreError> {
-        let list = match self.backend() {
-            crate::Backend::Sqlite => "SELECT value FROM json_each($1)",
-            crate::Backend::Postgres => "SELECT jsonb_array_elements_text($1::jsonb)::bigint",
-        };
+        let list = self.id_list();
         let sql = format!(
             "SELECT c.id, h.household_no, h.village_code, \
              (SELECT m.name FROM members m WHERE m.household_id = h.id AND m.relation = {head} LIMIT 1), \

@@ -40,12 +40,7 @@ impl Tx {
         if let Some((id, stored)) = open {
             let merged = RiskSet::from_bits(stored as u16)
                 .unwrap_or_default()
-                .union(risks);
-            // Five at most, as the national system holds.
-            let merged = merged
-                .iter()
-                .take(domain::monitoring::MAX_RISKS)
-                .fold(RiskSet::EMPTY, RiskSet::with);
+                .merged(risks);
             self.set_lead_risks(id, merged.bits()).await?;
             return Ok((id, false));
         }

@@ -255,7 +255,7 @@ impl Store {
         scope: Option<RegionCode>,
         generation: i64,
     ) -> Result<Vec<VillageImage>, StoreError> {
-        let (lo, hi) = range(scope);
+        let (lo, hi) = crate::registry::scope_range(scope);
         let rows: Vec<(i64, Vec<u8>)> = on_db!(&self.db, p => {
             sqlx::query_as(
                 "SELECT village_code, data FROM screening_facts \
@@ -284,7 +284,7 @@ impl Store {
         &self,
         scope: Option<RegionCode>,
     ) -> Result<Vec<RegionCode>, StoreError> {
-        let (lo, hi) = range(scope);
+        let (lo, hi) = crate::registry::scope_range(scope);
         let rows: Vec<(i64,)> = on_db!(&self.db, p => {
             sqlx::query_as(
                 "SELECT code FROM regions WHERE level = 5 AND code >= $1 AND code < $2 ORDER BY code",
@@ -352,13 +352,6 @@ impl crate::Tx {
         });
         Ok(())
     }
-}
-
-fn range(scope: Option<RegionCode>) -> (i64, i64) {
-    scope.map_or((0, i64::MAX), |s| {
-        let (lo, hi) = s.subtree();
-        (lo as i64, hi as i64)
-    })
 }
 
 #[cfg(test)]

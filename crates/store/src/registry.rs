@@ -748,7 +748,8 @@ type IncomeRow = (
     Option<i64>,
 );
 
-fn scope_range(scope: Option<RegionCode>) -> (i64, i64) {
+/// A region's subtree as the integer range of its codes (everything when `None`).
+pub(crate) fn scope_range(scope: Option<RegionCode>) -> (i64, i64) {
     scope.map_or((0, i64::MAX), |s| {
         let (lo, hi) = s.subtree();
         (lo as i64, hi as i64)

@@ -533,10 +533,7 @@ impl Store {
         };
         match sel {
             Selection::Region(scope) => {
-                let (lo, hi) = scope.map_or((0, i64::MAX), |s| {
-                    let (lo, hi) = s.subtree();
-                    (lo as i64, hi as i64)
-                });
+                let (lo, hi) = crate::registry::scope_range(scope);
                 let whole = scope.is_none();
                 let sql = format!(
                     "SELECT {agg_from} WHERE {slice_col} >= $1 AND {slice_col} < $2{}",
@@ -570,10 +567,7 @@ impl Store {
                 }
             }
             Selection::Households(ids) => {
-                let list = match self.backend() {
-                    Backend::Sqlite => "SELECT value FROM json_each($1)",
-                    Backend::Postgres => "SELECT jsonb_array_elements_text($1::jsonb)::bigint",
-                };
+                let list = self.id_list();
                 let col = if table == "households" {
                     "id"
                 } else {
@@ -716,13 +710,6 @@ impl Store {
         let sql = format!("SELECT {POLICY_COLUMNS} FROM policies ORDER BY version DESC");
         Ok(on_db!(&self.db, p => {
             sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(p).await?
-        }))
-    }
-
-    pub async fn policy(&self, version: i64) -> Result<Option<StoredPolicy>, StoreError> {
-        let sql = format!("SELECT {POLICY_COLUMNS} FROM policies WHERE version = $1");
-        Ok(on_db!(&self.db, p => {
-            sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(version).fetch_optional(p).await?
         }))
     }
 }
@@ -877,7 +864,7 @@ impl Store {
     }
 
     /// `SELECT` of the ids in the JSON array bound as `$1`.
-    fn id_list(&self) -> &'static str {
+    pub(crate) fn id_list(&self) -> &'static str {
         match self.backend() {
             Backend::Sqlite => "SELECT value FROM json_each($1)",
             Backend::Postgres => "SELECT jsonb_array_elements_text($1::jsonb)::bigint",
@@ -1185,10 +1172,7 @@ impl Store {
         scope: Option<RegionCode>,
         status: Option<i64>,
     ) -> Result<Vec<LeadRow>, StoreError> {
-        let (lo, hi) = scope.map_or((0, i64::MAX), |s| {
-            let (lo, hi) = s.subtree();
-            (lo as i64, hi as i64)
-        });
+        let (lo, hi) = crate::registry::scope_range(scope);
         let rows: Vec<LeadTuple> = on_db!(&self.db, p => {
             sqlx::query_as(
                 "SELECT l.id, l.household_id, h.household_no, h.village_code, l.channel, l.status, \

@@ -355,7 +355,6 @@ pub struct FastTrack {
 pub struct Identification {
     pub approved_on: NaiveDate,
     pub category: Category,
-    #[serde(with = "risk_bits")]
     pub risks: RiskSet,
     pub per_capita: Option<Money>,
     pub line: Money,
@@ -1125,20 +1124,5 @@ fn refuse(
     } else {
         next.refusal = Some(reason.clone());
         Ok((CaseState::NotIncluded, reason))
-    }
-}
-
-/// Serde for [`RiskSet`] as its storage bits.
-mod risk_bits {
-    use crate::monitoring::RiskSet;
-    use serde::{Deserialize, Deserializer, Serializer, de::Error};
-
-    pub fn serialize<S: Serializer>(r: &RiskSet, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_u16(r.bits())
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<RiskSet, D::Error> {
-        let bits = u16::deserialize(d)?;
-        RiskSet::from_bits(bits).ok_or_else(|| D::Error::custom("风险类型编码无效"))
     }
 }

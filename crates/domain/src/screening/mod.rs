@@ -325,10 +325,5 @@ pub struct Assessment {
     pub channel: Channel,
 }
 
-/// Parses a rule given by id or Chinese name.
-pub fn parse_rule(s: &str) -> Result<RuleId, FieldError> {
-    RuleId::parse(s)
-}
-
 #[cfg(test)]
 mod tests;

@@ -111,8 +111,3 @@ pub fn check(
         }
     }
 }
-
-/// Parses a code given as "DQ03" or its Chinese name.
-pub fn parse_code(s: &str) -> Result<QualityCode, FieldError> {
-    QualityCode::parse(s)
-}
