@@ -67,6 +67,10 @@ pub(crate) struct VisitArgs {
     /// Risks found, joined by 、 (none: no lead).
     #[arg(long, default_value = "")]
     risks: String,
+    /// 收入核实 at a follow-up visit of a monitored household: per-capita net income
+    /// (yuan per year) as re-assessed.
+    #[arg(long)]
+    income: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -99,8 +103,19 @@ pub(crate) async fn visit(store: &Store, a: &VisitArgs) -> Result<ExitCode> {
         visitor: a.visitor.clone(),
         findings: a.findings.clone(),
         risks: RiskSet::parse(&a.risks)?,
+        income: yuan(&a.income, "--income")?,
     };
     let out = service::channels::record_visit(store, &a.household_no, &visit, today()).await?;
+    if let Some(case) = out.case {
+        println!("已记录帮扶走访 {}（监测案件 {case}）", out.visit);
+        if !visit.risks.is_empty() {
+            println!(
+                "发现的风险（{}）已记入该案件，风险消除核查时计为新风险",
+                visit.risks.label()
+            );
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
     match out.lead {
         None => println!("已记录走访 {}：未发现风险", out.visit),
         Some((lead, true)) => println!("已记录走访 {}，发现风险，已生成线索 {lead}", out.visit),
@@ -330,12 +345,37 @@ pub(crate) enum CaseCmd {
     Show { case: i64 },
     /// Every case of a household (户编号), oldest first.
     History { household_no: String },
-    /// 待办 and 逾期: cases in a procedure, the most urgent first.
+    /// 待办 and 逾期: steps awaited and follow-up visits due, the most urgent first.
     Pending {
+        /// A region's subtree (county, township or village code).
         #[arg(long)]
         county: Option<String>,
         #[arg(long)]
         as_of: Option<NaiveDate>,
+        /// Only what this level may do: 村级 | 乡镇 | 县级.
+        #[arg(long)]
+        level: Option<String>,
+        /// Only the households this 帮扶责任人 is responsible for.
+        #[arg(long)]
+        helper: Option<String>,
+        /// List follow-up visits falling due within this many days.
+        #[arg(long, default_value_t = 7)]
+        within: u32,
+    },
+    /// 帮扶责任人: make a cadre responsible for the case's household (the previous one
+    /// hands over that day).
+    Helper {
+        case: i64,
+        #[arg(long)]
+        name: String,
+        /// 工作单位及职务.
+        #[arg(long)]
+        unit: String,
+        #[arg(long)]
+        phone: String,
+        /// 结对日期 (default today).
+        #[arg(long)]
+        since: Option<NaiveDate>,
     },
     /// One step of the procedure on a case.
     Act(Box<ActArgs>),
@@ -453,6 +493,7 @@ pub(crate) async fn case(store: &Store, cmd: &CaseCmd) -> Result<ExitCode> {
                 row.id, row.household_no, row.village
             );
             print_case(&row.case, &cfg);
+            print_follow_up(store, &row, &cfg).await?;
             Ok(ExitCode::SUCCESS)
         }
         CaseCmd::History { household_no } => {
@@ -461,11 +502,8 @@ pub(crate) async fn case(store: &Store, cmd: &CaseCmd) -> Result<ExitCode> {
                 println!("户 {household_no} 没有监测案件");
             }
             if let Some(first) = rows.first() {
-                for (on, visitor, findings, risks, lead) in
-                    store.visits_of(first.household_id).await?
-                {
-                    let lead = lead.map_or_else(String::new, |l| format!("（线索 {l}）"));
-                    println!("走访 {on}  {visitor}  {findings}  {}{lead}", risks.label());
+                for v in store.visits_of(first.household_id).await? {
+                    print_visit(&v);
                 }
             }
             for row in rows {
@@ -478,16 +516,34 @@ pub(crate) async fn case(store: &Store, cmd: &CaseCmd) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        CaseCmd::Pending { county, as_of } => {
+        CaseCmd::Pending {
+            county,
+            as_of,
+            level,
+            helper,
+            within,
+        } => {
             let day = as_of.unwrap_or_else(today);
-            let list = service::cases::pending(store, region(county)?, day, &cfg).await?;
+            let q = service::cases::PendingQuery {
+                scope: region(county)?,
+                level: level.as_deref().map(Level::parse).transpose()?,
+                helper: helper.as_deref(),
+                visits_within_days: *within,
+            };
+            let list = service::cases::pending(store, &q, day, &cfg).await?;
             for p in &list {
+                let levels: Vec<&str> = p.levels.iter().map(|l| l.label()).collect();
                 println!(
-                    "案件 {:>6}  {}  {}  期限 {}{}",
+                    "案件 {:>6}  {}  {}  {}（{}）  期限 {}{}{}",
                     p.case_id,
                     p.household_no,
                     p.state.label(),
+                    p.task,
+                    levels.join("/"),
                     p.due.map_or_else(|| "—".to_owned(), |d| d.to_string()),
+                    p.helper
+                        .as_deref()
+                        .map_or_else(String::new, |h| format!("  帮扶责任人 {h}")),
                     if p.overdue { "  已逾期" } else { "" }
                 );
             }
@@ -495,6 +551,28 @@ pub(crate) async fn case(store: &Store, cmd: &CaseCmd) -> Result<ExitCode> {
                 "待办 {} 件，其中逾期 {} 件",
                 list.len(),
                 list.iter().filter(|p| p.overdue).count()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        CaseCmd::Helper {
+            case,
+            name,
+            unit,
+            phone,
+            since,
+        } => {
+            let helper = domain::assistance::Helper {
+                name: name.clone(),
+                unit: unit.clone(),
+                phone: domain::Phone::parse(phone)?,
+                since: since.unwrap_or_else(today),
+            };
+            service::cases::assign_helper(store, *case, &helper, today()).await?;
+            println!(
+                "监测案件 {case} 的帮扶责任人：{} {}（{}）",
+                helper.name,
+                helper.unit,
+                helper.phone.masked()
             );
             Ok(ExitCode::SUCCESS)
         }
@@ -619,4 +697,54 @@ fn print_case(case: &Case, cfg: &Deadlines) {
             e.note
         );
     }
+}
+
+fn print_visit(v: &store::channels::VisitRow) {
+    let kind = if v.case.is_some() {
+        "帮扶走访"
+    } else {
+        "排查走访"
+    };
+    let income = v
+        .income
+        .map_or_else(String::new, |m| format!("  核实人均纯收入{m}元"));
+    let lead = v.lead.map_or_else(String::new, |l| format!("（线索 {l}）"));
+    println!(
+        "{kind} {}  {}  {}  {}{income}{lead}",
+        v.on,
+        v.visitor,
+        v.findings,
+        v.risks.label()
+    );
+}
+
+/// 帮扶责任人 (current and earlier) and the case's follow-up visits with the next one due.
+async fn print_follow_up(
+    store: &Store,
+    row: &store::cases::CaseRow,
+    cfg: &Deadlines,
+) -> Result<()> {
+    for h in store.helpers_of(row.id).await? {
+        let period = match h.ended_on {
+            None => format!("自{}起", h.since),
+            Some(end) => format!("{}至{end}", h.since),
+        };
+        println!(
+            "帮扶责任人：{} {} {}  {period}",
+            h.name, h.unit, h.phone_masked
+        );
+    }
+    let visits: Vec<_> = store
+        .visits_of(row.household_id)
+        .await?
+        .into_iter()
+        .filter(|v| v.case == Some(row.id))
+        .collect();
+    for v in &visits {
+        print_visit(v);
+    }
+    if let Some(due) = domain::case::follow_up_due(&row.case, visits.first().map(|v| v.on), cfg) {
+        println!("下次帮扶走访：{due} 前");
+    }
+    Ok(())
 }

@@ -260,6 +260,28 @@ fn screening_the_demo_county_lists_leads_with_their_reasons() {
     );
     let pending = run(&["case", "pending"]);
     assert!(pending.contains("待办 1 件"), "{pending}");
+    assert!(pending.contains("农户承诺授权（村级）"), "{pending}");
+    // The township has nothing to do yet; the responsible cadre sees the case.
+    let township = run(&["case", "pending", "--level", "乡镇"]);
+    assert!(township.contains("待办 0 件"), "{township}");
+    run(&[
+        "case",
+        "helper",
+        "1",
+        "--name",
+        "王帮扶",
+        "--unit",
+        "县人社局 干部",
+        "--phone",
+        "13800001234",
+    ]);
+    let mine = run(&["case", "pending", "--helper", "王帮扶"]);
+    assert!(mine.contains("帮扶责任人 王帮扶"), "{mine}");
+    let shown = run(&["case", "show", "1"]);
+    assert!(
+        shown.contains("138****1234") && !shown.contains("13800001234"),
+        "{shown}"
+    );
 
     let quality = run(&["quality", "--as-of", "2026-01-01", "--out", "quality.xlsx"]);
     assert!(quality.contains("数据质量检查：2000 户"), "{quality}");

@@ -609,6 +609,36 @@ pub(crate) fn add_months(date: NaiveDate, months: u32) -> NaiveDate {
         .unwrap_or(NaiveDate::MAX)
 }
 
+/// 帮扶责任人 (the cadre responsible for a monitored household, domain.md §7.4): named, with
+/// a work unit and a phone the household can call. The phone is personal information:
+/// stored encrypted, shown masked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Helper {
+    pub name: String,
+    /// 工作单位及职务, e.g. "县农业农村局 干部" or "村党支部书记".
+    pub unit: String,
+    pub phone: crate::Phone,
+    /// 结对日期.
+    pub since: NaiveDate,
+}
+
+impl Helper {
+    /// Checks the record: a name and a unit, a pairing date not in the future.
+    pub fn check(&self, today: NaiveDate) -> Vec<FieldError> {
+        let mut out = Vec::new();
+        if self.name.trim().is_empty() {
+            out.push(FieldError::new("请填写帮扶责任人姓名"));
+        }
+        if self.unit.trim().is_empty() {
+            out.push(FieldError::new("请填写帮扶责任人的工作单位及职务"));
+        }
+        if self.since > today {
+            out.push(FieldError::new(format!("结对日期{}晚于今天", self.since)));
+        }
+        out
+    }
+}
+
 /// Whole calendar months from `from` to `to` (0 when `to` is earlier), consistent with
 /// [`add_months`]: `full_months(d, add_months(d, n)) == n`.
 pub(crate) fn full_months(from: NaiveDate, to: NaiveDate) -> u32 {

@@ -95,6 +95,10 @@ pub struct Visit {
     pub findings: String,
     /// Risks found; empty when the visit found none (no lead then).
     pub risks: RiskSet,
+    /// 收入核实: the household's per-capita net income (annual) as re-assessed at a
+    /// follow-up visit (帮扶走访) of a monitored household; what shows, month by month,
+    /// whether the income is stably above the line (domain.md §8.1).
+    pub income: Option<crate::money::Money>,
 }
 
 impl Visit {
@@ -115,6 +119,11 @@ impl Visit {
         }
         if self.risks.len() > crate::monitoring::MAX_RISKS {
             out.push(FieldError::new("风险类型最多5项"));
+        }
+        if let Some(income) = self.income
+            && let Err(e) = income.check_sane("人均纯收入")
+        {
+            out.push(e);
         }
         out
     }
@@ -177,6 +186,7 @@ mod tests {
             visitor: "张三".into(),
             findings: "户主务工受伤".into(),
             risks: RiskSet::EMPTY.with(RiskType::Accident),
+            income: Some(crate::money::Money::from_yuan(6_500)),
         };
         assert!(v.check(today).is_empty());
         assert!(v.found_risk());
@@ -185,8 +195,9 @@ mod tests {
             visitor: " ".into(),
             findings: String::new(),
             risks: RiskSet::EMPTY,
+            income: Some(crate::money::Money::from_yuan(-1)),
         };
-        assert_eq!(bad.check(today).len(), 3);
+        assert_eq!(bad.check(today).len(), 4);
         assert!(!bad.found_risk());
     }
 }

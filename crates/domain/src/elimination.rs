@@ -80,6 +80,51 @@ pub struct IncomeStanding {
     pub months_above: u32,
 }
 
+/// 收入核实 (one income assessment): the day and the household's per-capita net income, as
+/// re-assessed at a follow-up visit (帮扶走访) or taken from the yearly record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IncomeObservation {
+    pub on: NaiveDate,
+    pub per_capita: Money,
+}
+
+impl IncomeStanding {
+    /// The standing from the household's income assessments (any order) against `line`:
+    /// the newest assessment is the current figure, and the household has been above the
+    /// line since the first assessment of the newest unbroken run of assessments above it.
+    ///
+    /// [I] "稳定超过…半年以上" is read as: every assessment over the last months above the
+    /// line, the earliest of them at least that many whole months ago. A yearly record sums
+    /// the income of its calendar year, so the caller dates it 1 January of that year; a
+    /// later visit with a re-assessed income below the line breaks the run.
+    pub fn from_observations(
+        observations: &[IncomeObservation],
+        line: Money,
+        line_year: i32,
+        today: NaiveDate,
+    ) -> Self {
+        let mut obs: Vec<IncomeObservation> = observations
+            .iter()
+            .copied()
+            .filter(|o| o.on <= today)
+            .collect();
+        obs.sort_by_key(|o| o.on);
+        let per_capita = obs.last().map_or(Money::ZERO, |o| o.per_capita);
+        let run_start = obs
+            .iter()
+            .rev()
+            .take_while(|o| o.per_capita > line)
+            .last()
+            .map(|o| o.on);
+        Self {
+            per_capita,
+            line,
+            line_year,
+            months_above: run_start.map_or(0, |from| full_months(from, today)),
+        }
+    }
+}
+
 /// 两不愁三保障及饮水安全 status at the time of the check (§4.5).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BasicNeeds {
@@ -310,6 +355,51 @@ mod tests {
             },
             whole_household_no_labour: false,
         }
+    }
+
+    fn obs(on: NaiveDate, yuan: i64) -> IncomeObservation {
+        IncomeObservation {
+            on,
+            per_capita: Money::from_yuan(yuan),
+        }
+    }
+
+    #[test]
+    fn income_standing_counts_the_newest_run_above_the_line() {
+        let line = Money::from_yuan(8_700);
+        let today = d(2024, 9, 20);
+        // Yearly record of 2023 below, then visits: below in February, above from March.
+        let seen = [
+            obs(d(2024, 5, 10), 9_400),
+            obs(d(2023, 1, 1), 7_000),
+            obs(d(2024, 2, 10), 8_100),
+            obs(d(2024, 3, 12), 9_000),
+            obs(d(2024, 9, 1), 9_600),
+        ];
+        let s = IncomeStanding::from_observations(&seen, line, 2024, today);
+        assert_eq!(
+            s.per_capita,
+            Money::from_yuan(9_600),
+            "the newest figure counts"
+        );
+        assert_eq!(
+            s.months_above, 6,
+            "12 March to 20 September: six whole months"
+        );
+
+        // A newest assessment at the line breaks the run: no month above.
+        let mut broken = seen.to_vec();
+        broken.push(obs(d(2024, 9, 15), 8_700));
+        let s = IncomeStanding::from_observations(&broken, line, 2024, today);
+        assert_eq!((s.per_capita, s.months_above), (line, 0));
+
+        // An assessment dated after today is ignored; nothing at all gives zero.
+        let s = IncomeStanding::from_observations(&[obs(d(2024, 10, 1), 5_000)], line, 2024, today);
+        assert_eq!((s.per_capita, s.months_above), (Money::ZERO, 0));
+
+        // A yearly record above the line, dated 1 January, counts from then.
+        let s = IncomeStanding::from_observations(&[obs(d(2024, 1, 1), 9_900)], line, 2024, today);
+        assert_eq!(s.months_above, 8);
     }
 
     fn only(input: &EliminationInput, c: Condition) -> ConditionResult {

@@ -6,11 +6,17 @@
 use crate::ServiceError;
 use chrono::NaiveDate;
 use domain::Money;
+use domain::assistance::Helper;
 use domain::assistance::{MatchConfig, Measure, Plan, PlanInput};
-use domain::case::{Action, Actor, Case, CaseState, Deadlines, due_date, is_overdue, transition};
-use domain::elimination::{
-    BasicNeeds, ConditionResult, EliminationConfig, EliminationInput, IncomeStanding,
+use domain::case::{
+    Action, Actor, Case, CaseState, Deadlines, Level, due_date, follow_up_due, is_overdue,
+    transition,
 };
+use domain::elimination::{
+    BasicNeeds, ConditionResult, EliminationConfig, EliminationInput, IncomeObservation,
+    IncomeStanding,
+};
+use domain::monitoring::RiskSet;
 use store::Store;
 use store::cases::CaseRow;
 use store::screening::lead_status;
@@ -158,6 +164,40 @@ pub async fn add_measure(
     Ok(id)
 }
 
+/// 确定帮扶责任人: makes `helper` the cadre responsible for the case's household; the
+/// previous one, if any, hands over on `helper.since` and stays in the case's history.
+pub async fn assign_helper(
+    store: &Store,
+    case_id: i64,
+    helper: &Helper,
+    today: NaiveDate,
+) -> Result<i64, ServiceError> {
+    let problems = helper.check(today);
+    if !problems.is_empty() {
+        return Err(ServiceError::Invalid(
+            problems
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("；"),
+        ));
+    }
+    let mut tx = store.begin().await?;
+    let row = tx.case_for_update(case_id).await?;
+    if matches!(
+        row.case.state,
+        CaseState::Eliminated | CaseState::NotIncluded
+    ) {
+        return Err(ServiceError::Invalid(format!(
+            "案件已办结（{}），不再确定帮扶责任人",
+            row.case.state
+        )));
+    }
+    let id = tx.assign_helper(store.vault(), case_id, helper).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
 /// 帮扶计划: what the household's measures cover and what is still required or suggested
 /// (domain.md §7.3).
 pub async fn plan(store: &Store, case_id: i64, today: NaiveDate) -> Result<Plan, ServiceError> {
@@ -189,11 +229,11 @@ async fn plan_of(store: &Store, row: &CaseRow, today: NaiveDate) -> Result<Plan,
 
 /// 风险消除条件: which conditions of domain.md §8.1 hold for a monitored household today,
 /// from the stored data:
-/// - income: the latest recorded year's 家庭人均纯收入 against the current year's line. A
-///   yearly record above the line counts as twelve months above [I]: the registry holds
-///   yearly, not monthly, incomes;
-/// - risks: those identified, plus those of warnings since identification; the plan's
-///   uncovered risks;
+/// - income: the newest assessment of 家庭人均纯收入 — a follow-up visit's re-assessment or
+///   the yearly record — against the current year's line, and how long the assessments have
+///   stayed above it ([`IncomeStanding::from_observations`]);
+/// - risks: those identified, plus those of warnings and visits since identification; the
+///   plan's uncovered risks;
 /// - 三保障 and water: the registry's housing and water status, every living member insured,
 ///   no dropout warning since identification; 不愁吃穿 is not recorded and taken as met [I];
 /// - 整户无劳 from the members' labour capacity.
@@ -220,25 +260,43 @@ pub async fn elimination_check(
         .first()
         .ok_or_else(|| ServiceError::Invalid("农户不存在".to_owned()))?;
     let members = &facts.members;
-    let latest = facts.incomes.last();
     let policy = crate::policy::policy_on(store, today).await?;
     let line = policy.line(household.village, today.year() as u16);
-    let per_capita = latest
-        .and_then(|y| y.net().per_capita(members.len() as u32))
-        .unwrap_or_default();
-    let income = IncomeStanding {
-        per_capita,
-        line: line.map_or(Money::ZERO, |l| l.amount),
-        line_year: line.map_or(0, |l| i32::from(l.year)),
-        months_above: match (latest, line) {
-            (Some(_), Some(l)) if per_capita > l.amount => 12,
-            _ => 0,
-        },
-    };
+    // The yearly records sum a calendar year: dated 1 January of it. The follow-up visits'
+    // re-assessed incomes are dated the day of the visit.
+    let mut seen: Vec<IncomeObservation> = facts
+        .incomes
+        .iter()
+        .filter_map(|y| {
+            Some(IncomeObservation {
+                on: NaiveDate::from_ymd_opt(i32::from(y.year), 1, 1)?,
+                per_capita: y.net().per_capita(members.len() as u32)?,
+            })
+        })
+        .collect();
+    seen.extend(
+        store
+            .visit_incomes(case_id)
+            .await?
+            .into_iter()
+            .map(|(on, per_capita)| IncomeObservation { on, per_capita }),
+    );
+    let income = IncomeStanding::from_observations(
+        &seen,
+        line.map_or(Money::ZERO, |l| l.amount),
+        line.map_or(0, |l| i32::from(l.year)),
+        today,
+    );
+    let visit_risks = store
+        .visits_of(row.household_id)
+        .await?
+        .into_iter()
+        .filter(|v| v.on >= ident.approved_on)
+        .fold(RiskSet::EMPTY, |acc, v| acc.union(v.risks));
     let since = store
         .warning_risks_since(row.household_id, ident.approved_on)
         .await?;
-    let current_risks = ident.risks.union(since);
+    let current_risks = ident.risks.union(since).union(visit_risks);
     let plan = plan_of(store, &row, today).await?;
     let labour: Vec<domain::Labor> = members.iter().map(|m| m.labor).collect();
     let input = EliminationInput {
@@ -253,7 +311,9 @@ pub async fn elimination_check(
             housing: household.housing.unwrap_or(domain::HousingSafety::Safe),
             water: household.water.unwrap_or(domain::WaterSafety::Safe),
             all_insured: members.iter().all(|m| m.medical_insured != Some(false)),
-            compulsory_dropout: since.contains(domain::monitoring::RiskType::Dropout),
+            compulsory_dropout: since
+                .union(visit_risks)
+                .contains(domain::monitoring::RiskType::Dropout),
         },
         whole_household_no_labour: !domain::assistance::has_labour(&labour),
     };
@@ -263,37 +323,99 @@ pub async fn elimination_check(
     ))
 }
 
-/// A case's place in the 待办 (to-do) and 逾期 (overdue) lists.
+/// 待办事项 (one entry of the to-do list): a case waiting for a step of the procedure, or a
+/// household under assistance whose follow-up visit (帮扶走访) falls due.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Pending {
     pub case_id: i64,
     pub household_no: String,
+    pub village: domain::RegionCode,
     pub state: CaseState,
+    /// What is to be done: the awaited steps, or 帮扶走访.
+    pub task: String,
+    /// The levels that may do it.
+    pub levels: Vec<Level>,
+    /// 帮扶责任人 (current).
+    pub helper: Option<String>,
     pub due: Option<NaiveDate>,
     pub overdue: bool,
 }
 
-/// Open cases still in a procedure (identification or elimination), with their due dates,
-/// the most urgent first.
+/// Which to-do list: a region's subtree, one level's desk, one person's households.
+#[derive(Debug, Clone, Default)]
+pub struct PendingQuery<'a> {
+    pub scope: Option<domain::RegionCode>,
+    /// Only what this level may do (村级, 乡镇, 县级).
+    pub level: Option<Level>,
+    /// Only the households this person is 帮扶责任人 of.
+    pub helper: Option<&'a str>,
+    /// Follow-up visits are listed from this many days before they fall due (overdue ones
+    /// always).
+    pub visits_within_days: u32,
+}
+
+/// The to-do list (待办), the most urgent first; an entry past its due date is 逾期.
+/// - Every open case in a procedure (identification or elimination), or monitored and
+///   waiting for its first measure, with the steps it awaits and who may take them.
+/// - Every case under assistance whose follow-up visit falls due within
+///   `visits_within_days` (a village-level task).
 pub async fn pending(
     store: &Store,
-    scope: Option<domain::RegionCode>,
+    q: &PendingQuery<'_>,
     today: NaiveDate,
     cfg: &Deadlines,
 ) -> Result<Vec<Pending>, ServiceError> {
-    let mut out: Vec<Pending> = store
-        .open_cases(scope)
-        .await?
-        .into_iter()
-        .filter(|c| c.case.state != CaseState::Monitored)
-        .map(|c| Pending {
-            case_id: c.id,
-            due: due_date(&c.case, cfg),
-            overdue: is_overdue(&c.case, today, cfg),
-            state: c.case.state,
-            household_no: c.household_no,
-        })
-        .collect();
+    let follow_ups = store.follow_ups(q.scope).await?;
+    let horizon = today
+        .checked_add_days(chrono::Days::new(q.visits_within_days.into()))
+        .unwrap_or(NaiveDate::MAX);
+    let mut out = Vec::new();
+    for c in store.open_cases(q.scope).await? {
+        let fu = follow_ups.get(&c.id).cloned().unwrap_or_default();
+        if q.helper.is_some_and(|h| fu.helper.as_deref() != Some(h)) {
+            continue;
+        }
+        let awaiting = c.case.awaiting();
+        let mut entries = Vec::new();
+        if !awaiting.is_empty() {
+            entries.push((
+                awaiting
+                    .iter()
+                    .map(|k| k.label())
+                    .collect::<Vec<_>>()
+                    .join("、"),
+                c.case.awaiting_levels(),
+                due_date(&c.case, cfg),
+                is_overdue(&c.case, today, cfg),
+            ));
+        }
+        if let Some(due) = follow_up_due(&c.case, fu.last_visit, cfg)
+            && due <= horizon
+        {
+            entries.push((
+                "帮扶走访".to_owned(),
+                vec![Level::Village],
+                Some(due),
+                today > due,
+            ));
+        }
+        for (task, levels, due, overdue) in entries {
+            if q.level.is_some_and(|l| !levels.contains(&l)) {
+                continue;
+            }
+            out.push(Pending {
+                case_id: c.id,
+                household_no: c.household_no.clone(),
+                village: c.village,
+                state: c.case.state,
+                task,
+                levels,
+                helper: fu.helper.clone(),
+                due,
+                overdue,
+            });
+        }
+    }
     out.sort_by_key(|p| (p.due.unwrap_or(NaiveDate::MAX), p.case_id));
     Ok(out)
 }

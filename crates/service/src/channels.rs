@@ -17,9 +17,15 @@ pub struct VisitOutcome {
     pub visit: i64,
     /// The lead the visit opened or joined, and whether it is new.
     pub lead: Option<(i64, bool)>,
+    /// The open case the visit was a follow-up visit (帮扶走访) of.
+    pub case: Option<i64>,
 }
 
-/// Records a cadre's visit to a household (户编号); a risk found opens or joins a lead.
+/// Records a cadre's visit to a household (户编号).
+/// - A household with an open case: a follow-up visit (帮扶走访) of that case. Risks found
+///   are recorded with it, and count as new risks in the elimination check; no lead is
+///   opened, as screening attaches its warnings to open cases too.
+/// - Any other household: a screening visit (干部排查); a risk found opens or joins a lead.
 pub async fn record_visit(
     store: &Store,
     household_no: &str,
@@ -36,6 +42,23 @@ pub async fn record_visit(
         .await?
         .remove(household_no)
         .ok_or_else(|| ServiceError::Invalid(format!("户编号“{household_no}”尚未登记")))?;
+    if let Some(case) = tx.open_case_of(household.id).await? {
+        let id = tx
+            .insert_visit(household.id, visit, None, Some(case))
+            .await?;
+        tx.commit().await?;
+        return Ok(VisitOutcome {
+            visit: id,
+            lead: None,
+            case: Some(case),
+        });
+    }
+    if visit.income.is_some() {
+        return Err(ServiceError::Invalid(
+            "该户没有在办的监测案件：收入核实随帮扶走访登记，排查走访请在入户核实中填写收入"
+                .to_owned(),
+        ));
+    }
     let lead = if visit.found_risk() {
         Some(
             tx.open_or_join_lead(household.id, Channel::CadreVisit, visit.risks)
@@ -45,10 +68,14 @@ pub async fn record_visit(
         None
     };
     let id = tx
-        .insert_visit(household.id, visit, lead.map(|l| l.0))
+        .insert_visit(household.id, visit, lead.map(|l| l.0), None)
         .await?;
     tx.commit().await?;
-    Ok(VisitOutcome { visit: id, lead })
+    Ok(VisitOutcome {
+        visit: id,
+        lead,
+        case: None,
+    })
 }
 
 /// What a declaration led to.

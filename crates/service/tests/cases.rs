@@ -13,7 +13,7 @@ use domain::Money;
 use domain::case::{Action, Actor, CaseState, Deadlines, Level, Outcome};
 use domain::feed::Feed;
 use domain::monitoring::{Category, RiskSet, RiskType};
-use service::cases::{act, act_batch, dismiss_lead, open_case, pending};
+use service::cases::{PendingQuery, act, act_batch, dismiss_lead, open_case, pending};
 use service::screening::LeadOutcome;
 use store::screening::lead_status;
 use store::testing::{TestStore, stores};
@@ -140,15 +140,20 @@ async fn a_case_from_lead_to_elimination_rollback_and_a_new_case() {
         assert!(open.is_empty(), "{}", t.name);
 
         // The 15-day limit runs from the first clue.
-        let p = pending(&t.store, None, day0, &Deadlines::default())
+        let p = pending(&t.store, &all(), day0, &Deadlines::default())
             .await
             .unwrap();
         assert_eq!(p.len(), 1);
         assert_eq!(p[0].due, Some(day0 + Days::new(15)));
         assert!(!p[0].overdue);
-        let late = pending(&t.store, None, day0 + Days::new(16), &Deadlines::default())
-            .await
-            .unwrap();
+        let late = pending(
+            &t.store,
+            &all(),
+            day0 + Days::new(16),
+            &Deadlines::default(),
+        )
+        .await
+        .unwrap();
         assert!(late[0].overdue);
 
         // Identification, with an objection during publicity and a second review.
@@ -288,12 +293,12 @@ async fn a_case_from_lead_to_elimination_rollback_and_a_new_case() {
             step(&t, case, approve, &county(), d(11)).await,
             CaseState::Monitored
         );
-        assert!(
-            pending(&t.store, None, d(11), &Deadlines::default())
-                .await
-                .unwrap()
-                .is_empty()
-        );
+        // Monitored: what remains on the desk is the first measure.
+        let p = pending(&t.store, &all(), d(11), &Deadlines::default())
+            .await
+            .unwrap();
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert_eq!(p[0].task, "开始帮扶");
 
         // A later warning of H1 goes to its case, not to a new lead.
         let disability = format!(
@@ -492,6 +497,7 @@ async fn visits_and_declarations_open_or_join_leads() {
             visitor: "驻村队员刘".into(),
             findings: "户主务工受伤，收入中断".into(),
             risks,
+            income: None,
         };
         // A visit that finds nothing opens nothing.
         let none = record_visit(&t.store, "H3", &visit(RiskSet::EMPTY), today)
@@ -723,5 +729,153 @@ async fn measures_cover_the_risks_and_start_assistance() {
         assert!(!met(Condition::IncomeStable), "{check:?}");
         assert!(met(Condition::NotNoLabour));
         assert!(check.iter().all(|r| !r.explanation.is_empty()));
+
+        follow_up(&t, case, later).await;
     }
+}
+
+/// 帮扶责任人, the follow-up visits it owes (on its to-do list), and the incomes re-assessed
+/// at those visits deciding whether the income is stably above the line.
+async fn follow_up(t: &TestStore, case: i64, helped_from: NaiveDate) {
+    use chrono::Datelike;
+    use domain::assistance::Helper;
+    use domain::declaration::Visit;
+    use domain::elimination::Condition;
+    use service::cases::{assign_helper, elimination_check};
+    use service::channels::record_visit;
+    let cfg = Deadlines::default();
+    let day = |n: u64| helped_from + Days::new(n);
+    let helper = |name: &str, since| Helper {
+        name: name.into(),
+        unit: "县人社局 干部".into(),
+        phone: domain::Phone::parse("13800001234").unwrap(),
+        since,
+    };
+    assign_helper(&t.store, case, &helper("王帮扶", day(0)), day(0))
+        .await
+        .unwrap();
+    let e = assign_helper(&t.store, case, &helper("", day(0)), day(0))
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("姓名"), "{e}");
+    assert_eq!(
+        t.store.helpers_of(case).await.unwrap()[0].phone_masked,
+        "138****1234"
+    );
+
+    // Monthly visits by default: due 30 days after assistance started, on 王帮扶's list.
+    let mine = PendingQuery {
+        helper: Some("王帮扶"),
+        visits_within_days: 30,
+        ..all()
+    };
+    let p = pending(&t.store, &mine, day(0), &cfg).await.unwrap();
+    assert_eq!(p.len(), 1, "{} {p:?}", t.name);
+    assert_eq!(
+        (p[0].task.as_str(), p[0].due, p[0].overdue),
+        ("帮扶走访", Some(day(30)), false)
+    );
+    assert_eq!(p[0].helper.as_deref(), Some("王帮扶"));
+    let others = PendingQuery {
+        helper: Some("别人"),
+        visits_within_days: 30,
+        ..all()
+    };
+    assert!(
+        pending(&t.store, &others, day(0), &cfg)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // Not visited by day 31: overdue on the village's desk, not on the township's.
+    let desk = |level| PendingQuery {
+        level: Some(level),
+        ..all()
+    };
+    let late = pending(&t.store, &desk(Level::Village), day(31), &cfg)
+        .await
+        .unwrap();
+    assert_eq!(late.len(), 1);
+    assert!(late[0].overdue);
+    assert!(
+        pending(&t.store, &desk(Level::Township), day(31), &cfg)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // The visit, with the income re-assessed: a follow-up visit of the case, no lead.
+    let visit = |on, yuan| Visit {
+        visited_on: on,
+        visitor: "王帮扶".into(),
+        findings: "务工稳定，收入核实".into(),
+        risks: RiskSet::EMPTY,
+        income: Some(Money::from_yuan(yuan)),
+    };
+    let out = record_visit(&t.store, "H1", &visit(day(31), 20_000), day(31))
+        .await
+        .unwrap();
+    assert_eq!((out.case, out.lead), (Some(case), None), "{}", t.name);
+    assert!(
+        pending(&t.store, &desk(Level::Village), day(31), &cfg)
+            .await
+            .unwrap()
+            .is_empty(),
+        "visited: next due in 30 days"
+    );
+
+    // A new helper takes over; the earlier one stays in the history.
+    assign_helper(&t.store, case, &helper("李接任", day(40)), day(40))
+        .await
+        .unwrap();
+    let helpers = t.store.helpers_of(case).await.unwrap();
+    assert_eq!(
+        helpers
+            .iter()
+            .map(|h| (h.name.as_str(), h.ended_on))
+            .collect::<Vec<_>>(),
+        [("李接任", None), ("王帮扶", Some(day(40)))]
+    );
+
+    // The current year's line, so that the income can be judged.
+    let y = helped_from.year();
+    let lines: String = (y..=y + 1)
+        .map(|year| {
+            format!("[[monitoring_lines]]\nscope = \"520322\"\nyear = {year}\namount = 8700\n")
+        })
+        .collect();
+    let path = t.dir.path().join("lines.toml");
+    std::fs::write(
+        &path,
+        format!(
+            "title = \"当年监测范围\"\neffective_from = \"{y}-01-01\"\n{lines}\
+             [rules.medical_burden]\nenabled = false\n"
+        ),
+    )
+    .unwrap();
+    service::policy::load_policy(&t.store, &path, "test")
+        .await
+        .unwrap();
+    let income_met = |check: Vec<domain::elimination::ConditionResult>| {
+        let r = check
+            .into_iter()
+            .find(|r| r.code == Condition::IncomeStable)
+            .unwrap();
+        (r.met, r.explanation)
+    };
+    // Seven months after the visit above the line: stably above.
+    let check_day = day(31 + 215);
+    let (met, why) = income_met(elimination_check(&t.store, case, check_day).await.unwrap());
+    assert!(met, "{}: {why}", t.name);
+    // A later visit finds the income at 8,000: no longer above.
+    record_visit(&t.store, "H1", &visit(day(31 + 200), 8_000), check_day)
+        .await
+        .unwrap();
+    let (met, why) = income_met(elimination_check(&t.store, case, check_day).await.unwrap());
+    assert!(!met && why.contains("8000"), "{}: {why}", t.name);
+}
+
+/// The whole to-do list of every region.
+fn all() -> PendingQuery<'static> {
+    PendingQuery::default()
 }

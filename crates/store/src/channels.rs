@@ -5,6 +5,7 @@ use crate::crypto::Field;
 use crate::screening::lead_status;
 use crate::{Store, StoreError, Tx, on_db, on_tx};
 use chrono::{DateTime, NaiveDate, Utc};
+use domain::Money;
 use domain::declaration::{Declaration, Visit};
 use domain::monitoring::RiskSet;
 use domain::screening::Channel;
@@ -60,16 +61,19 @@ impl Tx {
         Ok((id, true))
     }
 
+    /// Stores a visit: a screening visit (it may have opened `lead`) or, with `case`, a
+    /// follow-up visit of the household's open case.
     pub async fn insert_visit(
         &mut self,
         household: i64,
         visit: &Visit,
         lead: Option<i64>,
+        case: Option<i64>,
     ) -> Result<i64, StoreError> {
         let (id,): (i64,) = on_tx!(self, c => {
             sqlx::query_as(
-                "INSERT INTO visits (household_id, visited_on, visitor, findings, risks, lead_id, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+                "INSERT INTO visits (household_id, visited_on, visitor, findings, risks, lead_id, \
+                 case_id, income, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
             )
             .bind(household)
             .bind(visit.visited_on)
@@ -77,6 +81,8 @@ impl Tx {
             .bind(visit.findings.trim())
             .bind(i64::from(visit.risks.bits()))
             .bind(lead)
+            .bind(case)
+            .bind(visit.income.map(Money::fen))
             .bind(Utc::now())
             .fetch_one(c)
             .await?
@@ -121,8 +127,31 @@ impl Tx {
 /// submitted at, household, lead status, case state.
 type StatusRow = (DateTime<Utc>, Option<i64>, Option<i64>, Option<i64>);
 
-/// A visit as listed: date, visitor, findings, risks found, lead.
-pub type VisitRow = (NaiveDate, String, String, RiskSet, Option<i64>);
+/// A visit as listed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VisitRow {
+    pub on: NaiveDate,
+    pub visitor: String,
+    pub findings: String,
+    /// Risks found.
+    pub risks: RiskSet,
+    /// The lead a screening visit opened or joined.
+    pub lead: Option<i64>,
+    /// The case a follow-up visit belongs to.
+    pub case: Option<i64>,
+    /// Per-capita income re-assessed at the visit.
+    pub income: Option<Money>,
+}
+
+type VisitTuple = (
+    NaiveDate,
+    String,
+    String,
+    i64,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+);
 
 impl Store {
     /// The status of a declaration by its receipt.
@@ -148,11 +177,11 @@ impl Store {
         }))
     }
 
-    /// Visits to a household, newest first: (date, visitor, findings, risks, lead).
+    /// Visits to a household, newest first.
     pub async fn visits_of(&self, household: i64) -> Result<Vec<VisitRow>, StoreError> {
-        let rows: Vec<(NaiveDate, String, String, i64, Option<i64>)> = on_db!(&self.db, p => {
+        let rows: Vec<VisitTuple> = on_db!(&self.db, p => {
             sqlx::query_as(
-                "SELECT visited_on, visitor, findings, risks, lead_id FROM visits \
+                "SELECT visited_on, visitor, findings, risks, lead_id, case_id, income FROM visits \
                  WHERE household_id = $1 ORDER BY visited_on DESC, id DESC",
             )
             .bind(household)
@@ -161,7 +190,17 @@ impl Store {
         });
         Ok(rows
             .into_iter()
-            .map(|(d, v, f, r, l)| (d, v, f, RiskSet::from_bits(r as u16).unwrap_or_default(), l))
+            .map(
+                |(on, visitor, findings, risks, lead, case, income)| VisitRow {
+                    on,
+                    visitor,
+                    findings,
+                    risks: RiskSet::from_bits(risks as u16).unwrap_or_default(),
+                    lead,
+                    case,
+                    income: income.map(Money::from_fen),
+                },
+            )
             .collect())
     }
 }

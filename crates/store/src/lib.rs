@@ -15,6 +15,7 @@ mod db;
 pub mod error;
 pub mod facts;
 pub mod feeds;
+pub mod follow_up;
 pub mod meta;
 pub mod regions;
 pub mod registry;

@@ -408,6 +408,27 @@ fn any_measure() -> impl Strategy<Value = Measure> {
         .prop_map(|(ty, targets, status)| measure(ty, &targets, status))
 }
 
+#[test]
+fn a_helper_needs_name_unit_and_a_past_pairing_date() {
+    let today = d(2024, 5, 1);
+    let h = Helper {
+        name: "王小明".into(),
+        unit: "县农业农村局 干部".into(),
+        phone: crate::Phone::parse("13800001234").unwrap(),
+        since: today,
+    };
+    assert!(h.check(today).is_empty());
+    let bad = Helper {
+        name: " ".into(),
+        unit: String::new(),
+        since: d(2024, 5, 2),
+        ..h
+    };
+    let e: Vec<String> = bad.check(today).iter().map(ToString::to_string).collect();
+    assert_eq!(e.len(), 3, "{e:?}");
+    assert!(e[2].contains("晚于今天"));
+}
+
 proptest! {
     #[test]
     fn catalogue_codes_and_labels_round_trip(ty in prop::sample::select(MeasureType::ALL)) {

@@ -103,6 +103,10 @@ pub struct Deadlines {
     /// Optional limit on the whole elimination procedure from the proposal (no national
     /// figure; counties set one) [I].
     pub elimination: Option<Span>,
+    /// 帮扶走访 (follow-up visit) interval for a household under assistance: monthly home
+    /// checks are the common local rule [P], weekly visit days exist too [P:孟津] (§6.6).
+    /// `None` (or 0 days in a policy file): no visit schedule.
+    pub follow_up: Option<Span>,
     /// Months between identification and an elimination proposal: 6 [P:安徽 + V].
     pub min_months_before_elimination: u32,
     pub calendar: WorkCalendar,
@@ -115,6 +119,7 @@ impl Default for Deadlines {
             publicity: Span::calendar(5),
             stages: BTreeMap::new(),
             elimination: None,
+            follow_up: Some(Span::calendar(30)),
             min_months_before_elimination: 6,
             calendar: WorkCalendar::default(),
         }
@@ -168,6 +173,30 @@ pub fn due_date(case: &Case, cfg: &Deadlines) -> Option<NaiveDate> {
         (Some(a), Some(b)) => Some(a.min(b)),
         (a, b) => a.or(b),
     }
+}
+
+/// 下次帮扶走访: for a case under assistance (monitored, in the elimination procedure, or on
+/// the fast track), the follow-up interval after the latest visit, or after the start of
+/// assistance (county approval or fast track) when there was none since.
+pub fn follow_up_due(
+    case: &Case,
+    last_visit: Option<NaiveDate>,
+    cfg: &Deadlines,
+) -> Option<NaiveDate> {
+    let span = cfg.follow_up.filter(|s| s.days > 0)?;
+    if !case.may_assist() || case.state == CaseState::Eliminated {
+        return None;
+    }
+    let since = [
+        case.identification.as_ref().map(|i| i.approved_on),
+        case.fast_track.as_ref().map(|f| f.on),
+        case.assistance_started_on,
+        last_visit,
+    ]
+    .into_iter()
+    .flatten()
+    .max()?;
+    Some(cfg.calendar.add(since, span))
 }
 
 /// 超期: the current stage is past its due date (a step on the due date itself is on time).

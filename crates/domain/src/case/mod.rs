@@ -23,7 +23,7 @@ mod deadlines;
 mod tests;
 
 pub use deadlines::{
-    DayCount, Deadlines, Span, WorkCalendar, due_date, is_overdue, publicity_ends,
+    DayCount, Deadlines, Span, WorkCalendar, due_date, follow_up_due, is_overdue, publicity_ends,
 };
 
 use crate::FieldError;
@@ -587,6 +587,55 @@ impl Case {
             s if s.is_identifying() => self.fast_track.is_some(),
             _ => true,
         }
+    }
+
+    /// 待办事项: the steps the case is waiting for, in procedure order. Combined with
+    /// [`who_may`] it tells each level what is on its desk. The side steps any stage allows
+    /// (refusal, send-back, objection, fast track) are not listed: nothing waits for them.
+    pub fn awaiting(&self) -> Vec<ActionKind> {
+        use ActionKind as K;
+        use CaseState as S;
+        let steps = if self.state.is_eliminating() {
+            self.elim.as_ref()
+        } else {
+            Some(&self.ident)
+        };
+        let posted = steps.is_some_and(|s| s.publicity_from.is_some());
+        match self.state {
+            S::Verifying => {
+                let s = &self.ident;
+                [
+                    (s.verified_on, K::Verify),
+                    (s.consent_on, K::Consent),
+                    (s.compared_on, K::Compare),
+                ]
+                .into_iter()
+                .filter(|(done, _)| done.is_none())
+                .map(|(_, k)| k)
+                .collect()
+            }
+            S::ElimVerifying => vec![K::Verify],
+            S::Review | S::ElimReview => vec![K::Review],
+            S::Publicity | S::ElimPublicity if posted => vec![K::ClosePublicity],
+            S::Publicity | S::ElimPublicity => vec![K::StartPublicity],
+            S::TownshipReview | S::ElimTownship => vec![K::TownshipReview],
+            S::CountyApproval => vec![K::ApproveIdentification],
+            S::ElimCounty => vec![K::ApproveElimination],
+            S::Monitored if self.assistance_started_on.is_none() => vec![K::StartAssistance],
+            S::Monitored | S::Eliminated | S::NotIncluded => Vec::new(),
+        }
+    }
+
+    /// The levels that have something to do on this case now (see [`Case::awaiting`]).
+    pub fn awaiting_levels(&self) -> Vec<Level> {
+        let mut levels: Vec<Level> = self
+            .awaiting()
+            .into_iter()
+            .flat_map(|k| who_may(k, self.state).iter().copied())
+            .collect();
+        levels.sort_by_key(|l| l.code());
+        levels.dedup();
+        levels
     }
 
     /// Consistency problems of a case (empty for every case [`transition`] can produce).

@@ -620,6 +620,77 @@ fn deadlines_in_calendar_and_working_days() {
 }
 
 #[test]
+fn to_do_names_the_awaited_steps_and_levels() {
+    let c = opened();
+    use ActionKind as K;
+    assert_eq!(c.awaiting(), [K::Verify, K::Consent, K::Compare]);
+    assert_eq!(c.awaiting_levels(), [Level::Village, Level::County]);
+    let c = ok(
+        &c,
+        Action::Compare {
+            on: d(2024, 3, 1),
+            findings: s("无"),
+        },
+        &county(),
+    );
+    assert_eq!(c.awaiting_levels(), [Level::Village], "comparison done");
+    assert_eq!(posted().awaiting(), [K::ClosePublicity]);
+    let m = monitored();
+    assert_eq!(m.awaiting(), [K::StartAssistance]);
+    let helped = ok(
+        &m,
+        Action::StartAssistance { on: d(2024, 3, 12) },
+        &village(),
+    );
+    assert!(
+        helped.awaiting().is_empty(),
+        "monitored and helped: only visits remain"
+    );
+}
+
+#[test]
+fn follow_up_visits_fall_due_after_the_latest_one() {
+    let cfg = Deadlines::default();
+    assert_eq!(
+        follow_up_due(&posted(), None, &cfg),
+        None,
+        "not yet under assistance"
+    );
+    let m = monitored(); // approved 2024-03-11
+    assert_eq!(follow_up_due(&m, None, &cfg), Some(d(2024, 4, 10)));
+    assert_eq!(
+        follow_up_due(&m, Some(d(2024, 4, 2)), &cfg),
+        Some(d(2024, 5, 2))
+    );
+    // A visit before the approval does not move the schedule back.
+    assert_eq!(
+        follow_up_due(&m, Some(d(2024, 3, 5)), &cfg),
+        Some(d(2024, 4, 10))
+    );
+    // Fast track: visits are due from the day it was granted.
+    let fast = ok(
+        &opened(),
+        Action::FastTrack {
+            on: d(2024, 3, 1),
+            reason: s("火灾"),
+        },
+        &township(),
+    );
+    assert_eq!(follow_up_due(&fast, None, &cfg), Some(d(2024, 3, 31)));
+    // Weekly visit days in working days, or no schedule at all.
+    let weekly = Deadlines {
+        follow_up: Some(Span::working(5)),
+        ..Deadlines::default()
+    };
+    assert_eq!(follow_up_due(&m, None, &weekly), Some(d(2024, 3, 18)));
+    let none = Deadlines {
+        follow_up: Some(Span::calendar(0)),
+        ..Deadlines::default()
+    };
+    assert_eq!(follow_up_due(&m, None, &none), None);
+}
+
+#[test]
 fn config_reads_from_toml() {
     let cfg: Deadlines = toml::from_str(
         "min_months_before_elimination = 6\n\
@@ -863,6 +934,28 @@ fn walk(ex_poor: bool, steps: &[Step], cfg: &Deadlines) -> Result<Vec<CaseState>
                 let problems = next.problems(cfg);
                 prop_assert!(problems.is_empty(), "{:?} after {:?}", problems, kind);
                 prop_assert_eq!(next.history.len(), before.history.len() + 1);
+                // Every step that moves the procedure forward was on the to-do list (待办),
+                // for the level that took it.
+                use ActionKind as K;
+                if matches!(
+                    kind,
+                    K::Verify
+                        | K::Consent
+                        | K::Compare
+                        | K::Review
+                        | K::StartPublicity
+                        | K::ClosePublicity
+                        | K::TownshipReview
+                        | K::ApproveIdentification
+                        | K::ApproveElimination
+                ) {
+                    prop_assert!(
+                        before.awaiting().contains(&kind),
+                        "{kind} not awaited in {}",
+                        before.state
+                    );
+                    prop_assert!(before.awaiting_levels().contains(&actor.level));
+                }
                 if next.state == CaseState::Monitored && before.state != CaseState::Monitored {
                     // Reaching 已纳入监测 needs every mandatory step of the latest round.
                     prop_assert!(next.ident.missing_before_county(true).is_empty());
