@@ -130,13 +130,7 @@ pub async fn add_measure(
 ) -> Result<i64, ServiceError> {
     let problems = measure.check(today);
     if !problems.is_empty() {
-        return Err(ServiceError::Invalid(
-            problems
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join("；"),
-        ));
+        return Err(ServiceError::problems(&problems));
     }
     let mut tx = store.begin().await?;
     let row = tx.case_for_update(case_id).await?;
@@ -174,13 +168,7 @@ pub async fn assign_helper(
 ) -> Result<i64, ServiceError> {
     let problems = helper.check(today);
     if !problems.is_empty() {
-        return Err(ServiceError::Invalid(
-            problems
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join("；"),
-        ));
+        return Err(ServiceError::problems(&problems));
     }
     let mut tx = store.begin().await?;
     let row = tx.case_for_update(case_id).await?;

@@ -34,7 +34,7 @@ pub async fn record_visit(
 ) -> Result<VisitOutcome, ServiceError> {
     let problems = visit.check(today);
     if !problems.is_empty() {
-        return Err(ServiceError::Invalid(join(&problems)));
+        return Err(ServiceError::problems(&problems));
     }
     let mut tx = store.begin().await?;
     let household = tx
@@ -158,12 +158,4 @@ fn receipt_code() -> String {
     (0..10)
         .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
         .collect()
-}
-
-fn join(problems: &[domain::FieldError]) -> String {
-    problems
-        .iter()
-        .map(|p| p.message.as_str())
-        .collect::<Vec<_>>()
-        .join("；")
 }

@@ -22,3 +22,16 @@ pub enum ServiceError {
         source: std::io::Error,
     },
 }
+
+impl ServiceError {
+    /// Every problem found in one input, joined into one message ("…；…").
+    pub(crate) fn problems<P: std::fmt::Display>(problems: &[P]) -> Self {
+        ServiceError::Invalid(
+            problems
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("；"),
+        )
+    }
+}

@@ -104,15 +104,7 @@ pub async fn build(
         },
         rules,
     )
-    .map_err(|problems| {
-        ServiceError::Invalid(
-            problems
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join("；"),
-        )
-    })
+    .map_err(|problems| ServiceError::problems(&problems))
 }
 
 /// "高山村村民委员会" → "高山村".
