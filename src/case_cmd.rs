@@ -424,6 +424,36 @@ pub(crate) struct ActArgs {
     /// objection: the facts are disputed, verify again.
     #[arg(long)]
     reverify: bool,
+    /// verify (入户核实表): members actually living together.
+    #[arg(long)]
+    members: Option<u32>,
+    /// verify: household net income of the last 12 months (yuan).
+    #[arg(long)]
+    income: Option<String>,
+    /// verify: rigid spending of the last 12 months (yuan).
+    #[arg(long, default_value = "0")]
+    rigid: String,
+    /// verify: 住房安全 (安全, A级, B级, C级, D级 …).
+    #[arg(long)]
+    housing: Option<String>,
+    /// verify: 饮水安全 (安全 / 不安全).
+    #[arg(long)]
+    water: Option<String>,
+    /// verify: a member is not in the basic medical insurance.
+    #[arg(long)]
+    uninsured: bool,
+    /// verify: a child of compulsory-schooling age is out of school.
+    #[arg(long)]
+    dropout: bool,
+    /// verify: members able to work.
+    #[arg(long)]
+    labour: Option<u32>,
+    /// consent: what the household authorised the county to query.
+    #[arg(long)]
+    queries: Option<String>,
+    /// consent: the scanned, signed 承诺授权书 (kept with the case).
+    #[arg(long)]
+    scan: Option<std::path::PathBuf>,
     /// propose-elimination: nobody in the household can work (整户无劳).
     #[arg(long)]
     no_labour: bool,
@@ -590,6 +620,31 @@ pub(crate) async fn case(store: &Store, cmd: &CaseCmd) -> Result<ExitCode> {
         CaseCmd::Act(a) => {
             let action = action(a)?;
             let ids = case_ids(&a.cases)?;
+            if let Some(path) = &a.scan {
+                let [id] = ids[..] else {
+                    bail!("扫描件只能随一个案件上传");
+                };
+                let data =
+                    std::fs::read(path).with_context(|| format!("读取 {}", path.display()))?;
+                let name = path
+                    .file_name()
+                    .map_or_else(|| "扫描件".to_owned(), |n| n.to_string_lossy().into_owned());
+                let row = service::cases::act_with_scan(
+                    store,
+                    id,
+                    action,
+                    (&name, &data),
+                    &a.who.actor()?,
+                    today(),
+                    &cfg,
+                )
+                .await?;
+                println!(
+                    "已办理，附件“{name}”已随案保存。监测案件 {id} 现在：{}",
+                    row.case.state.label()
+                );
+                return Ok(ExitCode::SUCCESS);
+            }
             let rows =
                 service::cases::act_batch(store, &ids, &action, &a.who.actor()?, today(), &cfg)
                     .await?;
@@ -625,10 +680,40 @@ fn action(a: &ActArgs) -> Result<Action> {
     let on = a.on.unwrap_or_else(today);
     let note = a.note.clone();
     Ok(match a.step.as_str() {
-        "verify" => Action::Verify { on, note },
+        "verify" => Action::Verify {
+            on,
+            form: domain::case::Verification {
+                members: a
+                    .members
+                    .context("入户核实须给出 --members（共同生活人数）")?,
+                net_income_12m: yuan(&a.income, "--income")?
+                    .context("入户核实须给出 --income（近12个月家庭纯收入）")?,
+                rigid_spending_12m: Money::parse_yuan(&a.rigid).context("--rigid")?,
+                housing: domain::HousingSafety::parse(
+                    a.housing
+                        .as_deref()
+                        .context("入户核实须给出 --housing（住房安全）")?,
+                )?,
+                water: domain::WaterSafety::parse(
+                    a.water
+                        .as_deref()
+                        .context("入户核实须给出 --water（饮水安全）")?,
+                )?,
+                all_insured: !a.uninsured,
+                schooling_secured: !a.dropout,
+                labour_members: a
+                    .labour
+                    .context("入户核实须给出 --labour（有劳动能力人数）")?,
+                note,
+            },
+        },
         "consent" => Action::Consent {
             on,
-            signed_by: a.people.clone(),
+            consent: domain::case::Consent {
+                signed_by: a.people.clone(),
+                queries: a.queries.clone().unwrap_or_default(),
+                attachment: None,
+            },
         },
         "compare" => Action::Compare { on, findings: note },
         "review" => Action::Review {

@@ -238,9 +238,40 @@ fn screening_the_demo_county_lists_leads_with_their_reasons() {
         "verify",
         "--name",
         "张三",
+        "--members",
+        "4",
+        "--income",
+        "21000",
+        "--rigid",
+        "16000",
+        "--housing",
+        "安全",
+        "--water",
+        "安全",
+        "--labour",
+        "2",
         "--note",
-        "入户核实",
+        "户主住院",
     ]);
+    std::fs::write(d.join("承诺授权书.pdf"), b"%PDF-1.4 scan").unwrap();
+    let signed = run(&[
+        "case",
+        "act",
+        "1",
+        "consent",
+        "--name",
+        "张三",
+        "--people",
+        "户主",
+        "--queries",
+        "收入、房产、车辆",
+        "--scan",
+        "承诺授权书.pdf",
+    ]);
+    assert!(
+        signed.contains("附件“承诺授权书.pdf”已随案保存"),
+        "{signed}"
+    );
     run(&[
         "case",
         "act",
@@ -260,7 +291,7 @@ fn screening_the_demo_county_lists_leads_with_their_reasons() {
     );
     let pending = run(&["case", "pending"]);
     assert!(pending.contains("待办 1 件"), "{pending}");
-    assert!(pending.contains("农户承诺授权（村级）"), "{pending}");
+    assert!(pending.contains("民主评议（村级）"), "{pending}");
     // The township has nothing to do yet; the responsible cadre sees the case.
     let township = run(&["case", "pending", "--level", "乡镇"]);
     assert!(township.contains("待办 0 件"), "{township}");

@@ -90,6 +90,59 @@ pub async fn act_batch(
     cfg: &Deadlines,
 ) -> Result<Vec<CaseRow>, ServiceError> {
     let mut tx = store.begin().await?;
+    let out = apply(&mut tx, case_ids, action, actor, today, cfg).await?;
+    tx.commit().await?;
+    Ok(out)
+}
+
+/// Largest file kept with a case: a scanned form of a few pages.
+pub const MAX_CASE_FILE: usize = 10 << 20;
+
+/// A step with its scanned document — today the signed 承诺授权书 of 农户承诺授权: the file
+/// is kept with the case and named in the step, in the same transaction.
+pub async fn act_with_scan(
+    store: &Store,
+    case_id: i64,
+    mut action: Action,
+    scan: (&str, &[u8]),
+    actor: &Actor,
+    today: NaiveDate,
+    cfg: &Deadlines,
+) -> Result<CaseRow, ServiceError> {
+    let (name, data) = scan;
+    if data.is_empty() || data.len() > MAX_CASE_FILE {
+        return Err(ServiceError::Invalid(format!(
+            "附件“{name}”大小为{}字节：应为非空且不超过{}MB",
+            data.len(),
+            MAX_CASE_FILE >> 20
+        )));
+    }
+    let mut tx = store.begin().await?;
+    tx.case_for_update(case_id).await?; // an unknown case is "not found", not a key error
+    let attachment = tx.insert_case_file(case_id, name, data).await?;
+    match &mut action {
+        Action::Consent { consent, .. } => consent.attachment = Some(attachment),
+        other => {
+            return Err(ServiceError::Invalid(format!(
+                "“{}”不需要附件；扫描件随农户承诺授权上传",
+                other.kind()
+            )));
+        }
+    }
+    let mut out = apply(&mut tx, &[case_id], &action, actor, today, cfg).await?;
+    tx.commit().await?;
+    Ok(out.pop().expect("one case in, one case out"))
+}
+
+/// Runs one action on each case inside `tx`; the caller commits.
+async fn apply(
+    tx: &mut store::Tx,
+    case_ids: &[i64],
+    action: &Action,
+    actor: &Actor,
+    today: NaiveDate,
+    cfg: &Deadlines,
+) -> Result<Vec<CaseRow>, ServiceError> {
     let mut village = None;
     let mut out = Vec::with_capacity(case_ids.len());
     for &id in case_ids {
@@ -113,7 +166,6 @@ pub async fn act_batch(
             ..row
         });
     }
-    tx.commit().await?;
     Ok(out)
 }
 

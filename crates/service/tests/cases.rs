@@ -46,7 +46,7 @@ async fn procedure(t: &TestStore, case: i64, day: NaiveDate, ident: bool) -> Nai
         case,
         Action::Verify {
             on: d(0),
-            note: "核实收入与支出".into(),
+            form: verification(),
         },
         &village(),
         d(0),
@@ -58,7 +58,7 @@ async fn procedure(t: &TestStore, case: i64, day: NaiveDate, ident: bool) -> Nai
             case,
             Action::Consent {
                 on: d(0),
-                signed_by: "户主".into(),
+                consent: consent(),
             },
             &village(),
             d(0),
@@ -163,23 +163,35 @@ async fn a_case_from_lead_to_elimination_rollback_and_a_new_case() {
             case,
             Action::Verify {
                 on: d(0),
-                note: "入户核实".into(),
+                form: verification(),
             },
             &village(),
             d(0),
         )
         .await;
-        step(
-            &t,
+        // The signed consent with its scan, kept with the case in the same step.
+        let scan = b"%PDF-1.4 signed consent".as_slice();
+        let consented = service::cases::act_with_scan(
+            &t.store,
             case,
             Action::Consent {
                 on: d(0),
-                signed_by: "户主".into(),
+                consent: consent(),
             },
+            ("承诺授权书.pdf", scan),
             &village(),
             d(0),
+            &Deadlines::default(),
         )
-        .await;
+        .await
+        .unwrap();
+        let kept = consented.case.ident.consent.unwrap().attachment.unwrap();
+        assert_eq!(
+            t.store.case_file(case, &kept.sha256).await.unwrap(),
+            Some(("承诺授权书.pdf".to_owned(), scan.to_vec())),
+            "{}",
+            t.name
+        );
         // Comparison is the county's: a village clerk is refused and nothing changes.
         let before = t.store.case(case).await.unwrap();
         let e = act(
@@ -446,7 +458,7 @@ async fn a_village_batch_moves_together_or_not_at_all() {
         let cfg = Deadlines::default();
         let verify = Action::Verify {
             on: day0,
-            note: "入户核实".into(),
+            form: verification(),
         };
         let rows = act_batch(&t.store, &cases, &verify, &village(), day0, &cfg)
             .await
@@ -878,4 +890,28 @@ async fn follow_up(t: &TestStore, case: i64, helped_from: NaiveDate) {
 /// The whole to-do list of every region.
 fn all() -> PendingQuery<'static> {
     PendingQuery::default()
+}
+
+/// A filled-in 入户核实表.
+fn verification() -> domain::case::Verification {
+    domain::case::Verification {
+        members: 4,
+        net_income_12m: Money::from_yuan(22_000),
+        rigid_spending_12m: Money::from_yuan(16_000),
+        housing: domain::HousingSafety::Safe,
+        water: domain::WaterSafety::Safe,
+        all_insured: true,
+        schooling_secured: true,
+        labour_members: 2,
+        note: "户主住院治疗，配偶在家务农".into(),
+    }
+}
+
+/// A signed 承诺授权书, without its scan.
+fn consent() -> domain::case::Consent {
+    domain::case::Consent {
+        signed_by: "户主".into(),
+        queries: "收入、存款、房产、车辆、工商登记、财政供养".into(),
+        attachment: None,
+    }
 }

@@ -431,3 +431,53 @@ impl Store {
             ))
     }
 }
+
+impl Tx {
+    /// Keeps a file with a case (e.g. the scanned 承诺授权书) and returns how the case
+    /// document names it. The same bytes stored twice for one case are kept once.
+    pub async fn insert_case_file(
+        &mut self,
+        case_id: i64,
+        name: &str,
+        data: &[u8],
+    ) -> Result<domain::case::Attachment, StoreError> {
+        use sha2::{Digest as _, Sha256};
+        let sha256 = hex::encode(Sha256::digest(data));
+        on_tx!(self, c => {
+            sqlx::query(
+                "INSERT INTO case_files (case_id, name, sha256, size, data, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (case_id, sha256) DO NOTHING",
+            )
+            .bind(case_id)
+            .bind(name)
+            .bind(&sha256)
+            .bind(data.len() as i64)
+            .bind(data)
+            .bind(Utc::now())
+            .execute(&mut *c)
+            .await?;
+        });
+        Ok(domain::case::Attachment {
+            name: name.to_owned(),
+            sha256,
+            size: data.len() as u64,
+        })
+    }
+}
+
+impl Store {
+    /// A file kept with a case, by its digest: (name, bytes).
+    pub async fn case_file(
+        &self,
+        case_id: i64,
+        sha256: &str,
+    ) -> Result<Option<(String, Vec<u8>)>, StoreError> {
+        Ok(on_db!(&self.db, p => {
+            sqlx::query_as("SELECT name, data FROM case_files WHERE case_id = $1 AND sha256 = $2")
+                .bind(case_id)
+                .bind(sha256)
+                .fetch_optional(p)
+                .await?
+        }))
+    }
+}

@@ -19,8 +19,11 @@
 //! item 2) are the service's business: it applies the same action to each case.
 
 mod deadlines;
+mod forms;
 #[cfg(test)]
 mod tests;
+
+pub use forms::{Attachment, Consent, Verification};
 
 pub use deadlines::{
     DayCount, Deadlines, Span, WorkCalendar, due_date, follow_up_due, is_overdue, publicity_ends,
@@ -160,9 +163,9 @@ pub enum Outcome {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
     /// 入户核实: the verification form is filled in (identification or elimination).
-    Verify { on: NaiveDate, note: String },
+    Verify { on: NaiveDate, form: Verification },
     /// 农户承诺授权: the household signed the 承诺授权(查询)书.
-    Consent { on: NaiveDate, signed_by: String },
+    Consent { on: NaiveDate, consent: Consent },
     /// 信息比对: departmental data compared; findings summarised.
     Compare { on: NaiveDate, findings: String },
     /// 民主评议: meeting held.
@@ -274,8 +277,14 @@ impl Action {
 pub struct Steps {
     /// 入户核实.
     pub verified_on: Option<NaiveDate>,
+    /// 入户核实表 of that verification.
+    #[serde(default)]
+    pub verification: Option<Verification>,
     /// 农户承诺授权 (identification only).
     pub consent_on: Option<NaiveDate>,
+    /// The signed consent.
+    #[serde(default)]
+    pub consent: Option<Consent>,
     /// 信息比对 (identification only).
     pub compared_on: Option<NaiveDate>,
     /// 民主评议 (agreed).
@@ -432,6 +441,11 @@ pub enum WorkflowError {
     },
     #[error("须填写{0}，以便向农户说明")]
     Required(&'static str),
+    #[error("{form}填写有误：{}", problems.join("；"))]
+    Form {
+        form: &'static str,
+        problems: Vec<String>,
+    },
     #[error("办理日期{on}晚于今天（{today}），不能预先登记")]
     FutureDate { on: NaiveDate, today: NaiveDate },
     #[error("办理日期{on}早于上一步的日期{previous}")]
@@ -816,7 +830,7 @@ pub fn transition(
     }
 
     let (to, note): (CaseState, String) = match action {
-        Action::Verify { on, note } => {
+        Action::Verify { on, form } => {
             if !identifying && !eliminating {
                 return Err(not_now());
             }
@@ -825,10 +839,20 @@ pub fn transition(
             {
                 return Err(WorkflowError::AlreadyDone("入户核实"));
             }
-            steps(&mut next).verified_on = Some(on);
+            let problems = form.check();
+            if !problems.is_empty() {
+                return Err(WorkflowError::Form {
+                    form: "入户核实表",
+                    problems: problems.into_iter().map(|p| p.message).collect(),
+                });
+            }
+            let note = form.summary();
+            let st = steps(&mut next);
+            st.verified_on = Some(on);
+            st.verification = Some(form);
             (after_pre_review_step(&next), note)
         }
-        Action::Consent { on, signed_by } => {
+        Action::Consent { on, consent } => {
             // [N] Consent and comparison belong to identification; elimination mirrors only
             // verification, review, publicity, township, county (§8.2).
             if !identifying {
@@ -837,11 +861,32 @@ pub fn transition(
             if from != S::Verifying || next.ident.consent_on.is_some() {
                 return Err(WorkflowError::AlreadyDone("农户承诺授权"));
             }
-            if signed_by.trim().is_empty() {
-                return Err(WorkflowError::Required("签字人"));
+            let missing: Vec<String> = [
+                (consent.signed_by.trim().is_empty(), "须填写签字人"),
+                (consent.queries.trim().is_empty(), "须填写授权查询事项"),
+            ]
+            .into_iter()
+            .filter(|(empty, _)| *empty)
+            .map(|(_, m)| m.to_owned())
+            .collect();
+            if !missing.is_empty() {
+                return Err(WorkflowError::Form {
+                    form: "承诺授权书",
+                    problems: missing,
+                });
             }
+            let note = format!(
+                "签字人：{}；授权查询：{}{}",
+                consent.signed_by.trim(),
+                consent.queries.trim(),
+                consent
+                    .attachment
+                    .as_ref()
+                    .map_or_else(String::new, |a| format!("；附件：{}", a.name))
+            );
             next.ident.consent_on = Some(on);
-            (after_pre_review_step(&next), format!("签字人：{signed_by}"))
+            next.ident.consent = Some(consent);
+            (after_pre_review_step(&next), note)
         }
         Action::Compare { on, findings } => {
             if !identifying {

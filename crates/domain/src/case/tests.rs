@@ -18,6 +18,27 @@ fn county() -> Actor {
 fn s(x: &str) -> String {
     x.to_string()
 }
+/// A filled-in 入户核实表: four living together, 20,000 yuan in 12 months, two can work.
+fn form() -> Verification {
+    Verification {
+        members: 4,
+        net_income_12m: Money::from_yuan(20_000),
+        rigid_spending_12m: Money::from_yuan(15_000),
+        housing: crate::HousingSafety::Safe,
+        water: crate::WaterSafety::Safe,
+        all_insured: true,
+        schooling_secured: true,
+        labour_members: 2,
+        note: s("户主住院，配偶务农"),
+    }
+}
+fn consent(by: &str) -> Consent {
+    Consent {
+        signed_by: s(by),
+        queries: s("收入、存款、房产、车辆、工商登记、财政供养"),
+        attachment: None,
+    }
+}
 
 /// Applies an action that must succeed; `on` is also the day it is entered.
 fn ok(case: &Case, a: Action, who: &Actor) -> Case {
@@ -83,7 +104,7 @@ fn verified() -> Case {
         &c,
         Action::Consent {
             on: d(2024, 3, 2),
-            signed_by: s("户主及配偶"),
+            consent: consent("户主及配偶"),
         },
         &village(),
     );
@@ -92,7 +113,7 @@ fn verified() -> Case {
         &c,
         Action::Verify {
             on: d(2024, 3, 2),
-            note: s("核实表已填"),
+            form: form(),
         },
         &village(),
     );
@@ -141,7 +162,7 @@ fn review_needs_all_three_parallel_steps() {
         &opened(),
         Action::Verify {
             on: d(2024, 3, 1),
-            note: s(""),
+            form: form(),
         },
         &village(),
     );
@@ -157,7 +178,7 @@ fn review_needs_all_three_parallel_steps() {
     // Recording the same step twice is refused.
     let again = Action::Verify {
         on: d(2024, 3, 2),
-        note: s(""),
+        form: form(),
     };
     assert_eq!(
         err(&c, again, &village()),
@@ -169,7 +190,7 @@ fn review_needs_all_three_parallel_steps() {
 fn wrong_level_is_refused() {
     let verify = Action::Verify {
         on: d(2024, 3, 1),
-        note: s(""),
+        form: form(),
     };
     let e = err(&opened(), verify, &township());
     assert!(matches!(
@@ -459,7 +480,7 @@ fn approval_checks_category_and_risks() {
 fn dates_cannot_be_in_the_future_or_go_backwards() {
     let a = Action::Verify {
         on: d(2024, 3, 5),
-        note: s(""),
+        form: form(),
     };
     assert!(matches!(
         transition(
@@ -473,7 +494,7 @@ fn dates_cannot_be_in_the_future_or_go_backwards() {
     ));
     let a = Action::Verify {
         on: d(2024, 2, 28),
-        note: s(""),
+        form: form(),
     };
     assert!(matches!(
         err(&opened(), a, &village()),
@@ -487,7 +508,7 @@ fn elim_round(c: &Case, start: NaiveDate) -> Case {
         c,
         Action::Verify {
             on: day(1),
-            note: s("收入稳定"),
+            form: form(),
         },
         &village(),
     );
@@ -536,7 +557,7 @@ fn elimination_rules_and_rollback() {
             &c,
             Action::Consent {
                 on: d(2024, 9, 12),
-                signed_by: s("户主")
+                consent: consent("户主")
             },
             &village()
         ),
@@ -617,6 +638,64 @@ fn deadlines_in_calendar_and_working_days() {
     let m = monitored();
     assert_eq!(due_date(&m, &cal), None);
     assert!(!is_overdue(&m, d(2030, 1, 1), &cal));
+}
+
+#[test]
+fn verification_form_and_consent_are_checked_and_kept() {
+    let bad = Action::Verify {
+        on: d(2024, 3, 1),
+        form: Verification {
+            labour_members: 5,
+            ..form()
+        },
+    };
+    let e = err(&opened(), bad, &village()).to_string();
+    assert!(
+        e.contains("入户核实表") && e.contains("超过共同生活人数4"),
+        "{e}"
+    );
+    let c = ok(
+        &opened(),
+        Action::Verify {
+            on: d(2024, 3, 1),
+            form: form(),
+        },
+        &village(),
+    );
+    assert_eq!(c.ident.verification, Some(form()));
+    assert_eq!(form().per_capita(), Some(Money::from_yuan(5_000)));
+    let note = &c.history.last().unwrap().note;
+    assert!(
+        note.contains("共同生活4人") && note.contains("人均5000"),
+        "{note}"
+    );
+
+    let unsigned = Action::Consent {
+        on: d(2024, 3, 1),
+        consent: Consent {
+            queries: s(" "),
+            ..consent("")
+        },
+    };
+    let e = err(&c, unsigned, &village()).to_string();
+    assert!(e.contains("签字人") && e.contains("授权查询事项"), "{e}");
+    let scan = Attachment {
+        name: s("承诺授权书.pdf"),
+        sha256: s("ab12"),
+        size: 3,
+    };
+    let c = ok(
+        &c,
+        Action::Consent {
+            on: d(2024, 3, 2),
+            consent: Consent {
+                attachment: Some(scan.clone()),
+                ..consent("户主")
+            },
+        },
+        &village(),
+    );
+    assert_eq!(c.ident.consent.unwrap().attachment, Some(scan));
 }
 
 #[test]
@@ -724,12 +803,12 @@ fn good_next(c: &Case, on: NaiveDate) -> (Action, Actor) {
     match c.state {
         S::Verifying | S::ElimVerifying | S::NotIncluded => {
             if st.verified_on.is_none() || c.state != S::Verifying {
-                (Action::Verify { on, note: s("") }, village())
+                (Action::Verify { on, form: form() }, village())
             } else if st.consent_on.is_none() {
                 (
                     Action::Consent {
                         on,
-                        signed_by: s("户主"),
+                        consent: consent("户主"),
                     },
                     village(),
                 )
@@ -834,11 +913,18 @@ fn random_action(st: &Step, on: NaiveDate) -> Action {
     match st.kind {
         0 => Action::Verify {
             on,
-            note: t("核实"),
+            form: Verification {
+                // A form with nobody living together is refused.
+                members: u32::from(st.text),
+                ..form()
+            },
         },
         1 => Action::Consent {
             on,
-            signed_by: t("户主"),
+            consent: Consent {
+                signed_by: t("户主"),
+                ..consent("户主")
+            },
         },
         2 => Action::Compare {
             on,
