@@ -39,7 +39,16 @@ pub struct DemoArgs {
     /// Folder of the division files.
     #[arg(long, env = "FANGPIN_DIVISIONS", default_value = DEFAULT_DIVISIONS)]
     divisions: PathBuf,
+    /// Address of the demo server.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: std::net::SocketAddr,
+    /// Build the database and stop, without starting the server.
+    #[arg(long)]
+    no_serve: bool,
 }
+
+/// The password of every demo account (a demo database only; never a real deployment).
+pub const DEMO_PASSWORD: &str = "fangpin-demo-2026";
 
 pub async fn run(args: &DemoArgs) -> Result<ExitCode> {
     let started = Instant::now();
@@ -147,8 +156,98 @@ pub async fn run(args: &DemoArgs) -> Result<ExitCode> {
         started.elapsed().as_secs_f64(),
         county.short()
     );
+    // The village account sits where the work is: a village with flagged households.
+    let village = match screened.flagged.first() {
+        Some(f) => f.village,
+        None => store
+            .regions_under(county, domain::RegionLevel::Village)
+            .await?
+            .first()
+            .map(|r| r.code)
+            .context("演示县没有村")?,
+    };
+    let accounts = demo_accounts(&store, county, village).await?;
+    if args.no_serve {
+        store.close().await;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let config = web::ServerConfig {
+        listen: args.listen,
+        ..web::ServerConfig::default()
+    };
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("监听 {}（可用 --listen 换一个端口）", config.listen))?;
+    println!(
+        "\n演示服务已启动：http://{}/api/v1（接口文档 /api/openapi.json），按 Ctrl-C 停止。",
+        listener.local_addr()?
+    );
+    println!("演示账号（密码均为 {DEMO_PASSWORD}）：");
+    for (user, role, region) in &accounts {
+        println!("  {user:<18} {:<8} {region}", role.label());
+    }
+    println!(
+        "例如：curl -c c.txt -H 'Content-Type: application/json' -d '{{\"username\":\"demo_village\",\"password\":\"{DEMO_PASSWORD}\"}}' http://{}/api/v1/auth/login",
+        listener.local_addr()?
+    );
+    web::serve(
+        listener,
+        web::AppState::new(store.clone(), config),
+        web::shutdown_signal(),
+    )
+    .await?;
     store.close().await;
     Ok(ExitCode::SUCCESS)
+}
+
+/// One account per role, bound inside the demo county (province and city viewers and the
+/// system administrator above it): (user name, role, region).
+async fn demo_accounts(
+    store: &Store,
+    county: RegionCode,
+    village: RegionCode,
+) -> Result<Vec<(String, domain::access::Role, RegionCode)>> {
+    use domain::RegionLevel as L;
+    use domain::access::Role;
+    let mut out = Vec::new();
+    for &role in Role::ALL {
+        let region = match role.region_level() {
+            Some(L::Village) => village,
+            Some(L::Township) => village.ancestor(L::Township),
+            Some(L::County) => county,
+            Some(L::City) => county.ancestor(L::City),
+            Some(L::Province) | None => county.ancestor(L::Province),
+        };
+        let user = format!(
+            "demo_{}",
+            match role {
+                Role::Village => "village",
+                Role::Township => "township",
+                Role::CountyOperator => "operator",
+                Role::CountyApprover => "approver",
+                Role::CountyAdmin => "admin",
+                Role::Department => "medical",
+                Role::CityViewer => "city",
+                Role::ProvinceViewer => "province",
+                Role::SystemAdmin => "sysadmin",
+            }
+        );
+        service::accounts::add_user(
+            store,
+            &service::accounts::NewAccount {
+                username: user.clone(),
+                display_name: format!("演示{}", role.label()),
+                role,
+                region,
+                department: (role == Role::Department).then_some(Feed::Medical),
+                password: DEMO_PASSWORD.to_owned(),
+            },
+            service::accounts::Creator::System,
+        )
+        .await?;
+        out.push((user, role, region));
+    }
+    Ok(out)
 }
 
 /// Removes a previous demo database; refuses to touch any other file.

@@ -9,9 +9,11 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use store::Store;
 
+mod audit_cmd;
 mod case_cmd;
 mod demo;
 mod screen_cmd;
+mod serve_cmd;
 
 /// 防贫 — 防止返贫动态监测和帮扶: registry, screening and case management for counties.
 #[derive(Parser)]
@@ -107,6 +109,17 @@ enum Command {
     /// 帮扶措施: record, list, and check a case's plan.
     #[command(subcommand)]
     Measure(case_cmd::MeasureCmd),
+    /// 审计日志: verify the hash chain, list who did what.
+    #[command(subcommand)]
+    Audit(audit_cmd::AuditCmd),
+    /// Run the HTTP service: the JSON API under /api/v1 (see docs/api.md).
+    Serve(serve_cmd::ServeArgs),
+    /// Accounts (账号): add, list, disable, enable, reset-password.
+    #[command(subcommand)]
+    User(serve_cmd::UserCmd),
+    /// Bearer tokens of department systems: create, revoke, list.
+    #[command(subcommand)]
+    Token(serve_cmd::TokenCmd),
 }
 
 #[derive(Subcommand)]
@@ -166,19 +179,30 @@ pub(crate) struct GenerateArgs {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let level = match cli.verbose {
-        0 => "warn",
-        1 => "info",
+    // The server logs one JSON object per line (for the log collector), at info by default
+    // so that every request leaves a line; commands log plain text, warnings only.
+    let serving = matches!(cli.command, Command::Serve(_));
+    let level = match (cli.verbose, serving) {
+        (0, false) => "warn",
+        (0, true) | (1, _) => "info",
         _ => "debug",
     };
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("FANGPIN_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level)),
-        )
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
+    let filter = tracing_subscriber::EnvFilter::try_from_env("FANGPIN_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    if serving {
+        tracing_subscriber::fmt()
+            .json()
+            .with_current_span(true)
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .init();
+    } else {
+        tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .init();
+    }
     let rt = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {
@@ -209,9 +233,11 @@ async fn open(cli: &Cli) -> Result<Store> {
         file: cli.key_file.clone(),
     }
     .load()?;
-    Store::open(&cli.database_url, vault)
+    let store = Store::open(&cli.database_url, vault)
         .await
-        .with_context(|| format!("打开数据库 {}", store::redact_url(&cli.database_url)))
+        .with_context(|| format!("打开数据库 {}", store::redact_url(&cli.database_url)))?;
+    // The audit log names the operator of the command line (--actor, else the OS user).
+    Ok(store.acting_as(store::audit::Who::system(actor(cli))))
 }
 
 async fn run(cli: Cli) -> Result<ExitCode> {
@@ -339,6 +365,13 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             let store = open(&cli).await?;
             case_cmd::measure(&store, cmd).await
         }
+        Command::Audit(cmd) => {
+            let store = open(&cli).await?;
+            audit_cmd::audit(&store, cmd).await
+        }
+        Command::Serve(args) => serve_cmd::serve(open(&cli).await?, args).await,
+        Command::User(cmd) => serve_cmd::user(&open(&cli).await?, cmd).await,
+        Command::Token(cmd) => serve_cmd::token(&open(&cli).await?, cmd).await,
     }
 }
 

@@ -27,7 +27,7 @@ fn stdout(o: &Output) -> String {
 fn demo_builds_a_county_and_never_overwrites_a_foreign_database() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let o = fangpin(d, &["demo", "--households", "300"]);
+    let o = fangpin(d, &["demo", "--no-serve", "--households", "300"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let out = stdout(&o);
     for needle in [
@@ -44,7 +44,7 @@ fn demo_builds_a_county_and_never_overwrites_a_foreign_database() {
     assert!(d.join("demo.db").exists() && d.join("demo.key").exists());
 
     // A second demo replaces its own database.
-    let o = fangpin(d, &["demo", "--households", "200"]);
+    let o = fangpin(d, &["demo", "--no-serve", "--households", "200"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert!(
         stdout(&o)
@@ -54,7 +54,7 @@ fn demo_builds_a_county_and_never_overwrites_a_foreign_database() {
 
     // A file it did not create is refused and left as it was.
     std::fs::write(d.join("mine.db"), b"precious").unwrap();
-    let o = fangpin(d, &["demo", "--db", "mine.db", "--households", "10"]);
+    let o = fangpin(d, &["demo", "--no-serve", "--db", "mine.db", "--households", "10"]);
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("不会覆盖"));
     assert_eq!(std::fs::read(d.join("mine.db")).unwrap(), b"precious");
@@ -144,7 +144,7 @@ fn a_rejected_import_exits_2_and_changes_nothing() {
 fn screening_the_demo_county_lists_leads_with_their_reasons() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let o = fangpin(d, &["demo", "--households", "2000"]);
+    let o = fangpin(d, &["demo", "--no-serve", "--households", "2000"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let out = stdout(&o);
     assert!(out.contains("已导入部门数据：8类"), "{out}");
@@ -318,4 +318,96 @@ fn screening_the_demo_county_lists_leads_with_their_reasons() {
     assert!(quality.contains("数据质量检查：2000 户"), "{quality}");
     let q = tabular::read_table(&d.join("quality.xlsx"), None).unwrap();
     assert_eq!(q.headers, tabular::spec::QUALITY.headers());
+}
+
+#[test]
+fn accounts_tokens_and_a_server_that_stops_gracefully() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let db = ["--database-url", "sqlite://a.db", "--key-file", "a.key"];
+    let run = |args: &[&str]| {
+        let o = fangpin(d, &[&db[..], args].concat());
+        assert!(
+            o.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        stdout(&o)
+    };
+    run(&["keygen"]);
+    run(&[
+        "import",
+        "regions",
+        divisions().to_str().unwrap(),
+        "--county",
+        "520322",
+    ]);
+    // A generated password is printed once; a role on the wrong level is refused.
+    let added = run(&[
+        "user", "add", "yibao", "--role", "部门联络员", "--region", "520322", "--department",
+        "medical",
+    ]);
+    assert!(added.contains("初始密码："), "{added}");
+    let wrong = fangpin(
+        d,
+        &[
+            &db[..],
+            &["user", "add", "cun", "--role", "村级", "--region", "520322"],
+        ]
+        .concat(),
+    );
+    assert!(!wrong.status.success());
+    assert!(String::from_utf8_lossy(&wrong.stderr).contains("须绑定到村级区划"));
+    let token = run(&["token", "create", "--user", "yibao", "--name", "医保结算系统"]);
+    let secret = token
+        .lines()
+        .find(|l| l.starts_with("fp_"))
+        .expect("the token is printed once")
+        .to_owned();
+    let listed = run(&["token", "list"]);
+    assert!(listed.contains("医保结算系统") && !listed.contains(&secret));
+    assert!(run(&["user", "list"]).contains("yibao"));
+    run(&["user", "disable", "yibao"]);
+    assert!(run(&["user", "list"]).contains("已停用"));
+    assert!(run(&["token", "list"]).contains("已吊销"), "disabling revokes tokens");
+
+    // `serve` answers on its port and stops on SIGTERM with status 0.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = Command::new(env!("CARGO_BIN_EXE_fangpin"))
+        .current_dir(d)
+        .env("FANGPIN_LISTEN", format!("127.0.0.1:{port}"))
+        .args(db)
+        .arg("serve")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut answered = String::new();
+    for _ in 0..100 {
+        if let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) {
+            use std::io::{Read, Write};
+            s.write_all(b"GET /readyz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                .unwrap();
+            s.read_to_string(&mut answered).unwrap();
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert!(answered.starts_with("HTTP/1.1 200"), "{answered}");
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "graceful stop: {:?}", out.status);
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        log.lines().any(|l| l.starts_with('{') && l.contains("/readyz")),
+        "one JSON log line per request: {log}"
+    );
 }

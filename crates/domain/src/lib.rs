@@ -5,6 +5,7 @@
 
 #[macro_use]
 pub mod enums;
+pub mod access;
 pub mod assistance;
 pub mod case;
 pub mod declaration;

@@ -9,15 +9,17 @@ use domain::Money;
 use domain::assistance::Helper;
 use domain::assistance::{MatchConfig, Measure, Plan, PlanInput};
 use domain::case::{
-    Action, Actor, Case, CaseState, Deadlines, Level, due_date, follow_up_due, is_overdue,
-    transition,
+    Action, ActionKind, Actor, Case, CaseState, Deadlines, Level, due_date, follow_up_due,
+    is_overdue, transition,
 };
 use domain::elimination::{
     BasicNeeds, ConditionResult, EliminationConfig, EliminationInput, IncomeObservation,
     IncomeStanding,
 };
 use domain::monitoring::RiskSet;
+use serde_json::json;
 use store::Store;
+use store::audit::{Change, Who};
 use store::cases::CaseRow;
 use store::screening::lead_status;
 
@@ -37,6 +39,17 @@ pub async fn dismiss_lead(
     tx.open_lead(lead).await?;
     tx.close_lead(lead, lead_status::DISMISSED, &by(actor), reason.trim())
         .await?;
+    tx.audit(
+        store.who(),
+        &Change {
+            action: "lead.dismiss",
+            entity: "lead",
+            entity_id: Some(lead.to_string()),
+            before: Some(json!({ "status": "待研判" })),
+            after: Some(json!({ "status": "不予纳入", "by": by(actor), "reason": reason.trim() })),
+        },
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -59,6 +72,23 @@ pub async fn open_case(
         lead_status::CONVERTED,
         &by(actor),
         &format!("立案 {id}"),
+    )
+    .await?;
+    tx.audit(
+        store.who(),
+        &Change {
+            action: "case.open",
+            entity: "case",
+            entity_id: Some(id.to_string()),
+            before: None,
+            after: Some(json!({
+                "household_id": household,
+                "lead_id": lead,
+                "state": case.state.label(),
+                "version": 1,
+                "event": case.history.last(),
+            })),
+        },
     )
     .await?;
     tx.commit().await?;
@@ -90,7 +120,7 @@ pub async fn act_batch(
     cfg: &Deadlines,
 ) -> Result<Vec<CaseRow>, ServiceError> {
     let mut tx = store.begin().await?;
-    let out = apply(&mut tx, case_ids, action, actor, today, cfg).await?;
+    let out = apply(&mut tx, store.who(), case_ids, action, actor, today, cfg).await?;
     tx.commit().await?;
     Ok(out)
 }
@@ -129,14 +159,18 @@ pub async fn act_with_scan(
             )));
         }
     }
-    let mut out = apply(&mut tx, &[case_id], &action, actor, today, cfg).await?;
+    let mut out = apply(&mut tx, store.who(), &[case_id], &action, actor, today, cfg).await?;
     tx.commit().await?;
     Ok(out.pop().expect("one case in, one case out"))
 }
 
-/// Runs one action on each case inside `tx`; the caller commits.
+/// Runs one action on each case inside `tx`, with one audit row per case (as `who`); the
+/// caller commits. The audit rows are appended after every case is written: the chain's
+/// head is then locked last and briefly, never while this transaction waits for a case
+/// that another one holds.
 async fn apply(
     tx: &mut store::Tx,
+    who: &Who,
     case_ids: &[i64],
     action: &Action,
     actor: &Actor,
@@ -145,6 +179,7 @@ async fn apply(
 ) -> Result<Vec<CaseRow>, ServiceError> {
     let mut village = None;
     let mut out = Vec::with_capacity(case_ids.len());
+    let mut before = Vec::with_capacity(case_ids.len());
     for &id in case_ids {
         let row = tx.case_for_update(id).await?;
         match village {
@@ -165,8 +200,29 @@ async fn apply(
             case: next,
             ..row
         });
+        before.push(json!({ "state": row.case.state.label(), "version": row.version }));
+    }
+    let action = format!("case.act:{}", action.kind().label());
+    for (row, before) in out.iter().zip(before) {
+        tx.audit(who, &case_change(&action, row, before)).await?;
     }
     Ok(out)
+}
+
+/// The audit row of a step on a case: its stage and version before, and after with the
+/// step's event (who, when, from which stage to which, the note).
+fn case_change<'a>(action: &'a str, row: &CaseRow, before: serde_json::Value) -> Change<'a> {
+    Change {
+        action,
+        entity: "case",
+        entity_id: Some(row.id.to_string()),
+        before: Some(before),
+        after: Some(json!({
+            "state": row.case.state.label(),
+            "version": row.version,
+            "event": row.case.history.last(),
+        })),
+    }
 }
 
 /// 登记帮扶措施: records a measure of a case. Allowed once the household is monitored, or
@@ -194,6 +250,14 @@ pub async fn add_measure(
     let id = tx
         .insert_measure(case_id, row.household_id, measure)
         .await?;
+    let start_action = format!("case.act:{}", ActionKind::StartAssistance.label());
+    let mut changes = vec![Change {
+        action: "measure.add",
+        entity: "measure",
+        entity_id: Some(id.to_string()),
+        before: None,
+        after: Some(json!({ "case_id": case_id, "measure": measure })),
+    }];
     if measure.status.is_carried_out() && row.case.assistance_started_on.is_none() {
         let start = measure.start.max(row.case.last_on()).min(today);
         let next = transition(
@@ -205,6 +269,16 @@ pub async fn add_measure(
         )
         .map_err(workflow)?;
         tx.update_case(case_id, row.version, &next).await?;
+        let before = json!({ "state": row.case.state.label(), "version": row.version });
+        let after = CaseRow {
+            version: row.version + 1,
+            case: next,
+            ..row
+        };
+        changes.push(case_change(&start_action, &after, before));
+    }
+    for change in &changes {
+        tx.audit(store.who(), change).await?;
     }
     tx.commit().await?;
     Ok(id)
@@ -234,6 +308,23 @@ pub async fn assign_helper(
         )));
     }
     let id = tx.assign_helper(store.vault(), case_id, helper).await?;
+    // The phone is kept encrypted with the helper; the audit row names the person only.
+    tx.audit(
+        store.who(),
+        &Change {
+            action: "helper.assign",
+            entity: "helper",
+            entity_id: Some(id.to_string()),
+            before: None,
+            after: Some(json!({
+                "case_id": case_id,
+                "name": helper.name.trim(),
+                "unit": helper.unit.trim(),
+                "since": helper.since,
+            })),
+        },
+    )
+    .await?;
     tx.commit().await?;
     Ok(id)
 }

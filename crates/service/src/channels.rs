@@ -8,7 +8,9 @@ use domain::declaration::{Declaration, Visit};
 use domain::monitoring::RiskSet;
 use domain::screening::Channel;
 use rand::Rng;
+use serde_json::json;
 use store::Store;
+use store::audit::Change;
 use store::screening::lead_status;
 
 /// What a visit led to.
@@ -46,6 +48,11 @@ pub async fn record_visit(
         let id = tx
             .insert_visit(household.id, visit, None, Some(case))
             .await?;
+        tx.audit(
+            store.who(),
+            &visit_change(id, household_no, visit, json!({ "case_id": case })),
+        )
+        .await?;
         tx.commit().await?;
         return Ok(VisitOutcome {
             visit: id,
@@ -70,12 +77,43 @@ pub async fn record_visit(
     let id = tx
         .insert_visit(household.id, visit, lead.map(|l| l.0), None)
         .await?;
+    let joined = json!({
+        "lead_id": lead.map(|l| l.0),
+        "lead_new": lead.map(|l| l.1),
+    });
+    tx.audit(store.who(), &visit_change(id, household_no, visit, joined))
+        .await?;
     tx.commit().await?;
     Ok(VisitOutcome {
         visit: id,
         lead,
         case: None,
     })
+}
+
+/// The audit row of a visit: the household, day, visitor, risks and income, and the lead or
+/// case it went to (`link`). The findings are left out: free text that may describe a
+/// member's health.
+fn visit_change<'a>(
+    id: i64,
+    household_no: &str,
+    visit: &Visit,
+    link: serde_json::Value,
+) -> Change<'a> {
+    Change {
+        action: "visit.record",
+        entity: "visit",
+        entity_id: Some(id.to_string()),
+        before: None,
+        after: Some(json!({
+            "household_no": household_no,
+            "visited_on": visit.visited_on,
+            "visitor": visit.visitor.trim(),
+            "risks": visit.risks.label(),
+            "income_fen": visit.income.map(domain::Money::fen),
+            "link": link,
+        })),
+    }
 }
 
 /// What a declaration led to.
@@ -109,12 +147,32 @@ pub async fn declare(store: &Store, d: &Declaration) -> Result<Receipt, ServiceE
         None => None,
     };
     let code = receipt_code();
-    tx.insert_declaration(
-        store.vault(),
-        &code,
-        d,
-        member.map(|m| m.household_id),
-        lead,
+    let id = tx
+        .insert_declaration(
+            store.vault(),
+            &code,
+            d,
+            member.as_ref().map(|m| m.household_id),
+            lead,
+        )
+        .await?;
+    // Never the ID number or the phone (kept encrypted with the declaration), nor the
+    // receipt code, which answers status questions to whoever holds it.
+    tx.audit(
+        store.who(),
+        &Change {
+            action: "declaration.submit",
+            entity: "declaration",
+            entity_id: Some(id.to_string()),
+            before: None,
+            after: Some(json!({
+                "village": d.village.to_string(),
+                "risk": d.risk.label(),
+                "registered": member.is_some(),
+                "household_id": member.as_ref().map(|m| m.household_id),
+                "lead_id": lead,
+            })),
+        },
     )
     .await?;
     tx.commit().await?;

@@ -16,6 +16,9 @@ pub enum ServiceError {
     Synth(#[from] synth::SynthError),
     #[error("{0}")]
     Invalid(String),
+    /// The caller may not do this (its role or region does not allow it).
+    #[error("{0}")]
+    Forbidden(String),
     #[error("文件读写失败 {path}: {source}")]
     Io {
         path: String,

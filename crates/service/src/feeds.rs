@@ -13,8 +13,10 @@ use chrono::NaiveDate;
 use domain::IdNumber;
 use domain::feed::{Feed, FeedEvent, FeedRow};
 use rustc_hash::FxHashMap;
+use serde_json::json;
 use std::path::Path;
 use store::Store;
+use store::audit::Change;
 use store::feeds::{FeedBatch, NewFeedBatch, codec::Record};
 use store::registry::Digest;
 use tabular::parse::ParsedFile;
@@ -183,6 +185,29 @@ pub async fn import_feed(
         })
         .await?;
     tx.insert_feed_segments(batch_id, feed, &matched).await?;
+    // One row per batch, with its counts: the records themselves stay in the segments.
+    tx.audit(
+        store.who(),
+        &Change {
+            action: &format!("feed_batch.import:{}", feed.name()),
+            entity: "feed_batch",
+            entity_id: Some(batch_id.to_string()),
+            before: None,
+            after: Some(json!({
+                "feed": feed.label(),
+                "file_name": file_name,
+                "sha256": checksum,
+                "period": [from, to],
+                "rows": counts.rows,
+                "stored": counts.stored,
+                "duplicates": counts.duplicates,
+                "unmatched": counts.unmatched,
+                "households": counts.households,
+                "actor": actor,
+            })),
+        },
+    )
+    .await?;
     tx.commit().await?;
     tracing::info!(
         batch = batch_id,
@@ -212,6 +237,17 @@ pub async fn withdraw_batch(
 ) -> Result<FeedBatch, ServiceError> {
     let mut tx = store.begin().await?;
     let batch = tx.withdraw_feed_batch(id, actor).await?;
+    tx.audit(
+        store.who(),
+        &Change {
+            action: "feed_batch.withdraw",
+            entity: "feed_batch",
+            entity_id: Some(id.to_string()),
+            before: Some(json!({ "withdrawn": false, "stored": batch.stored })),
+            after: Some(json!({ "withdrawn": true, "stored": 0, "withdrawn_by": actor })),
+        },
+    )
+    .await?;
     tx.commit().await?;
     tracing::info!(batch = id, "feed batch withdrawn");
     Ok(batch)

@@ -8,12 +8,14 @@
 //! Re-importing the same file changes no row.
 
 use crate::ServiceError;
-use domain::{HouseholdNo, Member, Relation, check_composition};
+use domain::{HouseholdNo, Member, RegionCode, Relation, check_composition};
 use sha2::{Digest as _, Sha256};
 // FxHash: these maps hold millions of keys that are digests, ids and household numbers of
 // our own files — not attacker-chosen — and SipHash was a visible share of an import.
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use serde_json::json;
 use std::path::Path;
+use store::audit::Change;
 use store::registry::{BatchRecord, Digest, MemberRole, Upserted};
 use store::{Field, Store, Tx};
 use tabular::parse::{
@@ -75,6 +77,21 @@ pub async fn import_registry(
     sheet: Option<&str>,
     actor: &str,
 ) -> Result<ImportOutcome, ServiceError> {
+    import_registry_within(store, kind, path, sheet, actor, None).await
+}
+
+/// Imports one registry file as `actor`, every row of which must lie in `within`'s subtree
+/// (a web user's region; `None`: anywhere, as on the command line). A row for a village
+/// outside it, or for a household registered outside it, is a problem of that row: the
+/// file is rejected, nothing is written, and nothing is said of what exists elsewhere.
+pub async fn import_registry_within(
+    store: &Store,
+    kind: RegistryKind,
+    path: &Path,
+    sheet: Option<&str>,
+    actor: &str,
+    within: Option<RegionCode>,
+) -> Result<ImportOutcome, ServiceError> {
     let started = std::time::Instant::now();
     let checksum = checksum(path).await?;
     let file_name = file_name_of(path);
@@ -94,8 +111,15 @@ pub async fn import_registry(
             let report = start_report(&f.source_note, kind, &f.parsed);
             let cols = Columns::new(kind.template(), &f.headers);
             let mut tx = store.begin().await?;
-            let (found, counts) =
-                households(store, &mut tx, &cols, &f.parsed.records, report.is_ok()).await?;
+            let (found, counts) = households(
+                store,
+                &mut tx,
+                &cols,
+                &f.parsed.records,
+                report.is_ok(),
+                within,
+            )
+            .await?;
             (report, f.parsed.records.len(), found, counts, tx)
         }
         RegistryKind::Members => {
@@ -104,8 +128,15 @@ pub async fn import_registry(
             let report = start_report(&f.source_note, kind, &f.parsed);
             let cols = Columns::new(kind.template(), &f.headers);
             let mut tx = store.begin().await?;
-            let (found, counts) =
-                members(store, &mut tx, &cols, &f.parsed.records, report.is_ok()).await?;
+            let (found, counts) = members(
+                store,
+                &mut tx,
+                &cols,
+                &f.parsed.records,
+                report.is_ok(),
+                within,
+            )
+            .await?;
             (report, f.parsed.records.len(), found, counts, tx)
         }
         RegistryKind::Incomes => {
@@ -114,7 +145,7 @@ pub async fn import_registry(
             let cols = Columns::new(kind.template(), &f.headers);
             let mut tx = store.begin().await?;
             let (found, counts) =
-                incomes(&mut tx, &cols, &f.parsed.records, report.is_ok()).await?;
+                incomes(&mut tx, &cols, &f.parsed.records, report.is_ok(), within).await?;
             (report, f.parsed.records.len(), found, counts, tx)
         }
     };
@@ -122,7 +153,7 @@ pub async fn import_registry(
         ms = started.elapsed().as_millis() as u64,
         "checked and written"
     );
-    let outcome = conclude(tx, report, found, rows as u64, counts, batch).await;
+    let outcome = conclude(store, tx, report, found, rows as u64, counts, batch).await;
     tracing::debug!(ms = started.elapsed().as_millis() as u64, "committed");
     outcome
 }
@@ -247,8 +278,9 @@ fn start_report<T>(source_note: &str, kind: RegistryKind, parsed: &Parsed<T>) ->
     report
 }
 
-/// Commits when nothing is wrong, rolls back otherwise.
+/// Commits when nothing is wrong, with the batch and its audit row; rolls back otherwise.
 async fn conclude<'b>(
+    store: &Store,
     mut tx: Tx,
     mut report: Report,
     found: Vec<Problem>,
@@ -263,7 +295,30 @@ async fn conclude<'b>(
         tracing::info!(problems = report.problems.len(), "import rejected");
         return Ok(ImportOutcome::Rejected { report });
     }
-    let batch_id = tx.record_batch(&batch(rows, counts)).await?;
+    let batch = batch(rows, counts);
+    let batch_id = tx.record_batch(&batch).await?;
+    // One row per import, with its counts: the rows themselves are personal data and stay
+    // in the registry.
+    tx.audit(
+        store.who(),
+        &Change {
+            action: &format!("import.registry:{}", batch.kind),
+            entity: "import",
+            entity_id: Some(batch_id.to_string()),
+            before: None,
+            after: Some(json!({
+                "kind": batch.kind,
+                "file_name": batch.file_name,
+                "sha256": batch.checksum,
+                "rows": rows,
+                "inserted": counts.inserted,
+                "updated": counts.updated,
+                "unchanged": counts.unchanged,
+                "actor": batch.actor,
+            })),
+        },
+    )
+    .await?;
     tx.commit().await?;
     tracing::info!(
         rows,
@@ -280,20 +335,69 @@ async fn conclude<'b>(
     })
 }
 
+/// The stored households of the region only (all when `within` is `None`): to a user
+/// limited to a region, a household outside it is as unknown as one never registered.
+fn households_within(
+    mut found: std::collections::HashMap<String, store::registry::HouseholdKey>,
+    within: Option<RegionCode>,
+) -> std::collections::HashMap<String, store::registry::HouseholdKey> {
+    if let Some(scope) = within {
+        found.retain(|_, k| scope.contains(k.village));
+    }
+    found
+}
+
+/// The problem of a row naming a household that is not registered (or, for a user limited
+/// to a region, not registered there — the same answer, so nothing is learnt of others).
+fn unknown_household(no: &str, within: Option<RegionCode>) -> String {
+    match within {
+        None => format!("户编号“{no}”尚未登记：请先导入该户的户信息"),
+        Some(_) => format!("户编号“{no}”尚未登记或不在您的管辖范围内：请先导入该户的户信息"),
+    }
+}
+
 async fn households(
     store: &Store,
     tx: &mut Tx,
     cols: &Columns<'_>,
     records: &[(usize, domain::Household)],
     may_write: bool,
+    within: Option<RegionCode>,
 ) -> Result<(Vec<Problem>, Upserted), ServiceError> {
     let mut villages: Vec<_> = records.iter().map(|(_, h)| h.village).collect();
     villages.sort_unstable();
     villages.dedup();
     let known = store.existing_villages(&villages).await?;
     let mut problems = Vec::new();
+    // Households already registered outside the region may not be changed from inside it
+    // (not even moved into it).
+    let foreign: HashSet<&str> = match within {
+        Some(scope) => {
+            let numbers = distinct(records.iter().map(|(_, h)| h.household_no.as_str()));
+            let stored = tx.households_by_no(&numbers).await?;
+            numbers
+                .into_iter()
+                .filter(|n| stored.get(*n).is_some_and(|k| !scope.contains(k.village)))
+                .collect()
+        }
+        None => HashSet::default(),
+    };
     for (row, h) in records {
-        if !known.contains(&h.village) {
+        if within.is_some_and(|scope| !scope.contains(h.village)) {
+            problems.push(cols.at(
+                *row,
+                "village_code",
+                &h.village.to_string(),
+                format!("村代码“{}”不在您的管辖范围内", h.village),
+            ));
+        } else if foreign.contains(h.household_no.as_str()) {
+            problems.push(cols.at(
+                *row,
+                "household_no",
+                h.household_no.as_str(),
+                format!("户编号“{}”不在您的管辖范围内", h.household_no),
+            ));
+        } else if !known.contains(&h.village) {
             problems.push(cols.at(
                 *row,
                 "village_code",
@@ -319,20 +423,21 @@ async fn members(
     cols: &Columns<'_>,
     records: &[(usize, Member)],
     may_write: bool,
+    within: Option<RegionCode>,
 ) -> Result<(Vec<Problem>, Upserted), ServiceError> {
     let mut problems = Vec::new();
     let vault = store.vault();
 
-    // Households referenced by the file.
+    // Households referenced by the file (those of the region only, when limited to one).
     let numbers = distinct(records.iter().map(|(_, m)| m.household_no.as_str()));
-    let households = tx.households_by_no(&numbers).await?;
+    let households = households_within(tx.households_by_no(&numbers).await?, within);
     for (row, m) in records {
         if !households.contains_key(m.household_no.as_str()) {
             problems.push(cols.at(
                 *row,
                 "household_no",
                 m.household_no.as_str(),
-                format!("户编号“{}”尚未登记：请先导入该户的户信息", m.household_no),
+                unknown_household(m.household_no.as_str(), within),
             ));
         }
     }
@@ -373,19 +478,32 @@ async fn members(
         }
     }
     if !other_ids.is_empty() {
-        let names = tx.household_numbers(&other_ids).await?;
+        let mut names = tx.household_numbers(&other_ids).await?;
+        if let Some(scope) = within {
+            // A household outside the region is not named.
+            let numbers: Vec<&str> = names.values().map(String::as_str).collect();
+            let stored = tx.households_by_no(&numbers).await?;
+            names.retain(|_, no| {
+                stored
+                    .get(no.as_str())
+                    .is_some_and(|k| scope.contains(k.village))
+            });
+        }
         for ((row, m), h) in records.iter().zip(&hashes) {
             if let (Some(stored), Some(target)) =
                 (by_hash.get(h), households.get(m.household_no.as_str()))
                 && stored.household_id != target.id
             {
-                let other = names.get(&stored.household_id).map_or("?", String::as_str);
+                let other = match names.get(&stored.household_id) {
+                    Some(no) => format!("户“{no}”"),
+                    None => "您管辖范围以外的户".to_owned(),
+                };
                 problems.push(cols.at(
                     *row,
                     "id_number",
                     m.id_number.as_str(),
                     format!(
-                        "该证件号码已登记在户“{other}”，一人不能同时属于两户；\
+                        "该证件号码已登记在{other}，一人不能同时属于两户；\
                              如确需迁户，请先在原户中办理迁出"
                     ),
                 ));
@@ -465,9 +583,10 @@ async fn incomes(
     cols: &Columns<'_>,
     records: &[(usize, domain::IncomeRecord)],
     may_write: bool,
+    within: Option<RegionCode>,
 ) -> Result<(Vec<Problem>, Upserted), ServiceError> {
     let numbers = distinct(records.iter().map(|(_, r)| r.household_no.as_str()));
-    let households = tx.households_by_no(&numbers).await?;
+    let households = households_within(tx.households_by_no(&numbers).await?, within);
     let mut problems = Vec::new();
     for (row, r) in records {
         if !households.contains_key(r.household_no.as_str()) {
@@ -475,7 +594,7 @@ async fn incomes(
                 *row,
                 "household_no",
                 r.household_no.as_str(),
-                format!("户编号“{}”尚未登记：请先导入该户的户信息", r.household_no),
+                unknown_household(r.household_no.as_str(), within),
             ));
         }
     }

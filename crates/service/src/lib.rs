@@ -3,6 +3,8 @@
 //! divisions, generate demo data, summarise a county, import a department's feed, screen the
 //! county against the policy), written once.
 
+pub mod accounts;
+pub mod audit;
 pub mod cases;
 pub mod channels;
 pub mod error;
@@ -16,6 +18,7 @@ pub mod policy;
 pub mod regions;
 pub mod reports;
 pub mod screening;
+pub mod search;
 pub mod stats;
 pub mod synthetic;
 

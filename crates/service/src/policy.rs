@@ -4,12 +4,16 @@
 use crate::ServiceError;
 use chrono::NaiveDate;
 use domain::screening::Policy;
+use serde_json::json;
 use sha2::{Digest as _, Sha256};
 use std::path::Path;
 use store::Store;
+use store::audit::Change;
 use store::screening::StoredPolicy;
 
-/// Stores a checked policy document as a new version; returns the version.
+/// Stores a checked policy document as a new version, with its audit row (the document
+/// itself is kept in `policies`; the row names it by version and checksum); returns the
+/// version.
 pub(crate) async fn store_policy(
     store: &Store,
     text: &str,
@@ -22,9 +26,28 @@ pub(crate) async fn store_policy(
     } else {
         policy.title.as_str()
     };
-    Ok(store
+    let mut tx = store.begin().await?;
+    let version = tx
         .insert_policy(title, policy.effective_from, text, &checksum, actor)
-        .await?)
+        .await?;
+    tx.audit(
+        store.who(),
+        &Change {
+            action: "policy.load",
+            entity: "policy",
+            entity_id: Some(version.to_string()),
+            before: None,
+            after: Some(json!({
+                "title": title,
+                "effective_from": policy.effective_from,
+                "sha256": checksum,
+                "loaded_by": actor,
+            })),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(version)
 }
 
 /// `fangpin policy load FILE`: checks the document and stores it as a new version. A file

@@ -735,6 +735,30 @@ async fn write_run(
         })
         .collect();
     tx.insert_warnings(run, &rows).await?;
+    // One row per run, with its counts; the leads and warnings are in their tables, tagged
+    // with the run.
+    tx.audit(
+        store.who(),
+        &store::audit::Change {
+            action: "screening_run.run",
+            entity: "screening_run",
+            entity_id: Some(run.to_string()),
+            before: None,
+            after: Some(serde_json::json!({
+                "scope": opts.scope.map(|s| s.to_string()),
+                "as_of": as_of,
+                "policy_version": version,
+                "incremental": incremental,
+                "last_batch": last_batch,
+                "flagged": flagged.len(),
+                "warnings_new": rows.len(),
+                "leads_new": new_leads.len(),
+                "leads_attached": n_attached,
+                "actor": opts.actor,
+            })),
+        },
+    )
+    .await?;
     tx.commit().await?;
     Ok((run, (rows.len() as u64, new_leads.len() as u64, n_attached)))
 }

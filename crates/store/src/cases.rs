@@ -481,3 +481,199 @@ impl Store {
         }))
     }
 }
+
+// ------------------------------------------------------------ lists for the web API
+
+/// Which cases a list shows; the region scope is ANDed into every query.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CaseFilter<'a> {
+    /// A region's subtree (everything when `None`: the CLI's unscoped view only).
+    pub scope: Option<RegionCode>,
+    /// Only cases at this stage.
+    pub state: Option<CaseState>,
+    /// Only open (`Some(true)`) or closed (`Some(false)`) cases.
+    pub open: Option<bool>,
+    /// Only the cases of this 户编号.
+    pub household_no: Option<&'a str>,
+}
+
+/// A case as a list shows it: the stored case and its current 帮扶责任人.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CaseListRow {
+    pub row: CaseRow,
+    pub helper: Option<String>,
+}
+
+/// One page of a list and the number of rows of the whole list.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page<T> {
+    pub total: i64,
+    pub rows: Vec<T>,
+}
+
+// Placeholders shared by the list and its count: $1..$2 scope range, $3 state code (0: any),
+// $4 open (0: any, 1: open, 2: closed), $5 household number ('' : any).
+const CASE_LIST_WHERE: &str = "h.village_code >= $1 AND h.village_code < $2 \
+    AND ($3 = 0 OR c.state = $3) \
+    AND ($4 = 0 OR ($4 = 1 AND c.open = $6) OR ($4 = 2 AND c.open <> $6)) \
+    AND ($5 = '' OR h.household_no = $5)";
+
+impl Store {
+    /// A page of the cases matching `f`, newest first, with each one's current helper.
+    pub async fn case_list(
+        &self,
+        f: &CaseFilter<'_>,
+        offset: i64,
+        limit: i64,
+    ) -> Result<Page<CaseListRow>, StoreError> {
+        let (lo, hi) = crate::registry::scope_range(f.scope);
+        let state = f.state.map_or(0, |s| i64::from(s.code()));
+        let open = match f.open {
+            None => 0i64,
+            Some(true) => 1,
+            Some(false) => 2,
+        };
+        let no = f.household_no.unwrap_or("");
+        let count_sql = format!(
+            "SELECT COUNT(*) FROM cases c JOIN households h ON h.id = c.household_id \
+             WHERE {CASE_LIST_WHERE}"
+        );
+        let (total,): (i64,) = on_db!(&self.db, p => {
+            sqlx::query_as(sqlx::AssertSqlSafe(count_sql))
+                .bind(lo).bind(hi).bind(state).bind(open).bind(no).bind(true)
+                .fetch_one(p)
+                .await?
+        });
+        let sql = format!(
+            "SELECT c.id, c.household_id, h.household_no, h.village_code, c.lead_id, c.version, \
+             c.data, c.created_at, \
+             (SELECT name FROM helpers WHERE case_id = c.id AND ended_on IS NULL) \
+             FROM cases c JOIN households h ON h.id = c.household_id \
+             WHERE {CASE_LIST_WHERE} ORDER BY c.id DESC LIMIT $7 OFFSET $8"
+        );
+        type ListTuple = (
+            i64,
+            i64,
+            String,
+            i64,
+            Option<i64>,
+            i64,
+            String,
+            DateTime<Utc>,
+            Option<String>,
+        );
+        let rows: Vec<ListTuple> = on_db!(&self.db, p => {
+            sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                .bind(lo).bind(hi).bind(state).bind(open).bind(no).bind(true)
+                .bind(limit).bind(offset)
+                .fetch_all(p)
+                .await?
+        });
+        let rows = rows
+            .into_iter()
+            .map(|(id, hh, no, v, lead, version, data, at, helper)| {
+                Ok(CaseListRow {
+                    row: row((id, hh, no, v, lead, version, data, at))?,
+                    helper,
+                })
+            })
+            .collect::<Result<_, StoreError>>()?;
+        Ok(Page { total, rows })
+    }
+
+    /// One lead (线索) by id, with its household's village (for the caller's region check).
+    pub async fn lead(&self, id: i64) -> Result<crate::screening::LeadRow, StoreError> {
+        let sql = format!("{LEAD_SELECT} WHERE l.id = $1");
+        let t: Option<LeadTuple> = on_db!(&self.db, p => {
+            sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(p).await?
+        });
+        lead_row(t.ok_or_else(|| StoreError::NotFound(format!("线索 {id}")))?)
+    }
+
+    /// A page of the leads in a region's subtree, optionally of one status, newest first.
+    pub async fn lead_list(
+        &self,
+        scope: Option<RegionCode>,
+        status: Option<i64>,
+        offset: i64,
+        limit: i64,
+    ) -> Result<Page<crate::screening::LeadRow>, StoreError> {
+        let (lo, hi) = crate::registry::scope_range(scope);
+        let status = status.unwrap_or(0);
+        const WHERE: &str =
+            "h.village_code >= $1 AND h.village_code < $2 AND ($3 = 0 OR l.status = $3)";
+        let count_sql = format!(
+            "SELECT COUNT(*) FROM leads l JOIN households h ON h.id = l.household_id WHERE {WHERE}"
+        );
+        let (total,): (i64,) = on_db!(&self.db, p => {
+            sqlx::query_as(sqlx::AssertSqlSafe(count_sql))
+                .bind(lo).bind(hi).bind(status)
+                .fetch_one(p)
+                .await?
+        });
+        let sql = format!("{LEAD_SELECT} WHERE {WHERE} ORDER BY l.id DESC LIMIT $4 OFFSET $5");
+        let rows: Vec<LeadTuple> = on_db!(&self.db, p => {
+            sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                .bind(lo).bind(hi).bind(status).bind(limit).bind(offset)
+                .fetch_all(p)
+                .await?
+        });
+        let rows = rows.into_iter().map(lead_row).collect::<Result<_, _>>()?;
+        Ok(Page { total, rows })
+    }
+
+    /// The village of a household (户编号), if registered.
+    pub async fn household_village(
+        &self,
+        household_no: &str,
+    ) -> Result<Option<RegionCode>, StoreError> {
+        let v: Option<(i64,)> = on_db!(&self.db, p => {
+            sqlx::query_as("SELECT village_code FROM households WHERE household_no = $1")
+                .bind(household_no)
+                .fetch_optional(p)
+                .await?
+        });
+        v.map(|(v,)| {
+            RegionCode::from_u64(v as u64).ok_or_else(|| StoreError::Corrupt(format!("村代码 {v}")))
+        })
+        .transpose()
+    }
+}
+
+const LEAD_SELECT: &str = "SELECT l.id, l.household_id, h.household_no, h.village_code, \
+    l.channel, l.status, l.suggested_category, l.risks, \
+    (SELECT COUNT(*) FROM warnings w WHERE w.lead_id = l.id), l.run_id, l.created_at \
+    FROM leads l JOIN households h ON h.id = l.household_id";
+
+type LeadTuple = (
+    i64,
+    i64,
+    String,
+    i64,
+    i64,
+    i64,
+    Option<i64>,
+    i64,
+    i64,
+    Option<i64>,
+    DateTime<Utc>,
+);
+
+fn lead_row(t: LeadTuple) -> Result<crate::screening::LeadRow, StoreError> {
+    let (id, household_id, household_no, v, channel, status, category, risks, warnings, run, at) =
+        t;
+    Ok(crate::screening::LeadRow {
+        id,
+        household_id,
+        household_no,
+        village: RegionCode::from_u64(v as u64)
+            .ok_or_else(|| StoreError::Corrupt(format!("村代码 {v}")))?,
+        channel: channel as i16,
+        status,
+        category: category.map(|c| c as i16),
+        risks: risks as u16,
+        warnings,
+        run,
+        created_at: at,
+    })
+}

@@ -6,6 +6,8 @@
 //!
 //! Every SQL statement of the system lives in this crate, one module per aggregate.
 
+pub mod accounts;
+pub mod audit;
 mod bulk;
 pub mod cases;
 pub mod channels;
@@ -20,6 +22,7 @@ pub mod meta;
 pub mod regions;
 pub mod registry;
 pub mod screening;
+pub mod search;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 mod varint;
@@ -31,11 +34,20 @@ pub use error::StoreError;
 use std::str::FromStr;
 use std::time::Duration;
 
-/// A handle on the database plus the keys that protect personal fields.
+/// A handle on the database plus the keys that protect personal fields, acting as one
+/// actor ([`Store::who`]) whom every audit row records. Cloning is cheap: the pools are
+/// shared.
 #[derive(Clone, Debug)]
 pub struct Store {
     pub(crate) db: Db,
     pub(crate) vault: Vault,
+    /// 操作人 of the changes made through this handle.
+    pub(crate) who: std::sync::Arc<audit::Who>,
+}
+
+/// Who acts through a freshly opened store: the command line, until a caller says who.
+fn default_who() -> std::sync::Arc<audit::Who> {
+    std::sync::Arc::new(audit::Who::system("命令行"))
 }
 
 impl Store {
@@ -77,7 +89,11 @@ impl Store {
                 redact_url(url)
             )));
         };
-        let store = Self { db, vault };
+        let store = Self {
+            db,
+            vault,
+            who: default_who(),
+        };
         store.migrate().await?;
         store.check_key().await?;
         Ok(store)
@@ -91,6 +107,7 @@ impl Store {
         let store = Self {
             db: Db::Postgres(Self::pg_pool(opts).await?),
             vault,
+            who: default_who(),
         };
         store.migrate().await?;
         store.check_key().await?;
@@ -120,6 +137,21 @@ impl Store {
 
     pub fn vault(&self) -> &Vault {
         &self.vault
+    }
+
+    /// 操作人: who acts through this handle, recorded in every audit row it writes.
+    pub fn who(&self) -> &audit::Who {
+        &self.who
+    }
+
+    /// The same database (pools shared, nothing reopened) acting as `who`: a web request
+    /// gets one for its signed-in user and client address.
+    pub fn acting_as(&self, who: audit::Who) -> Store {
+        Store {
+            db: self.db.clone(),
+            vault: self.vault.clone(),
+            who: std::sync::Arc::new(who),
+        }
     }
 
     /// Starts a transaction: everything done through it commits together or not at all.

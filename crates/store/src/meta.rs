@@ -59,3 +59,13 @@ pub async fn peek_sqlite_meta(path: &std::path::Path, key: &str) -> Option<Strin
     let _ = c.close().await;
     v.map(|(v,)| v)
 }
+
+impl Store {
+    /// A trivial query: the database answers (readiness checks).
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        crate::on_db!(&self.db, p => {
+            sqlx::query("SELECT 1").execute(p).await?;
+        });
+        Ok(())
+    }
+}

@@ -663,17 +663,18 @@ pub struct StoredPolicy {
 const POLICY_COLUMNS: &str =
     "version, title, effective_from, source, checksum, loaded_by, loaded_at";
 
-impl Store {
-    /// Stores a policy document as a new version.
+impl Tx {
+    /// Stores a policy document as a new version (in a transaction, so that its audit row
+    /// commits with it).
     pub async fn insert_policy(
-        &self,
+        &mut self,
         title: &str,
         effective_from: NaiveDate,
         source: &str,
         checksum: &str,
         actor: &str,
     ) -> Result<i64, StoreError> {
-        let (v,): (i64,) = on_db!(&self.db, p => {
+        let (v,): (i64,) = on_tx!(self, c => {
             sqlx::query_as(
                 "INSERT INTO policies (title, effective_from, source, checksum, loaded_by, loaded_at) \
                  VALUES ($1, $2, $3, $4, $5, $6) RETURNING version",
@@ -684,12 +685,14 @@ impl Store {
             .bind(checksum)
             .bind(actor)
             .bind(Utc::now())
-            .fetch_one(p)
+            .fetch_one(c)
             .await?
         });
         Ok(v)
     }
+}
 
+impl Store {
     /// The policy in effect on `day`: the latest effective date not after it, the newest
     /// version among equals.
     pub async fn policy_in_effect(

@@ -21,6 +21,18 @@ pub struct TestStore {
     pub schema: Option<String>,
 }
 
+impl TestStore {
+    /// Runs one SQL statement on the database directly, past every rule of the store, as
+    /// an intruder with database access would (tests of tamper evidence); returns the
+    /// number of rows affected.
+    pub async fn execute_raw(&self, sql: &str) -> u64 {
+        let sql = sqlx::AssertSqlSafe(sql.to_owned());
+        crate::on_db!(&self.store.db, p => {
+            sqlx::query(sql).execute(p).await.expect("raw SQL runs").rows_affected()
+        })
+    }
+}
+
 /// A fixed key for tests, so a test can reopen its database.
 pub fn test_vault() -> Vault {
     Vault::from_master(&[7u8; 32])

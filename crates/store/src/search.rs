@@ -1,0 +1,1077 @@
+//! 查询 (registry reads for the API): household search, one household with its members and
+//! incomes, a member's identity for an audited reveal, counts by region, and what became of
+//! a department batch. Every read here is bounded to a region's subtree by the caller.
+//!
+//! Search must stay fast on a registry of millions of members, so every predicate is one an
+//! index answers: the village code range (`households_village_no`), a 户编号 prefix as a
+//! range (`household_no >= p AND household_no < succ(p)`), a name prefix the same way on
+//! `members_name`, an ID number through its keyed hash (`members_id_hash`). Counts stop at
+//! [`COUNT_CAP`]; whether a search reads from the match or from the region depends on
+//! which is rare (see [`Store::search_households`]). On PostgreSQL the ranges compare with
+//! `COLLATE "C"` (byte order, the order of the indexes of migration 0011), because a
+//! linguistic collation does not keep a prefix's strings together.
+
+use crate::crypto::Field;
+use crate::registry::{Digest, scope_range};
+use crate::{Backend, Store, StoreError, on_db};
+use chrono::{DateTime, NaiveDate, Utc};
+use domain::case::CaseState;
+use domain::screening::RuleId;
+use domain::{
+    DisabilityGrade, Education, Health, HouseholdType, HousingSafety, IdNumber, IncomeRecord,
+    Labor, Money, Phone, RegionCode, Relation, Schooling, Sex, WaterSafety,
+};
+use rustc_hash::{FxHashMap, FxHashSet};
+
+/// Counting stops here: a total above it is reported as "more than". Counting is the one
+/// part of a search whose cost grows with the result, so the cap is kept low: a list that
+/// long is narrowed, not read.
+pub const COUNT_CAP: u64 = 1_000;
+
+/// What a household search matches.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HouseholdMatch {
+    /// Every household of the range.
+    All,
+    /// 户编号 starting with this text.
+    NumberPrefix(String),
+    /// A member (户主 or another) whose name is exactly this.
+    NameExact(String),
+    /// A member whose name starts with this.
+    NamePrefix(String),
+    /// A member with this ID number, by its keyed hash.
+    IdHash(Digest),
+}
+
+/// Order of the results.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum HouseholdOrder {
+    /// By 户编号.
+    #[default]
+    Number,
+    /// By village code, then 户编号.
+    Village,
+}
+
+/// A household search: what, where, in which order, which page.
+#[derive(Debug, Clone)]
+pub struct HouseholdQuery {
+    /// The region whose subtree is searched (the caller's, or a part of it).
+    pub within: RegionCode,
+    pub matching: HouseholdMatch,
+    pub order: HouseholdOrder,
+    pub offset: u64,
+    pub limit: u32,
+}
+
+/// One household of a result page, decrypted: the caller masks before showing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HouseholdHit {
+    pub household_no: String,
+    pub village: RegionCode,
+    pub village_name: Option<String>,
+    pub household_type: HouseholdType,
+    /// 户主's name and ID number, when the household has a 户主.
+    pub head: Option<(String, IdNumber)>,
+    /// Members registered.
+    pub size: u32,
+    pub phone: Option<Phone>,
+}
+
+/// A page of search results.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HouseholdPage {
+    /// Matches, counted up to [`COUNT_CAP`].
+    pub total: u64,
+    /// More than `total` match (the count stopped at the cap).
+    pub capped: bool,
+    pub items: Vec<HouseholdHit>,
+}
+
+/// The successor of a prefix in code-point (and UTF-8 byte) order: the least string greater
+/// than every string that starts with it. `None` when there is none (only U+10FFFF).
+pub fn prefix_end(prefix: &str) -> Option<String> {
+    let mut chars: Vec<char> = prefix.chars().collect();
+    while let Some(last) = chars.pop() {
+        let mut next = last as u32 + 1;
+        if (0xD800..=0xDFFF).contains(&next) {
+            next = 0xE000;
+        }
+        if let Some(c) = char::from_u32(next) {
+            chars.push(c);
+            return Some(chars.into_iter().collect());
+        }
+    }
+    None
+}
+
+fn region(v: i64) -> Result<RegionCode, StoreError> {
+    RegionCode::from_u64(v as u64).ok_or_else(|| StoreError::Corrupt(format!("区划代码 {v}")))
+}
+
+/// A stored enumeration code (SMALLINT in PostgreSQL, BIGINT for case stages).
+fn enum_code<T>(v: impl Into<i64>, f: fn(i16) -> Option<T>, what: &str) -> Result<T, StoreError> {
+    let v = v.into();
+    i16::try_from(v)
+        .ok()
+        .and_then(f)
+        .ok_or_else(|| StoreError::Corrupt(format!("{what}代码 {v}")))
+}
+
+fn opt_enum<T>(
+    v: Option<i16>,
+    f: fn(i16) -> Option<T>,
+    what: &str,
+) -> Result<Option<T>, StoreError> {
+    v.map(|v| enum_code(v, f, what)).transpose()
+}
+
+/// A bound parameter of a search statement.
+#[derive(Debug, Clone)]
+enum Param {
+    Int(i64),
+    Text(String),
+    Blob(Vec<u8>),
+}
+
+/// SQL text with its parameters, `$1…` in order of [`Sql::bind`].
+#[derive(Default)]
+struct Sql {
+    text: String,
+    params: Vec<Param>,
+}
+
+impl Sql {
+    /// The placeholder of a new parameter.
+    fn bind(&mut self, p: Param) -> String {
+        self.params.push(p);
+        format!("${}", self.params.len())
+    }
+
+    fn push(&mut self, s: &str) {
+        self.text.push_str(s);
+    }
+}
+
+/// Binds `params` in order to a query.
+macro_rules! bind_all {
+    ($q:expr, $params:expr) => {{
+        let mut q = $q;
+        for p in $params {
+            q = match p {
+                Param::Int(v) => q.bind(*v),
+                Param::Text(v) => q.bind(v.clone()),
+                Param::Blob(v) => q.bind(v.clone()),
+            };
+        }
+        q
+    }};
+}
+
+/// A region of this level or below is read village by village when listed in 户编号
+/// order (a township has a few dozen villages); a larger one along the 户编号 index.
+const FAN_OUT_LEVEL: domain::RegionLevel = domain::RegionLevel::Township;
+
+/// A household as a search first finds it: id, 户编号, village code.
+type Found = (i64, String, i64);
+
+/// One household of a page with its 户主's or a member's row (a household has several).
+type HitRow = (
+    i64,
+    String,
+    i64,
+    Option<String>,
+    i16,
+    Option<Vec<u8>>,
+    Option<String>,
+    Option<Vec<u8>>,
+);
+
+impl Store {
+    /// `COLLATE "C"` where a text range must compare bytes (PostgreSQL), nothing on SQLite,
+    /// whose default collation already does.
+    fn byte_order(&self) -> &'static str {
+        match self.backend() {
+            Backend::Sqlite => "",
+            Backend::Postgres => " COLLATE \"C\"",
+        }
+    }
+
+    /// A column that SQLite must not look up through its index here (the unary `+` is
+    /// SQLite's way of saying so); PostgreSQL's planner decides from its statistics.
+    fn not_indexed(&self, column: &str) -> String {
+        match self.backend() {
+            Backend::Sqlite => format!("+{column}"),
+            Backend::Postgres => column.to_owned(),
+        }
+    }
+
+    /// Appends ` AND <what m matches>` (nothing for `All`). `indexed`: whether the 户编号
+    /// range may use an index.
+    fn push_match(&self, sql: &mut Sql, m: &HouseholdMatch, indexed: bool) {
+        let c = self.byte_order();
+        match m {
+            HouseholdMatch::All => {}
+            HouseholdMatch::NumberPrefix(prefix) => {
+                let col = if indexed {
+                    format!("h.household_no{c}")
+                } else {
+                    format!("{}{c}", self.not_indexed("h.household_no"))
+                };
+                let a = sql.bind(Param::Text(prefix.clone()));
+                sql.push(&format!(" AND {col} >= {a}"));
+                if let Some(end) = prefix_end(prefix) {
+                    let b = sql.bind(Param::Text(end));
+                    sql.push(&format!(" AND {col} < {b}"));
+                }
+            }
+            HouseholdMatch::NameExact(name) => {
+                let a = sql.bind(Param::Text(name.clone()));
+                sql.push(&format!(
+                    " AND h.id IN (SELECT m.household_id FROM members m WHERE m.name{c} = {a})"
+                ));
+            }
+            HouseholdMatch::NamePrefix(prefix) => {
+                let a = sql.bind(Param::Text(prefix.clone()));
+                let end = match prefix_end(prefix) {
+                    Some(end) => {
+                        let b = sql.bind(Param::Text(end));
+                        format!(" AND m.name{c} < {b}")
+                    }
+                    None => String::new(),
+                };
+                sql.push(&format!(
+                    " AND h.id IN (SELECT m.household_id FROM members m \
+                     WHERE m.name{c} >= {a}{end})"
+                ));
+            }
+            HouseholdMatch::IdHash(hash) => {
+                let a = sql.bind(Param::Blob(hash.to_vec()));
+                sql.push(&format!(
+                    " AND h.id IN (SELECT m.household_id FROM members m WHERE m.id_hash = {a})"
+                ));
+            }
+        }
+    }
+
+    /// ` WHERE` over the village range of `within` (`v` names the village code column).
+    fn range_sql(&self, within: RegionCode, v: &str) -> Sql {
+        let mut sql = Sql::default();
+        let (lo, hi) = scope_range(Some(within));
+        let (lo, hi) = (sql.bind(Param::Int(lo)), sql.bind(Param::Int(hi)));
+        sql.push(&format!(" WHERE {v} >= {lo} AND {v} < {hi}"));
+        sql
+    }
+
+    /// `SELECT COUNT(*)` of at most [`COUNT_CAP`] + 1 rows of `from` (a FROM clause and
+    /// its WHERE).
+    async fn count_sql(&self, from: &str, sql: &Sql) -> Result<u64, StoreError> {
+        let text = format!(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM {from}{} LIMIT {}) AS t",
+            sql.text,
+            COUNT_CAP + 1
+        );
+        let (n,): (i64,) = on_db!(&self.db, p => {
+            bind_all!(sqlx::query_as(sqlx::AssertSqlSafe(text)), &sql.params)
+                .fetch_one(p)
+                .await?
+        });
+        Ok(n as u64)
+    }
+
+    async fn ids_sql(&self, text: String, params: &[Param]) -> Result<Vec<i64>, StoreError> {
+        let rows: Vec<(i64,)> = on_db!(&self.db, p => {
+            bind_all!(sqlx::query_as(sqlx::AssertSqlSafe(text)), params)
+                .fetch_all(p)
+                .await?
+        });
+        Ok(rows.into_iter().map(|(id,)| id).collect())
+    }
+
+    /// Every household `m` matches, anywhere, if there are at most [`COUNT_CAP`] of them
+    /// (`None` for `All`, or when there are more).
+    async fn few_matches(&self, m: &HouseholdMatch) -> Result<Option<Vec<Found>>, StoreError> {
+        if *m == HouseholdMatch::All {
+            return Ok(None);
+        }
+        let mut sql = Sql {
+            text: " WHERE 1 = 1".to_owned(),
+            params: Vec::new(),
+        };
+        self.push_match(&mut sql, m, true);
+        let text = format!(
+            "SELECT h.id, h.household_no, h.village_code FROM households h{} LIMIT {}",
+            sql.text,
+            COUNT_CAP + 1
+        );
+        let rows: Vec<Found> = on_db!(&self.db, p => {
+            bind_all!(sqlx::query_as(sqlx::AssertSqlSafe(text)), &sql.params)
+                .fetch_all(p)
+                .await?
+        });
+        Ok((rows.len() as u64 <= COUNT_CAP).then_some(rows))
+    }
+
+    /// The loaded villages of `within`'s subtree, by code.
+    async fn villages_of(&self, within: RegionCode) -> Result<Vec<i64>, StoreError> {
+        if within.level() == domain::RegionLevel::Village {
+            return Ok(vec![within.as_i64()]);
+        }
+        let (lo, hi) = scope_range(Some(within));
+        let rows: Vec<(i64,)> = on_db!(&self.db, p => {
+            sqlx::query_as(
+                "SELECT code FROM regions WHERE code >= $1 AND code < $2 AND level = $3 \
+                 ORDER BY code",
+            )
+            .bind(lo)
+            .bind(hi)
+            .bind(domain::RegionLevel::Village as i16)
+            .fetch_all(p)
+            .await?
+        });
+        Ok(rows.into_iter().map(|(c,)| c).collect())
+    }
+
+    /// Households matching `q`, one page, with the total counted up to [`COUNT_CAP`].
+    ///
+    /// Each statement reads a bounded number of index entries whatever the size of the
+    /// registry, by starting from what is rare:
+    /// - an ID number, a name, or a 户编号 prefix that few households carry (at most
+    ///   [`COUNT_CAP`]) is read from its index with the households' villages, and the page
+    ///   is cut from those in memory: one statement;
+    /// - a name that many members carry is read the same way, sorted by the database;
+    /// - otherwise the region is read: in village order straight from
+    ///   `households_village_no` (with a common 户编号 prefix, village by village: the
+    ///   regions table walked in order, each village's matches found by one seek); in
+    ///   户编号 order, for a township or a village, each village's first households merged,
+    ///   and for a larger region along the 户编号 index, keeping the region's (in a
+    ///   county's database, nearly all).
+    pub async fn search_households(&self, q: &HouseholdQuery) -> Result<HouseholdPage, StoreError> {
+        let c = self.byte_order();
+        let (lo, hi) = scope_range(Some(q.within));
+        let page = format!("LIMIT {} OFFSET {}", q.limit, q.offset);
+        if let Some(mut found) = self.few_matches(&q.matching).await? {
+            found.retain(|(_, _, v)| *v >= lo && *v < hi);
+            match q.order {
+                HouseholdOrder::Number => found.sort_by(|a, b| a.1.cmp(&b.1)),
+                HouseholdOrder::Village => {
+                    found.sort_by(|a, b| (a.2, &a.1).cmp(&(b.2, &b.1)));
+                }
+            }
+            let ids: Vec<i64> = found
+                .iter()
+                .skip(q.offset as usize)
+                .take(q.limit as usize)
+                .map(|f| f.0)
+                .collect();
+            return Ok(HouseholdPage {
+                total: found.len() as u64,
+                capped: false,
+                items: self.hits(&ids).await?,
+            });
+        }
+        let name = matches!(
+            q.matching,
+            HouseholdMatch::NameExact(_) | HouseholdMatch::NamePrefix(_)
+        );
+        let village_col = self.not_indexed("h.village_code");
+        let join = "regions v CROSS JOIN households h";
+        let on_join = " AND v.level = 5 AND h.village_code = v.code";
+
+        // The total.
+        let n = if name {
+            let mut sql = self.range_sql(q.within, &village_col);
+            self.push_match(&mut sql, &q.matching, true);
+            self.count_sql("households h", &sql).await?
+        } else if q.matching == HouseholdMatch::All {
+            let sql = self.range_sql(q.within, "h.village_code");
+            self.count_sql("households h", &sql).await?
+        } else {
+            let mut sql = self.range_sql(q.within, "v.code");
+            sql.push(on_join);
+            self.push_match(&mut sql, &q.matching, true);
+            self.count_sql(join, &sql).await?
+        };
+        let capped = n > COUNT_CAP;
+        let total = n.min(COUNT_CAP);
+        if (!capped && q.offset >= n) || q.limit == 0 {
+            return Ok(HouseholdPage {
+                total,
+                capped,
+                items: Vec::new(),
+            });
+        }
+
+        // The page.
+        let by_number = q.order == HouseholdOrder::Number;
+        let ids = if name {
+            let mut sql = self.range_sql(q.within, &village_col);
+            self.push_match(&mut sql, &q.matching, true);
+            let no = self.not_indexed("h.household_no");
+            let order = if by_number {
+                format!("{no}{c}")
+            } else {
+                format!("{village_col}, {no}{c}")
+            };
+            let text = format!(
+                "SELECT h.id FROM households h{} ORDER BY {order} {page}",
+                sql.text
+            );
+            self.ids_sql(text, &sql.params).await?
+        } else if !by_number {
+            let (from, village, mut sql) = if q.matching == HouseholdMatch::All {
+                let sql = self.range_sql(q.within, "h.village_code");
+                ("households h", "h.village_code", sql)
+            } else {
+                let mut sql = self.range_sql(q.within, "v.code");
+                sql.push(on_join);
+                self.push_match(&mut sql, &q.matching, true);
+                (join, "v.code", sql)
+            };
+            let text = format!(
+                "SELECT h.id FROM {from}{} ORDER BY {village}, h.household_no{c} {page}",
+                std::mem::take(&mut sql.text)
+            );
+            self.ids_sql(text, &sql.params).await?
+        } else if q.within.level() >= FAN_OUT_LEVEL {
+            // Each village's first `offset + limit` households in number order, merged:
+            // the page is among them.
+            let villages = self.villages_of(q.within).await?;
+            if villages.is_empty() {
+                return Ok(HouseholdPage {
+                    total,
+                    capped,
+                    items: Vec::new(),
+                });
+            }
+            let mut head = Sql::default();
+            self.push_match(&mut head, &q.matching, true);
+            let mut sql = Sql {
+                text: String::new(),
+                params: head.params,
+            };
+            let each = q.offset + u64::from(q.limit);
+            let branches: Vec<String> = villages
+                .iter()
+                .enumerate()
+                .map(|(i, v)| {
+                    let v = sql.bind(Param::Int(*v));
+                    format!(
+                        "SELECT id, household_no FROM (SELECT h.id, h.household_no \
+                         FROM households h WHERE h.village_code = {v}{} \
+                         ORDER BY h.household_no{c} LIMIT {each}) AS v{i}",
+                        head.text
+                    )
+                })
+                .collect();
+            let text = format!(
+                "SELECT id FROM ({}) AS u ORDER BY household_no{c} {page}",
+                branches.join(" UNION ALL ")
+            );
+            self.ids_sql(text, &sql.params).await?
+        } else {
+            let mut sql = self.range_sql(q.within, &village_col);
+            self.push_match(&mut sql, &q.matching, true);
+            let text = format!(
+                "SELECT h.id FROM households h{} ORDER BY h.household_no{c} {page}",
+                sql.text
+            );
+            self.ids_sql(text, &sql.params).await?
+        };
+        Ok(HouseholdPage {
+            total,
+            capped,
+            items: self.hits(&ids).await?,
+        })
+    }
+
+    /// The households `ids`, in that order, with their 户主 and size: one statement.
+    async fn hits(&self, ids: &[i64]) -> Result<Vec<HouseholdHit>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let json = serde_json::to_string(ids).expect("ids serialise");
+        let sql = format!(
+            "SELECT h.id, h.household_no, h.village_code, r.name, h.household_type, h.phone_enc, \
+             m.name, CASE WHEN m.relation = {} THEN m.id_enc END \
+             FROM households h LEFT JOIN regions r ON r.code = h.village_code \
+             LEFT JOIN members m ON m.household_id = h.id \
+             WHERE h.id IN ({}) ORDER BY h.id, m.id",
+            Relation::Head.code(),
+            self.id_list()
+        );
+        let rows: Vec<HitRow> = on_db!(&self.db, p => {
+            sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(json).fetch_all(p).await?
+        });
+        let mut by_id: FxHashMap<i64, HouseholdHit> = FxHashMap::default();
+        for (id, no, village, village_name, ty, phone, member, head_id) in rows {
+            let hit = match by_id.entry(id) {
+                std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                std::collections::hash_map::Entry::Vacant(e) => e.insert(HouseholdHit {
+                    household_no: no,
+                    village: region(village)?,
+                    village_name,
+                    household_type: enum_code(ty, HouseholdType::from_code, "户类型")?,
+                    head: None,
+                    size: 0,
+                    phone: self.open_phone(phone.as_deref())?,
+                }),
+            };
+            if let Some(member) = member {
+                hit.size += 1;
+                if let Some(enc) = head_id
+                    && hit.head.is_none()
+                {
+                    hit.head = Some((member, self.open_id(&enc)?));
+                }
+            }
+        }
+        Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
+    }
+
+    fn open_id(&self, enc: &[u8]) -> Result<IdNumber, StoreError> {
+        let text = self.vault.open(Field::IdNumber, enc)?;
+        IdNumber::parse(&text).map_err(|e| StoreError::Corrupt(e.message))
+    }
+
+    fn open_phone(&self, enc: Option<&[u8]>) -> Result<Option<Phone>, StoreError> {
+        enc.map(|enc| {
+            let text = self.vault.open(Field::Phone, enc)?;
+            Phone::parse(&text).map_err(|e| StoreError::Corrupt(e.message))
+        })
+        .transpose()
+    }
+}
+
+// ---------------------------------------------------------------- one household
+
+/// A household as its page shows it, decrypted: the caller masks before showing.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HouseholdRecord {
+    pub id: i64,
+    pub household_no: String,
+    pub village: RegionCode,
+    pub village_name: Option<String>,
+    pub household_type: HouseholdType,
+    pub exit_year: Option<u16>,
+    pub phone: Option<Phone>,
+    pub address: Option<String>,
+    pub housing: Option<HousingSafety>,
+    pub water: Option<WaterSafety>,
+    pub updated_at: DateTime<Utc>,
+    /// Members, 户主 first.
+    pub members: Vec<MemberRecord>,
+    /// Yearly incomes, oldest first.
+    pub incomes: Vec<IncomeRecord>,
+}
+
+/// A member with its registry id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemberRecord {
+    pub id: i64,
+    pub name: String,
+    pub id_number: IdNumber,
+    pub relation: Relation,
+    pub sex: Sex,
+    pub birth_date: NaiveDate,
+    pub labor: Labor,
+    pub health: Option<Health>,
+    pub disability_grade: Option<DisabilityGrade>,
+    pub schooling: Option<Schooling>,
+    pub education: Option<Education>,
+    pub work_months: Option<u8>,
+    pub medical_insured: Option<bool>,
+    pub dibao: Option<bool>,
+    pub tekun: Option<bool>,
+}
+
+type HouseholdTuple = (
+    i64,
+    String,
+    i64,
+    Option<String>,
+    i16,
+    Option<i16>,
+    Option<Vec<u8>>,
+    Option<String>,
+    Option<i16>,
+    Option<i16>,
+    DateTime<Utc>,
+);
+
+#[derive(sqlx::FromRow)]
+struct MemberTuple {
+    id: i64,
+    name: String,
+    id_enc: Vec<u8>,
+    relation: i16,
+    sex: i16,
+    birth_date: NaiveDate,
+    labor: i16,
+    health: Option<i16>,
+    disability_grade: Option<i16>,
+    schooling: Option<i16>,
+    education: Option<i16>,
+    work_months: Option<i16>,
+    medical_insured: Option<bool>,
+    dibao: Option<bool>,
+    tekun: Option<bool>,
+}
+
+type IncomeTuple = (
+    i16,
+    i64,
+    i64,
+    i64,
+    i64,
+    i64,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+);
+
+impl Store {
+    /// The household with this 户编号, its members and incomes; `None` if there is none.
+    /// The caller checks the village against its region before showing anything.
+    pub async fn household_record(&self, no: &str) -> Result<Option<HouseholdRecord>, StoreError> {
+        let h: Option<HouseholdTuple> = on_db!(&self.db, p => {
+            sqlx::query_as(
+                "SELECT h.id, h.household_no, h.village_code, r.name, h.household_type, \
+                 h.exit_year, h.phone_enc, h.address, h.housing, h.water, h.updated_at \
+                 FROM households h LEFT JOIN regions r ON r.code = h.village_code \
+                 WHERE h.household_no = $1",
+            )
+            .bind(no)
+            .fetch_optional(p)
+            .await?
+        });
+        let Some((id, no, village, village_name, ty, exit, phone, address, housing, water, at)) = h
+        else {
+            return Ok(None);
+        };
+        let members: Vec<MemberTuple> = on_db!(&self.db, p => {
+            sqlx::query_as(
+                "SELECT id, name, id_enc, relation, sex, birth_date, labor, health, \
+                 disability_grade, schooling, education, work_months, medical_insured, dibao, \
+                 tekun FROM members WHERE household_id = $1 ORDER BY relation, birth_date, id",
+            )
+            .bind(id)
+            .fetch_all(p)
+            .await?
+        });
+        let incomes: Vec<IncomeTuple> = on_db!(&self.db, p => {
+            sqlx::query_as(
+                "SELECT year, wage, business_income, business_cost, property, transfer, \
+                 medical_oop, education_cost, other_rigid FROM incomes \
+                 WHERE household_id = $1 ORDER BY year",
+            )
+            .bind(id)
+            .fetch_all(p)
+            .await?
+        });
+        let household_no =
+            domain::HouseholdNo::parse(&no).map_err(|e| StoreError::Corrupt(e.message))?;
+        Ok(Some(HouseholdRecord {
+            id,
+            village: region(village)?,
+            village_name,
+            household_type: enum_code(ty, HouseholdType::from_code, "户类型")?,
+            exit_year: exit.map(|y| y as u16),
+            phone: self.open_phone(phone.as_deref())?,
+            address,
+            housing: opt_enum(housing, HousingSafety::from_code, "住房安全")?,
+            water: opt_enum(water, WaterSafety::from_code, "饮水安全")?,
+            updated_at: at,
+            members: members
+                .into_iter()
+                .map(|m| self.member_record(m))
+                .collect::<Result<_, _>>()?,
+            incomes: incomes
+                .into_iter()
+                .map(|(year, w, bi, bc, pr, tr, med, edu, oth)| IncomeRecord {
+                    household_no: household_no.clone(),
+                    year: year as u16,
+                    wage: Money::from_fen(w),
+                    business_income: Money::from_fen(bi),
+                    business_cost: Money::from_fen(bc),
+                    property: Money::from_fen(pr),
+                    transfer: Money::from_fen(tr),
+                    medical_out_of_pocket: med.map(Money::from_fen),
+                    education_cost: edu.map(Money::from_fen),
+                    other_rigid_cost: oth.map(Money::from_fen),
+                })
+                .collect(),
+            household_no: no,
+        }))
+    }
+
+    fn member_record(&self, m: MemberTuple) -> Result<MemberRecord, StoreError> {
+        let health = m
+            .health
+            .map(|h| {
+                u8::try_from(h)
+                    .ok()
+                    .and_then(Health::from_bits)
+                    .ok_or_else(|| StoreError::Corrupt(format!("健康状况 {h}")))
+            })
+            .transpose()?;
+        Ok(MemberRecord {
+            id: m.id,
+            name: m.name,
+            id_number: self.open_id(&m.id_enc)?,
+            relation: enum_code(m.relation, Relation::from_code, "与户主关系")?,
+            sex: enum_code(m.sex, Sex::from_code, "性别")?,
+            birth_date: m.birth_date,
+            labor: enum_code(m.labor, Labor::from_code, "劳动技能")?,
+            health,
+            disability_grade: opt_enum(m.disability_grade, DisabilityGrade::from_code, "残疾等级")?,
+            schooling: opt_enum(m.schooling, Schooling::from_code, "在校生状况")?,
+            education: opt_enum(m.education, Education::from_code, "文化程度")?,
+            work_months: m.work_months.map(|v| v as u8),
+            medical_insured: m.medical_insured,
+            dibao: m.dibao,
+            tekun: m.tekun,
+        })
+    }
+
+    /// One member's identity (for an audited reveal): 户编号, village, name and the full ID
+    /// number; `None` if there is no such member.
+    pub async fn member_identity(
+        &self,
+        member_id: i64,
+    ) -> Result<Option<MemberIdentity>, StoreError> {
+        let row: Option<(String, i64, String, Vec<u8>)> = on_db!(&self.db, p => {
+            sqlx::query_as(
+                "SELECT h.household_no, h.village_code, m.name, m.id_enc \
+                 FROM members m JOIN households h ON h.id = m.household_id WHERE m.id = $1",
+            )
+            .bind(member_id)
+            .fetch_optional(p)
+            .await?
+        });
+        row.map(|(no, v, name, enc)| {
+            Ok(MemberIdentity {
+                member_id,
+                household_no: no,
+                village: region(v)?,
+                name,
+                id_number: self.open_id(&enc)?,
+            })
+        })
+        .transpose()
+    }
+
+    /// A household's village and full contact phone (for an audited reveal); `None` if
+    /// there is no such household.
+    pub async fn household_phone(
+        &self,
+        no: &str,
+    ) -> Result<Option<(RegionCode, Option<Phone>)>, StoreError> {
+        let row: Option<(i64, Option<Vec<u8>>)> = on_db!(&self.db, p => {
+            sqlx::query_as("SELECT village_code, phone_enc FROM households WHERE household_no = $1")
+                .bind(no)
+                .fetch_optional(p)
+                .await?
+        });
+        row.map(|(v, enc)| Ok((region(v)?, self.open_phone(enc.as_deref())?)))
+            .transpose()
+    }
+}
+
+/// Who a member is, in full: only for an audited reveal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemberIdentity {
+    pub member_id: i64,
+    pub household_no: String,
+    pub village: RegionCode,
+    pub name: String,
+    pub id_number: IdNumber,
+}
+
+// ---------------------------------------------------------------- counts by region
+
+/// Counts of one village (the caller sums them up to the level it shows).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct VillageCounts {
+    pub households: u64,
+    pub members: u64,
+    /// Open cases by stage.
+    pub cases: Vec<(CaseState, u64)>,
+    /// Leads awaiting triage (待研判).
+    pub open_leads: u64,
+}
+
+impl Store {
+    /// Households, members, open cases by stage and open leads of every village in
+    /// `root`'s subtree that has any, by village code.
+    pub async fn village_counts(
+        &self,
+        root: RegionCode,
+    ) -> Result<Vec<(RegionCode, VillageCounts)>, StoreError> {
+        let (lo, hi) = scope_range(Some(root));
+        let households: Vec<(i64, i64, i64)> = on_db!(&self.db, p => {
+            sqlx::query_as(
+                "SELECT h.village_code, COUNT(*), \
+                 CAST(COALESCE(SUM((SELECT COUNT(*) FROM members m \
+                   WHERE m.household_id = h.id)), 0) AS BIGINT) \
+                 FROM households h WHERE h.village_code >= $1 AND h.village_code < $2 \
+                 GROUP BY h.village_code",
+            )
+            .bind(lo)
+            .bind(hi)
+            .fetch_all(p)
+            .await?
+        });
+        let cases: Vec<(i64, i64, i64)> = on_db!(&self.db, p => {
+            sqlx::query_as(
+                "SELECT h.village_code, c.state, COUNT(*) FROM cases c \
+                 JOIN households h ON h.id = c.household_id \
+                 WHERE c.open = $3 AND h.village_code >= $1 AND h.village_code < $2 \
+                 GROUP BY h.village_code, c.state",
+            )
+            .bind(lo)
+            .bind(hi)
+            .bind(true)
+            .fetch_all(p)
+            .await?
+        });
+        let leads: Vec<(i64, i64)> = on_db!(&self.db, p => {
+            sqlx::query_as(
+                "SELECT h.village_code, COUNT(*) FROM leads l \
+                 JOIN households h ON h.id = l.household_id \
+                 WHERE l.status = $3 AND h.village_code >= $1 AND h.village_code < $2 \
+                 GROUP BY h.village_code",
+            )
+            .bind(lo)
+            .bind(hi)
+            .bind(crate::screening::lead_status::OPEN)
+            .fetch_all(p)
+            .await?
+        });
+        let mut out: std::collections::BTreeMap<RegionCode, VillageCounts> = Default::default();
+        for (v, n, m) in households {
+            let e = out.entry(region(v)?).or_default();
+            e.households = n as u64;
+            e.members = m as u64;
+        }
+        for (v, s, n) in cases {
+            let state = enum_code(s, CaseState::from_code, "案件环节")?;
+            out.entry(region(v)?)
+                .or_default()
+                .cases
+                .push((state, n as u64));
+        }
+        for (v, n) in leads {
+            out.entry(region(v)?).or_default().open_leads = n as u64;
+        }
+        Ok(out.into_iter().collect())
+    }
+}
+
+// ---------------------------------------------------------------- screening runs
+
+impl Store {
+    /// Screening runs over `scope`'s subtree (runs whose own scope lies inside it), newest
+    /// first.
+    pub async fn screening_runs(
+        &self,
+        scope: RegionCode,
+        limit: i64,
+    ) -> Result<Vec<crate::screening::ScreeningRun>, StoreError> {
+        let (lo, hi) = scope_range(Some(scope));
+        Ok(on_db!(&self.db, p => {
+            sqlx::query_as(
+                "SELECT id, scope, as_of, policy_version, incremental, last_batch, households, \
+                 flagged, warnings_new, leads_new, leads_attached, summary, actor, started_at, \
+                 finished_at FROM screening_runs WHERE scope >= $1 AND scope < $2 \
+                 ORDER BY id DESC LIMIT $3",
+            )
+            .bind(lo)
+            .bind(hi)
+            .bind(limit)
+            .fetch_all(p)
+            .await?
+        }))
+    }
+}
+
+// ---------------------------------------------------------------- feed outcomes
+
+/// What became of a department batch, in counts: the warnings its department's rules
+/// raised on the households it concerns, from runs that had read it, and where they led.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FeedOutcomeCounts {
+    /// Households of the batch (inside the region asked about).
+    pub households: u64,
+    /// Of those, households with at least one warning of the department's rules.
+    pub warned_households: u64,
+    pub warnings: u64,
+    /// Leads carrying those warnings, by status: 待研判, 不予纳入, 已转入识别.
+    pub leads_open: u64,
+    pub leads_dismissed: u64,
+    pub leads_converted: u64,
+    /// Cases opened from those leads, by stage.
+    pub cases: Vec<(CaseState, u64)>,
+}
+
+impl Store {
+    /// One feed batch by id.
+    pub async fn feed_batch(&self, id: i64) -> Result<Option<crate::feeds::FeedBatch>, StoreError> {
+        Ok(on_db!(&self.db, p => {
+            sqlx::query_as(
+                "SELECT id, feed, department, file_name, checksum, period_from, period_to, rows, \
+                 stored, duplicates, unmatched, households, actor, imported_at, withdrawn_at, \
+                 withdrawn_by FROM feed_batches WHERE id = $1",
+            )
+            .bind(id)
+            .fetch_optional(p)
+            .await?
+        }))
+    }
+
+    /// The households a batch's stored records concern (none once it is withdrawn).
+    pub async fn feed_batch_households(&self, batch: i64) -> Result<Vec<i64>, StoreError> {
+        let blobs: Vec<(Vec<u8>,)> = on_db!(&self.db, p => {
+            sqlx::query_as("SELECT data FROM feed_segments WHERE batch_id = $1 ORDER BY seq")
+                .bind(batch)
+                .fetch_all(p)
+                .await?
+        });
+        let mut out = Vec::new();
+        for (blob,) in blobs {
+            crate::feeds::codec::decode(&blob, |h, _| {
+                if out.last() != Some(&h) {
+                    out.push(h);
+                }
+            })?;
+        }
+        out.sort_unstable();
+        out.dedup();
+        Ok(out)
+    }
+
+    /// The counts of [`FeedOutcomeCounts`] for batch `batch` of a department whose rules
+    /// are `rules`, limited to households in `scope`'s subtree.
+    pub async fn feed_outcome(
+        &self,
+        batch: i64,
+        rules: &[RuleId],
+        scope: RegionCode,
+    ) -> Result<FeedOutcomeCounts, StoreError> {
+        let all = self.feed_batch_households(batch).await?;
+        let households: Vec<i64> = self
+            .households_within(&all, scope)
+            .await?
+            .into_iter()
+            .collect();
+        let mut out = FeedOutcomeCounts {
+            households: households.len() as u64,
+            ..FeedOutcomeCounts::default()
+        };
+        if households.is_empty() || rules.is_empty() {
+            return Ok(out);
+        }
+        let rule_codes: Vec<String> = rules.iter().map(|r| r.code().to_string()).collect();
+        let sql = format!(
+            "SELECT w.household_id, w.lead_id, l.status FROM warnings w \
+             JOIN screening_runs r ON r.id = w.run_id JOIN leads l ON l.id = w.lead_id \
+             WHERE w.household_id IN ({}) AND r.last_batch >= $2 AND w.rule IN ({})",
+            self.id_list(),
+            rule_codes.join(", ")
+        );
+        let mut warned: FxHashSet<i64> = FxHashSet::default();
+        let mut leads: FxHashMap<i64, i64> = FxHashMap::default();
+        for chunk in households.chunks(10_000) {
+            let json = serde_json::to_string(chunk).expect("ids serialise");
+            let rows: Vec<(i64, i64, i64)> = on_db!(&self.db, p => {
+                sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+                    .bind(json)
+                    .bind(batch)
+                    .fetch_all(p)
+                    .await?
+            });
+            out.warnings += rows.len() as u64;
+            for (h, lead, status) in rows {
+                warned.insert(h);
+                leads.insert(lead, status);
+            }
+        }
+        out.warned_households = warned.len() as u64;
+        for status in leads.values() {
+            match *status {
+                crate::screening::lead_status::OPEN => out.leads_open += 1,
+                crate::screening::lead_status::DISMISSED => out.leads_dismissed += 1,
+                _ => out.leads_converted += 1,
+            }
+        }
+        let lead_ids: Vec<i64> = leads.keys().copied().collect();
+        let sql = format!(
+            "SELECT state, COUNT(*) FROM cases WHERE lead_id IN ({}) GROUP BY state",
+            self.id_list()
+        );
+        let mut by_state: std::collections::BTreeMap<i16, u64> = Default::default();
+        for chunk in lead_ids.chunks(10_000) {
+            let json = serde_json::to_string(chunk).expect("ids serialise");
+            let rows: Vec<(i64, i64)> = on_db!(&self.db, p => {
+                sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+                    .bind(json)
+                    .fetch_all(p)
+                    .await?
+            });
+            for (s, n) in rows {
+                *by_state.entry(s as i16).or_default() += n as u64;
+            }
+        }
+        for (s, n) in by_state {
+            out.cases
+                .push((enum_code(s, CaseState::from_code, "案件环节")?, n));
+        }
+        Ok(out)
+    }
+
+    /// Households whose village lies in `scope`'s subtree, among `ids`.
+    pub async fn households_within(
+        &self,
+        ids: &[i64],
+        scope: RegionCode,
+    ) -> Result<FxHashSet<i64>, StoreError> {
+        let (lo, hi) = scope_range(Some(scope));
+        let sql = format!(
+            "SELECT id FROM households WHERE id IN ({}) AND village_code >= $2 AND village_code < $3",
+            self.id_list()
+        );
+        let mut out = FxHashSet::default();
+        for chunk in ids.chunks(10_000) {
+            let json = serde_json::to_string(chunk).expect("ids serialise");
+            let rows: Vec<(i64,)> = on_db!(&self.db, p => {
+                sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+                    .bind(json)
+                    .bind(lo)
+                    .bind(hi)
+                    .fetch_all(p)
+                    .await?
+            });
+            out.extend(rows.into_iter().map(|(id,)| id));
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::prefix_end;
+
+    #[test]
+    fn prefix_ends_bound_exactly_the_strings_with_the_prefix() {
+        assert_eq!(prefix_end("H1").as_deref(), Some("H2"));
+        assert_eq!(prefix_end("张").as_deref(), Some("弡"));
+        assert_eq!(prefix_end("a\u{D7FF}").as_deref(), Some("a\u{E000}"));
+        assert_eq!(prefix_end("a\u{10FFFF}").as_deref(), Some("b"));
+        assert_eq!(prefix_end("\u{10FFFF}"), None);
+        for p in ["520322", "王建", "A-1"] {
+            let end = prefix_end(p).unwrap();
+            assert!(format!("{p}\u{10FFFF}zz").as_str() < end.as_str());
+            assert!(p < end.as_str());
+        }
+    }
+}

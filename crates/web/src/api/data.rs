@@ -1,0 +1,705 @@
+//! 数据导入 (the data side) under `/api/v1`: registry files uploaded and imported
+//! (`/imports/{kind}`), department feeds uploaded, listed and followed up
+//! (`/feeds`), and what the registry and data endpoints share: extractors that answer
+//! malformed input as problem+json in Chinese, and the 422 answer carrying a file's
+//! row-and-column problems.
+//!
+//! An upload is written to a private temporary directory (removed when the request ends,
+//! whatever happens), under its original file name, which the batch records and whose
+//! extension decides how it is read. A registry file is imported only if every row lies in
+//! the caller's region (`service::imports::import_registry_within`). A department liaison
+//! uploads and sees its own department's feed only; what became of a batch is answered in
+//! counts, never with households or people.
+
+use crate::auth::Caller;
+use crate::error::{ApiError, ApiResult, Problem};
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{FromRequest, FromRequestParts, Multipart, Path, Request};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, NaiveDate, Utc};
+use domain::RegionCode;
+use domain::access::{Permission, Role};
+use domain::feed::Feed;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use service::feeds::FeedOutcome;
+use service::imports::{ImportOutcome, RegistryKind};
+use store::Store;
+use store::feeds::FeedBatch;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(import_registry))
+        .routes(routes!(upload_feed))
+        .routes(routes!(list_feeds))
+        .routes(routes!(feed_outcome))
+}
+
+// ----------------------------------------------------------------- shared extractors
+
+/// Query parameters; unreadable ones are refused with 422 `invalid`.
+pub(crate) struct Params<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Params<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> ApiResult<Self> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|q| Params(q.0))
+            .map_err(|e: QueryRejection| {
+                ApiError::invalid(format!("查询参数有误：{}", serde_detail(&e.body_text())))
+            })
+    }
+}
+
+/// A JSON request body; one that cannot be read is refused with 422 `invalid`.
+pub(crate) struct Body<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> ApiResult<Self> {
+        axum::Json::<T>::from_request(req, state)
+            .await
+            .map(|Json(v)| Body(v))
+            .map_err(|e| match e {
+                JsonRejection::MissingJsonContentType(_) => {
+                    ApiError::invalid("请求内容须为 JSON（Content-Type: application/json）")
+                }
+                e => ApiError::invalid(format!("请求内容有误：{}", serde_detail(&e.body_text()))),
+            })
+    }
+}
+
+/// A numeric id in the path; anything else names nothing: 404.
+pub(crate) struct Id(pub i64);
+
+impl<S: Send + Sync> FromRequestParts<S> for Id {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> ApiResult<Self> {
+        axum::extract::Path::<i64>::from_request_parts(parts, state)
+            .await
+            .map(|p| Id(p.0))
+            .map_err(|_| ApiError::not_found("未找到：编号应为数字"))
+    }
+}
+
+/// serde's own words without axum's English preamble.
+fn serde_detail(text: &str) -> &str {
+    text.split_once(": ").map_or(text, |(_, rest)| rest)
+}
+
+/// Where a list or a figure may look: the caller's subtree, or the part of it that
+/// `region` names; a region outside the subtree does not exist for the caller (404).
+pub(crate) fn scope_of(caller: &Caller, region: Option<&str>) -> ApiResult<RegionCode> {
+    match region.map(str::trim).filter(|r| !r.is_empty()) {
+        None => Ok(caller.scope()),
+        Some(r) => {
+            let code = RegionCode::parse(r).map_err(|e| ApiError::invalid(e.message))?;
+            caller.within(code, &format!("区划 {r}"))?;
+            Ok(code)
+        }
+    }
+}
+
+/// Today on the server's calendar, as the command line reckons it.
+pub(crate) fn today() -> NaiveDate {
+    chrono::Local::now().date_naive()
+}
+
+// ------------------------------------------------------------------------ uploads
+
+/// The form of an upload (multipart/form-data).
+#[derive(ToSchema)]
+#[expect(dead_code, reason = "describes the form for the OpenAPI document only")]
+pub struct UploadForm {
+    /// 文件（.csv 或 .xlsx），文件名会随导入批次记录。
+    #[schema(format = Binary, content_media_type = "application/octet-stream")]
+    file: String,
+    /// 工作表名（.xlsx，可选，默认第一个）。
+    sheet: Option<String>,
+}
+
+/// An uploaded file in a private temporary directory, removed on drop.
+struct Upload {
+    dir: std::path::PathBuf,
+    path: std::path::PathBuf,
+    sheet: Option<String>,
+}
+
+impl Drop for Upload {
+    fn drop(&mut self) {
+        // The file is personal data: it must not outlive the request.
+        if let Err(e) = std::fs::remove_dir_all(&self.dir) {
+            tracing::warn!(error = %e, "could not remove an upload's temporary directory");
+        }
+    }
+}
+
+/// A file name from a browser, made safe to create: its last path component, printable,
+/// at most 100 characters; the extension (which decides the format) kept.
+fn safe_file_name(name: &str) -> String {
+    let base = name.rsplit(['/', '\\']).next().unwrap_or_default();
+    let clean: String = base
+        .chars()
+        .filter(|c| !c.is_control() && !matches!(c, ':' | '*' | '?' | '"' | '<' | '>' | '|'))
+        .collect();
+    let clean = clean.trim().trim_start_matches('.');
+    let mut out: String = clean.chars().rev().take(100).collect();
+    out = out.chars().rev().collect();
+    if out.is_empty() {
+        "上传文件".to_owned()
+    } else {
+        out
+    }
+}
+
+/// Reads the multipart form: the `file` field, streamed to a temporary file under its
+/// original name, and the optional `sheet`.
+async fn receive(mut form: Multipart) -> ApiResult<Upload> {
+    use rand::RngCore;
+    use tokio::io::AsyncWriteExt;
+    let bad = |e: axum::extract::multipart::MultipartError| {
+        ApiError::new(
+            e.status(),
+            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                "too_large"
+            } else {
+                "invalid"
+            },
+            format!("上传内容无法读取：{}", e.body_text()),
+        )
+    };
+    let mut token = [0u8; 16];
+    rand::rng().fill_bytes(&mut token);
+    let dir = std::env::temp_dir().join(format!("fangpin-upload-{}", hex::encode(token)));
+    let mut builder = std::fs::DirBuilder::new();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder
+        .create(&dir)
+        .map_err(|e| crate::error::internal(&e))?;
+    let mut upload = Upload {
+        path: dir.clone(),
+        dir,
+        sheet: None,
+    };
+    let mut got_file = false;
+    while let Some(mut field) = form.next_field().await.map_err(bad)? {
+        match field.name() {
+            Some("file") if !got_file => {
+                let name = safe_file_name(field.file_name().unwrap_or_default());
+                upload.path = upload.dir.join(name);
+                let mut f = tokio::fs::File::create(&upload.path)
+                    .await
+                    .map_err(|e| crate::error::internal(&e))?;
+                while let Some(chunk) = field.chunk().await.map_err(bad)? {
+                    f.write_all(&chunk)
+                        .await
+                        .map_err(|e| crate::error::internal(&e))?;
+                }
+                f.flush().await.map_err(|e| crate::error::internal(&e))?;
+                got_file = true;
+            }
+            Some("sheet") => {
+                let s = field.text().await.map_err(bad)?;
+                upload.sheet = Some(s.trim().to_owned()).filter(|s| !s.is_empty());
+            }
+            _ => {}
+        }
+    }
+    if !got_file {
+        return Err(ApiError::invalid(
+            "请在表单字段“file”中上传文件（multipart/form-data）",
+        ));
+    }
+    Ok(upload)
+}
+
+// ------------------------------------------------------------------ file problems
+
+/// 文件问题: one problem of a rejected file, by row and column. A value of a sensitive
+/// column (证件号码, 联系电话) is masked.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct FileProblem {
+    /// 行号 as the spreadsheet shows it (header = 1).
+    pub row: usize,
+    /// 表头.
+    pub column: Option<String>,
+    /// 列号, e.g. "C".
+    pub column_letter: Option<String>,
+    /// 单元格的值 (masked when sensitive).
+    pub value: Option<String>,
+    /// 问题说明.
+    pub message: String,
+}
+
+/// A rejected file (422, problem+json with `code: "invalid_file"`): every problem found,
+/// nothing written.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RejectedFile {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    /// Always `invalid_file`.
+    pub code: String,
+    /// 来源说明, e.g. "CSV，GB18030编码".
+    pub source_note: String,
+    /// 提示 (not blocking).
+    pub warnings: Vec<String>,
+    pub problems: Vec<FileProblem>,
+}
+
+impl RejectedFile {
+    fn from_report(report: tabular::problem::Report) -> Self {
+        let n = report.problems.len();
+        RejectedFile {
+            kind: "about:blank".to_owned(),
+            title: "数据有误".to_owned(),
+            status: StatusCode::UNPROCESSABLE_ENTITY.as_u16(),
+            detail: format!("发现{n}个问题，整个文件未导入。请逐条修改后重新上传"),
+            code: "invalid_file".to_owned(),
+            source_note: report.source_note,
+            warnings: report.warnings,
+            problems: report
+                .problems
+                .into_iter()
+                .map(|p| FileProblem {
+                    row: p.row,
+                    column: p.column,
+                    column_letter: p.column_letter,
+                    value: p.value,
+                    message: p.message,
+                })
+                .collect(),
+        }
+    }
+}
+
+impl IntoResponse for RejectedFile {
+    fn into_response(self) -> Response {
+        let mut res = (StatusCode::UNPROCESSABLE_ENTITY, Json(self)).into_response();
+        res.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
+        res
+    }
+}
+
+/// The answer to an upload: what was imported, or every problem of the file.
+pub(crate) enum Uploaded<T> {
+    Done(T),
+    Rejected(RejectedFile),
+}
+
+impl<T: Serialize> IntoResponse for Uploaded<T> {
+    fn into_response(self) -> Response {
+        match self {
+            Uploaded::Done(v) => Json(v).into_response(),
+            Uploaded::Rejected(r) => r.into_response(),
+        }
+    }
+}
+
+// ----------------------------------------------------------------- registry imports
+
+/// 导入结果: the batch written and its counts.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ImportResult {
+    /// 导入批次.
+    pub batch_id: i64,
+    /// households, members or incomes.
+    pub kind: String,
+    pub file_name: String,
+    /// 数据行数.
+    pub rows: u64,
+    /// 新增.
+    pub inserted: u64,
+    /// 更新.
+    pub updated: u64,
+    /// 未变.
+    pub unchanged: u64,
+    pub source_note: String,
+    /// 提示 (unknown columns ignored …).
+    pub warnings: Vec<String>,
+}
+
+/// 导入户籍档案: uploads a 户信息 (`households`), 人口信息 (`members`) or 收支信息
+/// (`incomes`) file in the import template (docs/formats.md) and imports it whole or not at
+/// all. Every row must lie in the caller's region: a row for another village or for a
+/// household registered elsewhere is a problem of that row.
+#[utoipa::path(post, path = "/imports/{kind}", tag = "数据导入",
+    params(("kind" = String, Path, description = "households、members 或 incomes")),
+    request_body(content_type = "multipart/form-data", content = UploadForm),
+    responses(
+        (status = 200, description = "已导入", body = ImportResult),
+        (status = 403, description = "无权导入户籍档案", body = Problem),
+        (status = 404, description = "没有这种导入", body = Problem),
+        (status = 422, description = "文件有问题，未导入（code 为 invalid_file，problems 列出每个问题）",
+            body = RejectedFile, content_type = "application/problem+json"),
+    ))]
+async fn import_registry(
+    caller: Caller,
+    Path(kind): Path<String>,
+    form: Multipart,
+) -> ApiResult<Uploaded<ImportResult>> {
+    let store = caller.store(Permission::WriteRegistry)?;
+    let kind = RegistryKind::parse(&kind).ok_or_else(|| {
+        ApiError::not_found("未找到：导入种类应为 households、members 或 incomes")
+    })?;
+    let upload = receive(form).await?;
+    let file_name = upload
+        .path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let outcome = service::imports::import_registry_within(
+        store,
+        kind,
+        &upload.path,
+        upload.sheet.as_deref(),
+        &caller.user.username,
+        Some(caller.scope()),
+    )
+    .await?;
+    Ok(match outcome {
+        ImportOutcome::Imported {
+            batch_id,
+            rows,
+            counts,
+            report,
+        } => Uploaded::Done(ImportResult {
+            batch_id,
+            kind: kind.template().name.to_owned(),
+            file_name,
+            rows,
+            inserted: counts.inserted,
+            updated: counts.updated,
+            unchanged: counts.unchanged,
+            source_note: report.source_note,
+            warnings: report.warnings,
+        }),
+        ImportOutcome::Rejected { report } => Uploaded::Rejected(RejectedFile::from_report(report)),
+    })
+}
+
+// --------------------------------------------------------------------------- feeds
+
+/// The feed named in a path: its English name (`medical`) or its label (医保结算).
+fn feed_named(name: &str) -> ApiResult<Feed> {
+    Feed::parse(name).map_err(|_| {
+        ApiError::not_found(format!(
+            "未找到：部门数据种类“{name}”，应为 medical、disability、disaster、assistance、\
+             employment、schooling、housing 或 death"
+        ))
+    })
+}
+
+/// The store for reading feed batches, and the one feed the caller may see (a liaison's
+/// department), or `None` for every feed. Feeds are read by those who may upload them:
+/// the liaisons and the county's clerks and administrators.
+fn feed_reader(caller: &Caller) -> ApiResult<(&Store, Option<Feed>)> {
+    if caller.role() == Role::Department {
+        let feed = caller
+            .user
+            .department
+            .ok_or_else(|| ApiError::forbidden("该部门联络员账号未绑定部门，请联系管理员"))?;
+        return Ok((caller.store(Permission::ImportFeed(feed))?, Some(feed)));
+    }
+    // Whether a role may handle feeds does not depend on which feed.
+    Ok((caller.store(Permission::ImportFeed(Feed::Medical))?, None))
+}
+
+/// 部门数据导入结果.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct FeedImportResult {
+    /// 已导入, or 无新记录 (every row already stored or outside the registry: no batch).
+    pub outcome: String,
+    pub batch_id: Option<i64>,
+    /// 数据种类, e.g. 医保结算.
+    pub feed: String,
+    pub file_name: String,
+    /// 数据行数.
+    pub rows: u64,
+    /// 新保存的记录.
+    pub stored: u64,
+    /// 重复（已保存过或文件内重复）.
+    pub duplicates: u64,
+    /// 不在户籍档案中的人（只计数，不保存）.
+    pub unmatched: u64,
+    /// 涉及户数.
+    pub households: u64,
+    pub period_from: Option<NaiveDate>,
+    pub period_to: Option<NaiveDate>,
+    pub source_note: String,
+    pub warnings: Vec<String>,
+}
+
+/// 上传部门数据: a department's file of events (医保结算, 残疾人证 …), matched to the
+/// registry by ID number through its keyed hash; the numbers themselves are not kept. A
+/// department liaison uploads its own department's data only.
+#[utoipa::path(post, path = "/feeds/{kind}", tag = "部门数据",
+    params(("kind" = String, Path, description = "medical、disability、disaster、assistance、employment、schooling、housing 或 death")),
+    request_body(content_type = "multipart/form-data", content = UploadForm),
+    responses(
+        (status = 200, description = "已导入，或没有新记录", body = FeedImportResult),
+        (status = 403, description = "无权上传该部门的数据", body = Problem),
+        (status = 404, description = "没有这种部门数据", body = Problem),
+        (status = 422, description = "文件有问题，未导入", body = RejectedFile,
+            content_type = "application/problem+json"),
+    ))]
+async fn upload_feed(
+    caller: Caller,
+    Path(kind): Path<String>,
+    form: Multipart,
+) -> ApiResult<Uploaded<FeedImportResult>> {
+    let feed = feed_named(&kind)?;
+    let store = caller.store(Permission::ImportFeed(feed))?;
+    if caller.role() == Role::Department && caller.user.department != Some(feed) {
+        return Err(ApiError::forbidden(format!(
+            "部门联络员只能上传本部门的数据（{}），不能上传“{}”",
+            caller.user.department.map_or("未绑定部门", |d| d.label()),
+            feed.label()
+        )));
+    }
+    let upload = receive(form).await?;
+    let file_name = upload
+        .path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let outcome = service::feeds::import_feed(
+        store,
+        feed,
+        &upload.path,
+        upload.sheet.as_deref(),
+        &caller.user.username,
+        today(),
+    )
+    .await?;
+    let result = |outcome: &str,
+                  batch_id,
+                  c: service::feeds::FeedCounts,
+                  period: Option<(NaiveDate, NaiveDate)>,
+                  report: tabular::problem::Report| FeedImportResult {
+        outcome: outcome.to_owned(),
+        batch_id,
+        feed: feed.label().to_owned(),
+        file_name: file_name.clone(),
+        rows: c.rows,
+        stored: c.stored,
+        duplicates: c.duplicates,
+        unmatched: c.unmatched,
+        households: c.households,
+        period_from: period.map(|p| p.0),
+        period_to: period.map(|p| p.1),
+        source_note: report.source_note,
+        warnings: report.warnings,
+    };
+    Ok(match outcome {
+        FeedOutcome::Imported {
+            batch_id,
+            counts,
+            period,
+            report,
+        } => Uploaded::Done(result(
+            "已导入",
+            Some(batch_id),
+            counts,
+            Some(period),
+            report,
+        )),
+        FeedOutcome::NothingNew { counts, report } => {
+            Uploaded::Done(result("无新记录", None, counts, None, report))
+        }
+        FeedOutcome::Rejected { report } => Uploaded::Rejected(RejectedFile::from_report(report)),
+    })
+}
+
+/// 部门数据导入批次.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct FeedBatchItem {
+    pub id: i64,
+    /// 数据种类, e.g. 医保结算.
+    pub feed: String,
+    /// 来源部门, e.g. 医保.
+    pub department: String,
+    pub file_name: String,
+    pub period_from: NaiveDate,
+    pub period_to: NaiveDate,
+    pub rows: i64,
+    pub stored: i64,
+    pub duplicates: i64,
+    pub unmatched: i64,
+    pub households: i64,
+    /// 导入人.
+    pub imported_by: String,
+    pub imported_at: DateTime<Utc>,
+    /// 撤回时间 (its records no longer count).
+    pub withdrawn_at: Option<DateTime<Utc>>,
+    pub withdrawn_by: Option<String>,
+}
+
+impl From<FeedBatch> for FeedBatchItem {
+    fn from(b: FeedBatch) -> Self {
+        FeedBatchItem {
+            id: b.id,
+            feed: b.feed.0.label().to_owned(),
+            department: b.department,
+            file_name: b.file_name,
+            period_from: b.period_from,
+            period_to: b.period_to,
+            rows: b.rows,
+            stored: b.stored,
+            duplicates: b.duplicates,
+            unmatched: b.unmatched,
+            households: b.households,
+            imported_by: b.actor,
+            imported_at: b.imported_at,
+            withdrawn_at: b.withdrawn_at,
+            withdrawn_by: b.withdrawn_by,
+        }
+    }
+}
+
+/// Filters of the batch list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct FeedQuery {
+    /// 只列这种数据（medical … 或中文名）；部门联络员只能看到本部门的。
+    pub feed: Option<String>,
+    /// 最多条数（默认 100，最多 1000）。
+    pub limit: Option<u32>,
+}
+
+/// 部门数据导入批次, newest first. A department liaison sees its department's batches only.
+#[utoipa::path(get, path = "/feeds", tag = "部门数据", params(FeedQuery),
+    responses(
+        (status = 200, body = Vec<FeedBatchItem>),
+        (status = 403, description = "无权查看部门数据", body = Problem),
+    ))]
+async fn list_feeds(
+    caller: Caller,
+    Params(q): Params<FeedQuery>,
+) -> ApiResult<Json<Vec<FeedBatchItem>>> {
+    let (store, own) = feed_reader(&caller)?;
+    let asked = q
+        .feed
+        .as_deref()
+        .map(str::trim)
+        .filter(|f| !f.is_empty())
+        .map(|f| Feed::parse(f).map_err(|e| ApiError::invalid(e.message)))
+        .transpose()?;
+    let feed = match (own, asked) {
+        // A liaison asking for another department's feed sees nothing of it.
+        (Some(own), Some(asked)) if own != asked => return Ok(Json(Vec::new())),
+        (Some(own), _) => Some(own),
+        (None, asked) => asked,
+    };
+    let batches = service::search::feed_batches(store, feed, q.limit.unwrap_or(100)).await?;
+    Ok(Json(batches.into_iter().map(FeedBatchItem::from).collect()))
+}
+
+/// 案件环节 with a count.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct StateCount {
+    /// 案件环节, e.g. 入户核实.
+    pub state: String,
+    pub count: u64,
+}
+
+/// 预警结果: what became of a batch, in counts only — inside the caller's region.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct FeedOutcomeResult {
+    pub batch: FeedBatchItem,
+    /// 区划 counted (the caller's).
+    pub region: String,
+    /// 预警规则 counted: those that read this department's data.
+    pub rules: Vec<String>,
+    /// 批次涉及户数.
+    pub households: u64,
+    /// 其中产生预警的户数.
+    pub warned_households: u64,
+    /// 预警条数.
+    pub warnings: u64,
+    /// 线索：待研判.
+    pub leads_open: u64,
+    /// 线索：不予纳入.
+    pub leads_dismissed: u64,
+    /// 线索：已转入识别.
+    pub leads_converted: u64,
+    /// 由这些线索转入的监测案件，按环节.
+    pub cases: Vec<StateCount>,
+}
+
+/// 预警结果: how many of the warnings a batch's data raised (by the rules that read that
+/// department's data, in runs that had read the batch) became leads, and how many of
+/// those became cases — counts only, no household or person.
+#[utoipa::path(get, path = "/feeds/{id}/outcome", tag = "部门数据",
+    params(("id" = i64, Path, description = "导入批次编号")),
+    responses(
+        (status = 200, body = FeedOutcomeResult),
+        (status = 403, description = "无权查看部门数据", body = Problem),
+        (status = 404, description = "没有这个批次（或不是本部门的）", body = Problem),
+    ))]
+async fn feed_outcome(caller: Caller, Id(id): Id) -> ApiResult<Json<FeedOutcomeResult>> {
+    let (store, own) = feed_reader(&caller)?;
+    let (batch, c) = service::search::feed_outcome(store, id, own, caller.scope()).await?;
+    let department = batch.feed.0.department();
+    let rules = domain::screening::RuleId::ALL
+        .iter()
+        .filter(|r| r.department() == Some(department))
+        .map(|r| r.label().to_owned())
+        .collect();
+    Ok(Json(FeedOutcomeResult {
+        batch: batch.into(),
+        region: caller.scope().to_string(),
+        rules,
+        households: c.households,
+        warned_households: c.warned_households,
+        warnings: c.warnings,
+        leads_open: c.leads_open,
+        leads_dismissed: c.leads_dismissed,
+        leads_converted: c.leads_converted,
+        cases: c
+            .cases
+            .into_iter()
+            .map(|(s, n)| StateCount {
+                state: s.label().to_owned(),
+                count: n,
+            })
+            .collect(),
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_file_name;
+
+    #[test]
+    fn file_names_from_browsers_are_made_safe() {
+        assert_eq!(safe_file_name("C:\\Users\\村\\户信息.xlsx"), "户信息.xlsx");
+        assert_eq!(safe_file_name("../../etc/passwd"), "passwd");
+        assert_eq!(safe_file_name("..hidden.csv"), "hidden.csv");
+        assert_eq!(safe_file_name(""), "上传文件");
+        assert_eq!(safe_file_name("a\u{0}b.csv"), "ab.csv");
+        let long = format!("{}.csv", "x".repeat(300));
+        assert!(safe_file_name(&long).ends_with(".csv"));
+        assert_eq!(safe_file_name(&long).chars().count(), 100);
+    }
+}

@@ -1,0 +1,155 @@
+//! 身份认证与访问范围 (who is calling, and what they may reach). Every API handler takes a
+//! [`Caller`]: a browser session (cookie, with a CSRF token on every change) or a bearer
+//! token of a department system. The caller carries the store *acting as* that user — every
+//! audit row names them — and only region-checked ways into it (docs/security.md).
+
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::request::Parts;
+use axum::http::{Method, header};
+use domain::RegionCode;
+use domain::access::{Permission, Role};
+use std::net::SocketAddr;
+use store::Store;
+use store::accounts::UserRow;
+use store::audit::Who;
+
+/// Name of the session cookie.
+pub const SESSION_COOKIE: &str = "fangpin_session";
+/// Header that must repeat the session's CSRF token on every state-changing request.
+pub const CSRF_HEADER: &str = "x-csrf-token";
+
+/// How the caller authenticated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Via {
+    Session,
+    Token,
+}
+
+/// The authenticated caller of a request.
+pub struct Caller {
+    pub user: UserRow,
+    pub via: Via,
+    /// The client address (from the connection, or X-Forwarded-For behind a proxy).
+    pub client: Option<String>,
+    store: Store,
+}
+
+impl Caller {
+    /// The region whose subtree the caller sees.
+    pub fn scope(&self) -> RegionCode {
+        self.user.region
+    }
+
+    pub fn role(&self) -> Role {
+        self.user.role
+    }
+
+    /// Refuses with 403 unless the caller's role allows `p`.
+    pub fn require(&self, p: Permission) -> ApiResult<()> {
+        if self.user.role.may(p) {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden(format!(
+                "“{}”角色无权进行此项操作",
+                self.user.role
+            )))
+        }
+    }
+
+    /// Refuses with 404 unless `region` lies in the caller's subtree: what is outside
+    /// does not exist for the caller.
+    pub fn within(&self, region: RegionCode, what: &str) -> ApiResult<()> {
+        if self.user.region.contains(region) {
+            Ok(())
+        } else {
+            Err(ApiError::not_found(format!("未找到：{what}")))
+        }
+    }
+
+    /// The store, acting as the caller, after `require(p)`: for reads and changes whose
+    /// region the handler checks through [`Caller::within`] or scopes by [`Caller::scope`].
+    pub fn store(&self, p: Permission) -> ApiResult<&Store> {
+        self.require(p)?;
+        Ok(&self.store)
+    }
+}
+
+pub(crate) fn cookie<'a>(parts: &'a Parts, name: &str) -> Option<&'a str> {
+    parts
+        .headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+/// The client address recorded in the audit log.
+pub fn client_address(parts: &Parts, behind_proxy: bool) -> Option<String> {
+    if behind_proxy
+        && let Some(fwd) = parts
+            .headers
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+    {
+        return Some(fwd.trim().to_owned());
+    }
+    parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip().to_string())
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> ApiResult<Self> {
+        let client = client_address(parts, state.config.behind_proxy);
+        let bearer = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "));
+        let (user, via) = if let Some(token) = bearer {
+            let user = service::accounts::token_user(&state.store, token.trim())
+                .await?
+                .ok_or_else(ApiError::unauthenticated)?;
+            (user, Via::Token)
+        } else {
+            let secret = cookie(parts, SESSION_COOKIE).ok_or_else(ApiError::unauthenticated)?;
+            let (user, csrf) = service::accounts::session_user(&state.store, secret)
+                .await?
+                .ok_or_else(ApiError::unauthenticated)?;
+            // [I] Cookies ride along with any request the browser makes, so every change
+            // must also prove it came from our own page, which alone knows the token.
+            if !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS) {
+                let sent = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok());
+                if sent != Some(csrf.as_str()) {
+                    return Err(ApiError::new(
+                        axum::http::StatusCode::FORBIDDEN,
+                        "csrf",
+                        "页面已过期或请求来源不明（缺少有效的 X-CSRF-Token），请刷新页面后重试",
+                    ));
+                }
+            }
+            (user, Via::Session)
+        };
+        let store = state.store.acting_as(Who {
+            user: user.username.clone(),
+            role: user.role.label().to_owned(),
+            region: Some(user.region),
+            client: client.clone(),
+        });
+        Ok(Caller {
+            user,
+            via,
+            client,
+            store,
+        })
+    }
+}

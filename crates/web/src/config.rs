@@ -1,0 +1,124 @@
+//! 服务配置 (server configuration): a TOML file (`docs/fangpin.example.toml` documents every
+//! key) plus environment variables `FANGPIN_*`, which win over the file.
+
+use serde::Deserialize;
+use service::accounts::LoginPolicy;
+use std::net::SocketAddr;
+use std::path::Path;
+
+/// Everything `fangpin serve` needs besides the database and key, which the global CLI
+/// options (`--database-url`, `--key-file`) give.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerConfig {
+    /// Address to listen on. Behind a reverse proxy that terminates TLS, keep it on
+    /// 127.0.0.1 or the intranet interface.
+    pub listen: SocketAddr,
+    /// Set when users reach the service over HTTPS (TLS at the reverse proxy): session
+    /// cookies are then marked `Secure`.
+    pub https: bool,
+    /// Trust `X-Forwarded-For` from the reverse proxy for the client address recorded in
+    /// the audit log. Only when a proxy is in front, or clients could forge it.
+    pub behind_proxy: bool,
+    /// Largest request body (uploads of import files), in MiB.
+    pub max_body_mib: u32,
+    /// Failed logins in a row before an account is locked.
+    pub max_login_failures: u32,
+    /// Minutes an account stays locked.
+    pub lockout_minutes: u32,
+    /// Hours a browser session lasts.
+    pub session_hours: u32,
+    /// Seconds a request may take before it is answered 503 (imports of large files
+    /// excepted: they are bounded by the body limit).
+    pub request_timeout_secs: u32,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            https: false,
+            behind_proxy: false,
+            max_body_mib: 64,
+            max_login_failures: 5,
+            lockout_minutes: 15,
+            session_hours: 10,
+            request_timeout_secs: 300,
+        }
+    }
+}
+
+/// A configuration that cannot be used, in Chinese.
+#[derive(Debug, thiserror::Error)]
+#[error("服务配置有误：{0}")]
+pub struct ConfigError(pub String);
+
+impl ServerConfig {
+    /// Reads `path` (if given) and applies the environment.
+    pub fn load(path: Option<&Path>) -> Result<Self, ConfigError> {
+        let mut cfg = match path {
+            Some(p) => {
+                let text = std::fs::read_to_string(p)
+                    .map_err(|e| ConfigError(format!("读取 {}：{e}", p.display())))?;
+                toml::from_str(&text).map_err(|e| ConfigError(format!("{}：{e}", p.display())))?
+            }
+            None => ServerConfig::default(),
+        };
+        cfg.apply_env(|k| std::env::var(k).ok())?;
+        Ok(cfg)
+    }
+
+    /// Environment overrides: FANGPIN_LISTEN, FANGPIN_HTTPS, FANGPIN_BEHIND_PROXY,
+    /// FANGPIN_MAX_BODY_MIB.
+    pub fn apply_env(&mut self, var: impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
+        fn parse<T: std::str::FromStr>(k: &str, v: &str) -> Result<T, ConfigError> {
+            v.parse()
+                .map_err(|_| ConfigError(format!("环境变量 {k} 的值“{v}”无效")))
+        }
+        if let Some(v) = var("FANGPIN_LISTEN") {
+            self.listen = parse("FANGPIN_LISTEN", &v)?;
+        }
+        if let Some(v) = var("FANGPIN_HTTPS") {
+            self.https = parse("FANGPIN_HTTPS", &v)?;
+        }
+        if let Some(v) = var("FANGPIN_BEHIND_PROXY") {
+            self.behind_proxy = parse("FANGPIN_BEHIND_PROXY", &v)?;
+        }
+        if let Some(v) = var("FANGPIN_MAX_BODY_MIB") {
+            self.max_body_mib = parse("FANGPIN_MAX_BODY_MIB", &v)?;
+        }
+        Ok(())
+    }
+
+    pub fn login_policy(&self) -> LoginPolicy {
+        LoginPolicy {
+            max_failures: self.max_login_failures.max(1),
+            lockout: chrono::Duration::minutes(i64::from(self.lockout_minutes)),
+            session_ttl: chrono::Duration::hours(i64::from(self.session_hours.max(1))),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_example_file_is_the_default_and_env_wins() {
+        let example = include_str!("../../../docs/fangpin.example.toml");
+        let cfg: ServerConfig = toml::from_str(example).unwrap();
+        assert_eq!(cfg, ServerConfig::default());
+        let mut cfg = cfg;
+        cfg.apply_env(|k| (k == "FANGPIN_LISTEN").then(|| "0.0.0.0:9000".to_owned()))
+            .unwrap();
+        assert_eq!(cfg.listen.port(), 9000);
+        let e = cfg
+            .apply_env(|k| (k == "FANGPIN_HTTPS").then(|| "maybe".to_owned()))
+            .unwrap_err();
+        assert!(e.to_string().contains("FANGPIN_HTTPS"));
+        assert!(
+            toml::from_str::<ServerConfig>("port = 1").is_err(),
+            "unknown keys"
+        );
+    }
+}
