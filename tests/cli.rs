@@ -54,7 +54,17 @@ fn demo_builds_a_county_and_never_overwrites_a_foreign_database() {
 
     // A file it did not create is refused and left as it was.
     std::fs::write(d.join("mine.db"), b"precious").unwrap();
-    let o = fangpin(d, &["demo", "--no-serve", "--db", "mine.db", "--households", "10"]);
+    let o = fangpin(
+        d,
+        &[
+            "demo",
+            "--no-serve",
+            "--db",
+            "mine.db",
+            "--households",
+            "10",
+        ],
+    );
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("不会覆盖"));
     assert_eq!(std::fs::read(d.join("mine.db")).unwrap(), b"precious");
@@ -344,7 +354,14 @@ fn accounts_tokens_and_a_server_that_stops_gracefully() {
     ]);
     // A generated password is printed once; a role on the wrong level is refused.
     let added = run(&[
-        "user", "add", "yibao", "--role", "部门联络员", "--region", "520322", "--department",
+        "user",
+        "add",
+        "yibao",
+        "--role",
+        "部门联络员",
+        "--region",
+        "520322",
+        "--department",
         "medical",
     ]);
     assert!(added.contains("初始密码："), "{added}");
@@ -358,7 +375,14 @@ fn accounts_tokens_and_a_server_that_stops_gracefully() {
     );
     assert!(!wrong.status.success());
     assert!(String::from_utf8_lossy(&wrong.stderr).contains("须绑定到村级区划"));
-    let token = run(&["token", "create", "--user", "yibao", "--name", "医保结算系统"]);
+    let token = run(&[
+        "token",
+        "create",
+        "--user",
+        "yibao",
+        "--name",
+        "医保结算系统",
+    ]);
     let secret = token
         .lines()
         .find(|l| l.starts_with("fp_"))
@@ -369,7 +393,10 @@ fn accounts_tokens_and_a_server_that_stops_gracefully() {
     assert!(run(&["user", "list"]).contains("yibao"));
     run(&["user", "disable", "yibao"]);
     assert!(run(&["user", "list"]).contains("已停用"));
-    assert!(run(&["token", "list"]).contains("已吊销"), "disabling revokes tokens");
+    assert!(
+        run(&["token", "list"]).contains("已吊销"),
+        "disabling revokes tokens"
+    );
 
     // `serve` answers on its port and stops on SIGTERM with status 0.
     let port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -407,7 +434,8 @@ fn accounts_tokens_and_a_server_that_stops_gracefully() {
     assert!(out.status.success(), "graceful stop: {:?}", out.status);
     let log = String::from_utf8_lossy(&out.stderr);
     assert!(
-        log.lines().any(|l| l.starts_with('{') && l.contains("/readyz")),
+        log.lines()
+            .any(|l| l.starts_with('{') && l.contains("/readyz")),
         "one JSON log line per request: {log}"
     );
 }

@@ -63,6 +63,23 @@ pub async fn import_feed(
     actor: &str,
     today: NaiveDate,
 ) -> Result<FeedOutcome, ServiceError> {
+    import_feed_within(store, feed, path, sheet, actor, today, None).await
+}
+
+/// Imports one feed file as `actor`, keeping only the records about people registered in
+/// `within`'s subtree (a web user's region; `None`: anywhere, as on the command line). A
+/// row about someone registered elsewhere is counted as unmatched, like one about someone
+/// outside the registry: a county's department cannot add records to another county's
+/// households, nor learn who is registered there.
+pub async fn import_feed_within(
+    store: &Store,
+    feed: Feed,
+    path: &Path,
+    sheet: Option<&str>,
+    actor: &str,
+    today: NaiveDate,
+    within: Option<domain::RegionCode>,
+) -> Result<FeedOutcome, ServiceError> {
     let started = std::time::Instant::now();
     let checksum = checksum(path).await?;
     let file_name = file_name_of(path);
@@ -120,9 +137,25 @@ pub async fn import_feed(
         rows: records.len() as u64,
         ..FeedCounts::default()
     };
+    // The households of the region among those the file's people belong to.
+    let allowed: Option<rustc_hash::FxHashSet<i64>> = match within {
+        Some(scope) => {
+            let mut households: Vec<i64> = digests
+                .iter()
+                .filter_map(|d| by_hash.get(d).map(|&(_, h)| h))
+                .collect();
+            households.sort_unstable();
+            households.dedup();
+            Some(store.households_within(&households, scope).await?)
+        }
+        None => None,
+    };
     let mut matched: Vec<Record> = Vec::with_capacity(records.len());
     for ((_, row), person) in records.iter().zip(&person_of_row) {
-        match by_hash.get(&digests[*person as usize]) {
+        let found = by_hash
+            .get(&digests[*person as usize])
+            .filter(|(_, h)| allowed.as_ref().is_none_or(|a| a.contains(h)));
+        match found {
             Some(&(member, household)) => matched.push((
                 household,
                 FeedEvent {
@@ -217,8 +250,13 @@ pub async fn import_feed(
     );
     if counts.unmatched > 0 {
         report.warnings.push(format!(
-            "{}行的证件号码不在本系统户籍档案中，已计数，未保存",
-            counts.unmatched
+            "{}行的证件号码不在{}户籍档案中，已计数，未保存",
+            counts.unmatched,
+            if within.is_some() {
+                "您管辖范围内的"
+            } else {
+                "本系统"
+            }
         ));
     }
     Ok(FeedOutcome::Imported {

@@ -50,6 +50,8 @@ pub async fn build(
         .region(village)
         .await?
         .map_or_else(|| village.to_string(), |r| short_village_name(&r.name));
+    let policy = crate::policy::policy_on(store, publication.start).await?;
+    let year = u16::try_from(chrono::Datelike::year(&publication.start)).unwrap_or(0);
     let mut entries = Vec::with_capacity(facts.len());
     for f in &facts {
         let bad = |what: &str| {
@@ -69,12 +71,32 @@ pub async fn build(
                 .identification
                 .ok_or_else(|| bad("尚未纳入监测，不能列入风险消除公示"))?;
             (id.category, id.risks)
+        } else if let Some(id) = store.case(f.case_id).await?.case.identification {
+            // 识别公告 after the county's decision: what was decided.
+            (id.category, id.risks)
         } else {
+            // 识别公示: the proposal — the lead's suggested category, or for a lead from a
+            // visit or a declaration (which suggests none) the category the verification
+            // form's income fits under this year's line.
+            let case = store.case(f.case_id).await?.case;
+            let from_form = || {
+                let form = case.ident.verification.as_ref()?;
+                let line = policy.line(f.village, year)?;
+                domain::monitoring::fitting_category(
+                    case.household_type,
+                    form.per_capita(),
+                    line.amount,
+                    false,
+                )
+            };
             let category = f
                 .lead_category
                 .and_then(|c| i16::try_from(c).ok())
                 .and_then(Category::from_code)
-                .ok_or_else(|| bad("线索没有拟纳入类别，请在研判时确定"))?;
+                .or_else(from_form)
+                .ok_or_else(|| {
+                    bad("没有拟纳入类别：线索未给出，入户核实表的收入也不在监测范围内")
+                })?;
             let risks = f
                 .lead_risks
                 .and_then(|r| u16::try_from(r).ok())

@@ -26,8 +26,10 @@ use store::search::{
 
 /// Most results on one page.
 pub const MAX_PER_PAGE: u32 = 100;
-/// Deepest result a search pages to: beyond it, narrow the search.
-pub const MAX_OFFSET: u64 = 5_000;
+/// Deepest result a search pages to: beyond it, narrow the search. Skipping is along an
+/// index, never reading the households skipped, so that this bound keeps a deep page at a
+/// few milliseconds.
+pub const MAX_OFFSET: u64 = 100_000;
 
 /// What a search text `q` looks for: an ID number (18 characters with a valid check digit)
 /// through its keyed hash; 户编号 by prefix (digits, Latin letters and '-'); otherwise a
@@ -235,20 +237,23 @@ pub async fn screening_runs(
         .await?)
 }
 
-/// Feed batches, newest first: those of one feed (a liaison's department), or all.
+/// Feed batches of `scope`'s subtree (imported by its users, or by the system itself),
+/// newest first: those of one feed (a liaison's department), or all.
 pub async fn feed_batches(
     store: &Store,
+    scope: RegionCode,
     feed: Option<Feed>,
     limit: u32,
 ) -> Result<Vec<FeedBatch>, ServiceError> {
     Ok(store
-        .feed_batches(feed, i64::from(limit.clamp(1, 1000)))
+        .feed_batches_in(scope, feed, None, i64::from(limit.clamp(1, 1000)))
         .await?)
 }
 
 /// 预警结果: what became of batch `batch` — counts only — inside `scope`'s subtree. The
-/// rules counted are those that read the batch's department's data. `feed` limits the
-/// answer to one feed's batches (a liaison's): another feed's batch is not found.
+/// rules counted are those that read the batch's department's data. A batch the caller
+/// does not see ([`feed_batches`]), or of another feed than `feed` (a liaison's), is not
+/// found.
 pub async fn feed_outcome(
     store: &Store,
     batch: i64,
@@ -256,9 +261,9 @@ pub async fn feed_outcome(
     scope: RegionCode,
 ) -> Result<(FeedBatch, FeedOutcomeCounts), ServiceError> {
     let b = store
-        .feed_batch(batch)
+        .feed_batches_in(scope, feed, Some(batch), 1)
         .await?
-        .filter(|b| feed.is_none_or(|f| f == b.feed.0))
+        .pop()
         .ok_or_else(|| not_found(format!("导入批次 {batch}")))?;
     let department = b.feed.0.department();
     let rules: Vec<RuleId> = RuleId::ALL
@@ -273,11 +278,25 @@ pub async fn feed_outcome(
 /// `POST /policy`: checks a policy document given as text and stores it as a new version
 /// (with its audit row); a document identical to the version in effect on its date is not
 /// stored twice. Returns (version, policy, stored).
+///
+/// A policy version governs every household of the database, so only an administrator
+/// whose region (`scope`) holds all of them may load one — a county's own administrator
+/// in a county's database, not one county's administrator in a database shared by several.
 pub async fn load_policy_text(
     store: &Store,
     text: &str,
     actor: &str,
+    scope: RegionCode,
 ) -> Result<(i64, Policy, bool), ServiceError> {
+    if let Some((lo, hi)) = store.registry_span().await?
+        && !(scope.contains(lo) && scope.contains(hi))
+    {
+        return Err(ServiceError::Forbidden(format!(
+            "监测政策适用于本系统登记的全部农户，本系统还登记了{}以外的农户，\
+             请由管辖全部区划的管理员加载",
+            scope.short()
+        )));
+    }
     let policy = Policy::from_toml(text).map_err(|e| ServiceError::Invalid(e.message))?;
     if let Some(current) = store.policy_in_effect(policy.effective_from).await?
         && current.source == text

@@ -513,7 +513,12 @@ pub struct Page<T> {
 
 // Placeholders shared by the list and its count: $1..$2 scope range, $3 state code (0: any),
 // $4 open (0: any, 1: open, 2: closed), $5 household number ('' : any).
-const CASE_LIST_WHERE: &str = "h.village_code >= $1 AND h.village_code < $2 \
+/// Cases are few beside households (tens of thousands against millions): the lists scan
+/// the cases and look each household up, never the other way round. `CROSS JOIN` with the
+/// join condition in WHERE makes SQLite keep that order (its planner would otherwise walk
+/// every household of the region range); PostgreSQL plans it as the inner join it is.
+const CASE_LIST_WHERE: &str = "h.id = c.household_id \
+    AND h.village_code >= $1 AND h.village_code < $2 \
     AND ($3 = 0 OR c.state = $3) \
     AND ($4 = 0 OR ($4 = 1 AND c.open = $6) OR ($4 = 2 AND c.open <> $6)) \
     AND ($5 = '' OR h.household_no = $5)";
@@ -534,10 +539,8 @@ impl Store {
             Some(false) => 2,
         };
         let no = f.household_no.unwrap_or("");
-        let count_sql = format!(
-            "SELECT COUNT(*) FROM cases c JOIN households h ON h.id = c.household_id \
-             WHERE {CASE_LIST_WHERE}"
-        );
+        let count_sql =
+            format!("SELECT COUNT(*) FROM cases c CROSS JOIN households h WHERE {CASE_LIST_WHERE}");
         let (total,): (i64,) = on_db!(&self.db, p => {
             sqlx::query_as(sqlx::AssertSqlSafe(count_sql))
                 .bind(lo).bind(hi).bind(state).bind(open).bind(no).bind(true)
@@ -548,7 +551,7 @@ impl Store {
             "SELECT c.id, c.household_id, h.household_no, h.village_code, c.lead_id, c.version, \
              c.data, c.created_at, \
              (SELECT name FROM helpers WHERE case_id = c.id AND ended_on IS NULL) \
-             FROM cases c JOIN households h ON h.id = c.household_id \
+             FROM cases c CROSS JOIN households h \
              WHERE {CASE_LIST_WHERE} ORDER BY c.id DESC LIMIT $7 OFFSET $8"
         );
         type ListTuple = (
@@ -600,18 +603,18 @@ impl Store {
     ) -> Result<Page<crate::screening::LeadRow>, StoreError> {
         let (lo, hi) = crate::registry::scope_range(scope);
         let status = status.unwrap_or(0);
-        const WHERE: &str =
-            "h.village_code >= $1 AND h.village_code < $2 AND ($3 = 0 OR l.status = $3)";
-        let count_sql = format!(
-            "SELECT COUNT(*) FROM leads l JOIN households h ON h.id = l.household_id WHERE {WHERE}"
-        );
+        // Leads scanned, households looked up: see CASE_LIST_WHERE.
+        const WHERE: &str = "h.id = l.household_id AND h.village_code >= $1 \
+            AND h.village_code < $2 AND ($3 = 0 OR l.status = $3)";
+        let count_sql =
+            format!("SELECT COUNT(*) FROM leads l CROSS JOIN households h WHERE {WHERE}");
         let (total,): (i64,) = on_db!(&self.db, p => {
             sqlx::query_as(sqlx::AssertSqlSafe(count_sql))
                 .bind(lo).bind(hi).bind(status)
                 .fetch_one(p)
                 .await?
         });
-        let sql = format!("{LEAD_SELECT} WHERE {WHERE} ORDER BY l.id DESC LIMIT $4 OFFSET $5");
+        let sql = format!("{LEAD_LIST_SELECT} WHERE {WHERE} ORDER BY l.id DESC LIMIT $4 OFFSET $5");
         let rows: Vec<LeadTuple> = on_db!(&self.db, p => {
             sqlx::query_as(sqlx::AssertSqlSafe(sql))
                 .bind(lo).bind(hi).bind(status).bind(limit).bind(offset)
@@ -644,6 +647,10 @@ const LEAD_SELECT: &str = "SELECT l.id, l.household_id, h.household_no, h.villag
     l.channel, l.status, l.suggested_category, l.risks, \
     (SELECT COUNT(*) FROM warnings w WHERE w.lead_id = l.id), l.run_id, l.created_at \
     FROM leads l JOIN households h ON h.id = l.household_id";
+const LEAD_LIST_SELECT: &str = "SELECT l.id, l.household_id, h.household_no, h.village_code, \
+    l.channel, l.status, l.suggested_category, l.risks, \
+    (SELECT COUNT(*) FROM warnings w WHERE w.lead_id = l.id), l.run_id, l.created_at \
+    FROM leads l CROSS JOIN households h";
 
 type LeadTuple = (
     i64,

@@ -8,7 +8,7 @@
 //! `members_name`, an ID number through its keyed hash (`members_id_hash`). Counts stop at
 //! [`COUNT_CAP`]; whether a search reads from the match or from the region depends on
 //! which is rare (see [`Store::search_households`]). On PostgreSQL the ranges compare with
-//! `COLLATE "C"` (byte order, the order of the indexes of migration 0011), because a
+//! `COLLATE "C"` (byte order, the order of the indexes of migrations 0011 and 0012), because a
 //! linguistic collation does not keep a prefix's strings together.
 
 use crate::crypto::Field;
@@ -37,7 +37,10 @@ pub enum HouseholdMatch {
     NumberPrefix(String),
     /// A member (户主 or another) whose name is exactly this.
     NameExact(String),
-    /// A member whose name starts with this.
+    /// A member whose name is exactly this, if anyone's is; otherwise a member whose name
+    /// starts with it. (A full name finds those people, not also every longer name
+    /// beginning with it: 陈媛 is 429 people of a million households, names starting with
+    /// 陈媛 1,773.)
     NamePrefix(String),
     /// A member with this ID number, by its keyed hash.
     IdHash(Digest),
@@ -175,6 +178,14 @@ const FAN_OUT_LEVEL: domain::RegionLevel = domain::RegionLevel::Township;
 /// A household as a search first finds it: id, 户编号, village code.
 type Found = (i64, String, i64);
 
+/// Sorts households found as the database would (byte order of 户编号).
+fn sort_found(found: &mut [Found], order: HouseholdOrder) {
+    match order {
+        HouseholdOrder::Number => found.sort_by(|a, b| a.1.cmp(&b.1)),
+        HouseholdOrder::Village => found.sort_by(|a, b| (a.2, &a.1).cmp(&(b.2, &b.1))),
+    }
+}
+
 /// One household of a page with its 户主's or a member's row (a household has several).
 type HitRow = (
     i64,
@@ -197,32 +208,60 @@ impl Store {
         }
     }
 
-    /// A column that SQLite must not look up through its index here (the unary `+` is
-    /// SQLite's way of saying so); PostgreSQL's planner decides from its statistics.
+    /// A column that must not be looked up through an index here, because the caller
+    /// knows better than the planner's estimate which index is the short way (SQLite's
+    /// unary `+`; on PostgreSQL, an expression no index is built on).
     fn not_indexed(&self, column: &str) -> String {
-        match self.backend() {
-            Backend::Sqlite => format!("+{column}"),
-            Backend::Postgres => column.to_owned(),
+        match (self.backend(), column.ends_with("household_no")) {
+            (Backend::Sqlite, _) => format!("+{column}"),
+            (Backend::Postgres, true) => format!("({column} || '')"),
+            (Backend::Postgres, false) => format!("({column} + 0)"),
         }
     }
 
-    /// Appends ` AND <what m matches>` (nothing for `All`). `indexed`: whether the 户编号
-    /// range may use an index.
-    fn push_match(&self, sql: &mut Sql, m: &HouseholdMatch, indexed: bool) {
+    /// FROM and WHERE of the households of `within` that `m` matches, read village by
+    /// village — the regions table walked in code order, each village's matches found by
+    /// one seek of `households_village_no` (at most `each` of them), in (village, 户编号)
+    /// order. SQLite keeps a CROSS JOIN's order; PostgreSQL is told by LATERAL.
+    fn village_by_village(&self, within: RegionCode, m: &HouseholdMatch, each: u64) -> Sql {
+        let c = self.byte_order();
+        let mut sql = self.range_sql(within, "v.code");
+        let range = std::mem::take(&mut sql.text);
+        let mut inner = Sql {
+            text: String::new(),
+            params: std::mem::take(&mut sql.params),
+        };
+        self.push_match(&mut inner, m);
+        let text = match self.backend() {
+            Backend::Sqlite => format!(
+                " FROM regions v CROSS JOIN households h{range} AND v.level = 5 \
+                 AND h.village_code = v.code{}",
+                inner.text
+            ),
+            Backend::Postgres => format!(
+                " FROM regions v CROSS JOIN LATERAL (SELECT h.id, h.household_no \
+                 FROM households h WHERE h.village_code = v.code{} \
+                 ORDER BY h.household_no{c} LIMIT {each}) AS h{range} AND v.level = 5",
+                inner.text
+            ),
+        };
+        Sql {
+            text,
+            params: inner.params,
+        }
+    }
+
+    /// Appends ` AND <what m matches>` (nothing for `All`).
+    fn push_match(&self, sql: &mut Sql, m: &HouseholdMatch) {
         let c = self.byte_order();
         match m {
             HouseholdMatch::All => {}
             HouseholdMatch::NumberPrefix(prefix) => {
-                let col = if indexed {
-                    format!("h.household_no{c}")
-                } else {
-                    format!("{}{c}", self.not_indexed("h.household_no"))
-                };
                 let a = sql.bind(Param::Text(prefix.clone()));
-                sql.push(&format!(" AND {col} >= {a}"));
+                sql.push(&format!(" AND h.household_no{c} >= {a}"));
                 if let Some(end) = prefix_end(prefix) {
                     let b = sql.bind(Param::Text(end));
-                    sql.push(&format!(" AND {col} < {b}"));
+                    sql.push(&format!(" AND h.household_no{c} < {b}"));
                 }
             }
             HouseholdMatch::NameExact(name) => {
@@ -263,53 +302,64 @@ impl Store {
         sql
     }
 
-    /// `SELECT COUNT(*)` of at most [`COUNT_CAP`] + 1 rows of `from` (a FROM clause and
-    /// its WHERE).
-    async fn count_sql(&self, from: &str, sql: &Sql) -> Result<u64, StoreError> {
+    /// The count of at most [`COUNT_CAP`] + 1 rows of `sql` (FROM and WHERE), with the
+    /// lowest and highest village code of the whole registry (to tell whether a region
+    /// holds every household), in one statement.
+    async fn count_sql(&self, sql: &Sql) -> Result<(u64, Option<(i64, i64)>), StoreError> {
         let text = format!(
-            "SELECT COUNT(*) FROM (SELECT 1 FROM {from}{} LIMIT {}) AS t",
+            "SELECT (SELECT COUNT(*) FROM (SELECT 1{} LIMIT {}) AS t), \
+             (SELECT MIN(village_code) FROM households), \
+             (SELECT MAX(village_code) FROM households)",
             sql.text,
             COUNT_CAP + 1
         );
-        let (n,): (i64,) = on_db!(&self.db, p => {
+        let (n, min, max): (i64, Option<i64>, Option<i64>) = on_db!(&self.db, p => {
             bind_all!(sqlx::query_as(sqlx::AssertSqlSafe(text)), &sql.params)
                 .fetch_one(p)
                 .await?
         });
-        Ok(n as u64)
+        Ok((n as u64, min.zip(max)))
     }
 
-    async fn ids_sql(&self, text: String, params: &[Param]) -> Result<Vec<i64>, StoreError> {
-        let rows: Vec<(i64,)> = on_db!(&self.db, p => {
-            bind_all!(sqlx::query_as(sqlx::AssertSqlSafe(text)), params)
-                .fetch_all(p)
-                .await?
-        });
-        Ok(rows.into_iter().map(|(id,)| id).collect())
-    }
-
-    /// Every household `m` matches, anywhere, if there are at most [`COUNT_CAP`] of them
-    /// (`None` for `All`, or when there are more).
-    async fn few_matches(&self, m: &HouseholdMatch) -> Result<Option<Vec<Found>>, StoreError> {
+    /// Every household `m` matches, anywhere, if there are at most [`COUNT_CAP`] of them;
+    /// `None` for `All` or when there are more. A name prefix that is the whole name of
+    /// someone in the village range `lo..hi` is that name ([`HouseholdMatch::NamePrefix`]);
+    /// the match searched is returned too.
+    async fn few_matches(
+        &self,
+        m: &HouseholdMatch,
+        (lo, hi): (i64, i64),
+    ) -> Result<(HouseholdMatch, Option<Vec<Found>>), StoreError> {
         if *m == HouseholdMatch::All {
-            return Ok(None);
+            return Ok((m.clone(), None));
         }
-        let mut sql = Sql {
-            text: " WHERE 1 = 1".to_owned(),
-            params: Vec::new(),
+        let fetch = |m: HouseholdMatch| async move {
+            let mut sql = Sql {
+                text: " WHERE 1 = 1".to_owned(),
+                params: Vec::new(),
+            };
+            self.push_match(&mut sql, &m);
+            let text = format!(
+                "SELECT h.id, h.household_no, h.village_code FROM households h{} LIMIT {}",
+                sql.text,
+                COUNT_CAP + 1
+            );
+            let rows: Vec<Found> = on_db!(&self.db, p => {
+                bind_all!(sqlx::query_as(sqlx::AssertSqlSafe(text)), &sql.params)
+                    .fetch_all(p)
+                    .await?
+            });
+            let few = (rows.len() as u64 <= COUNT_CAP).then_some(rows);
+            Ok::<_, StoreError>((m, few))
         };
-        self.push_match(&mut sql, m, true);
-        let text = format!(
-            "SELECT h.id, h.household_no, h.village_code FROM households h{} LIMIT {}",
-            sql.text,
-            COUNT_CAP + 1
-        );
-        let rows: Vec<Found> = on_db!(&self.db, p => {
-            bind_all!(sqlx::query_as(sqlx::AssertSqlSafe(text)), &sql.params)
-                .fetch_all(p)
-                .await?
-        });
-        Ok((rows.len() as u64 <= COUNT_CAP).then_some(rows))
+        if let HouseholdMatch::NamePrefix(prefix) = m {
+            let exact = fetch(HouseholdMatch::NameExact(prefix.clone())).await?;
+            let here = |rows: &Vec<Found>| rows.iter().any(|f| f.2 >= lo && f.2 < hi);
+            if exact.1.as_ref().is_none_or(here) {
+                return Ok(exact);
+            }
+        }
+        fetch(m.clone()).await
     }
 
     /// The loaded villages of `within`'s subtree, by code.
@@ -338,59 +388,75 @@ impl Store {
     /// registry, by starting from what is rare:
     /// - an ID number, a name, or a 户编号 prefix that few households carry (at most
     ///   [`COUNT_CAP`]) is read from its index with the households' villages, and the page
-    ///   is cut from those in memory: one statement;
+    ///   is cut from those in memory;
     /// - a name that many members carry is read the same way, sorted by the database;
     /// - otherwise the region is read: in village order straight from
     ///   `households_village_no` (with a common 户编号 prefix, village by village: the
-    ///   regions table walked in order, each village's matches found by one seek); in
-    ///   户编号 order, for a township or a village, each village's first households merged,
-    ///   and for a larger region along the 户编号 index, keeping the region's (in a
-    ///   county's database, nearly all).
+    ///   regions walked in order, each village's matches found by one seek); in 户编号
+    ///   order, for a township or a village, each village's first households merged, and
+    ///   for a larger region along the 户编号 index — which skips without reading a
+    ///   household when the region holds them all (a county's own database).
+    ///
+    /// A search is three statements at most (the page and its households are read
+    /// together): on SQLite each statement is a hand-over to the connection's thread, which
+    /// under load costs more than the statement itself.
     pub async fn search_households(&self, q: &HouseholdQuery) -> Result<HouseholdPage, StoreError> {
         let c = self.byte_order();
         let (lo, hi) = scope_range(Some(q.within));
         let page = format!("LIMIT {} OFFSET {}", q.limit, q.offset);
-        if let Some(mut found) = self.few_matches(&q.matching).await? {
+        let (matching, few) = self.few_matches(&q.matching, (lo, hi)).await?;
+        if let Some(mut found) = few {
             found.retain(|(_, _, v)| *v >= lo && *v < hi);
-            match q.order {
-                HouseholdOrder::Number => found.sort_by(|a, b| a.1.cmp(&b.1)),
-                HouseholdOrder::Village => {
-                    found.sort_by(|a, b| (a.2, &a.1).cmp(&(b.2, &b.1)));
-                }
-            }
+            sort_found(&mut found, q.order);
             let ids: Vec<i64> = found
                 .iter()
                 .skip(q.offset as usize)
                 .take(q.limit as usize)
                 .map(|f| f.0)
                 .collect();
+            if ids.is_empty() {
+                return Ok(HouseholdPage {
+                    total: found.len() as u64,
+                    capped: false,
+                    items: Vec::new(),
+                });
+            }
+            let mut sql = Sql::default();
+            let json = sql.bind(Param::Text(
+                serde_json::to_string(&ids).expect("ids serialise"),
+            ));
+            sql.text = self.id_list().replace("$1", &json);
             return Ok(HouseholdPage {
                 total: found.len() as u64,
                 capped: false,
-                items: self.hits(&ids).await?,
+                items: self.hits(sql, q.order).await?,
             });
         }
+        let q = &HouseholdQuery {
+            matching,
+            ..q.clone()
+        };
         let name = matches!(
             q.matching,
             HouseholdMatch::NameExact(_) | HouseholdMatch::NamePrefix(_)
         );
         let village_col = self.not_indexed("h.village_code");
-        let join = "regions v CROSS JOIN households h";
-        let on_join = " AND v.level = 5 AND h.village_code = v.code";
+        let from_households = |mut sql: Sql| {
+            sql.text = format!(" FROM households h{}", sql.text);
+            sql
+        };
 
         // The total.
-        let n = if name {
+        let (n, span) = if name {
             let mut sql = self.range_sql(q.within, &village_col);
-            self.push_match(&mut sql, &q.matching, true);
-            self.count_sql("households h", &sql).await?
+            self.push_match(&mut sql, &q.matching);
+            self.count_sql(&from_households(sql)).await?
         } else if q.matching == HouseholdMatch::All {
             let sql = self.range_sql(q.within, "h.village_code");
-            self.count_sql("households h", &sql).await?
+            self.count_sql(&from_households(sql)).await?
         } else {
-            let mut sql = self.range_sql(q.within, "v.code");
-            sql.push(on_join);
-            self.push_match(&mut sql, &q.matching, true);
-            self.count_sql(join, &sql).await?
+            let sql = self.village_by_village(q.within, &q.matching, COUNT_CAP + 1);
+            self.count_sql(&sql).await?
         };
         let capped = n > COUNT_CAP;
         let total = n.min(COUNT_CAP);
@@ -402,37 +468,38 @@ impl Store {
             });
         }
 
-        // The page.
+        // The page (its ids, as a statement the households are read with).
         let by_number = q.order == HouseholdOrder::Number;
         let ids = if name {
             let mut sql = self.range_sql(q.within, &village_col);
-            self.push_match(&mut sql, &q.matching, true);
+            self.push_match(&mut sql, &q.matching);
             let no = self.not_indexed("h.household_no");
             let order = if by_number {
                 format!("{no}{c}")
             } else {
                 format!("{village_col}, {no}{c}")
             };
-            let text = format!(
+            sql.text = format!(
                 "SELECT h.id FROM households h{} ORDER BY {order} {page}",
                 sql.text
             );
-            self.ids_sql(text, &sql.params).await?
+            sql
         } else if !by_number {
-            let (from, village, mut sql) = if q.matching == HouseholdMatch::All {
+            let (mut sql, village) = if q.matching == HouseholdMatch::All {
                 let sql = self.range_sql(q.within, "h.village_code");
-                ("households h", "h.village_code", sql)
+                (from_households(sql), "h.village_code")
             } else {
-                let mut sql = self.range_sql(q.within, "v.code");
-                sql.push(on_join);
-                self.push_match(&mut sql, &q.matching, true);
-                (join, "v.code", sql)
+                let each = q.offset + u64::from(q.limit);
+                (
+                    self.village_by_village(q.within, &q.matching, each),
+                    "v.code",
+                )
             };
-            let text = format!(
-                "SELECT h.id FROM {from}{} ORDER BY {village}, h.household_no{c} {page}",
-                std::mem::take(&mut sql.text)
+            sql.text = format!(
+                "SELECT h.id{} ORDER BY {village}, h.household_no{c} {page}",
+                sql.text
             );
-            self.ids_sql(text, &sql.params).await?
+            sql
         } else if q.within.level() >= FAN_OUT_LEVEL {
             // Each village's first `offset + limit` households in number order, merged:
             // the page is among them.
@@ -445,7 +512,7 @@ impl Store {
                 });
             }
             let mut head = Sql::default();
-            self.push_match(&mut head, &q.matching, true);
+            self.push_match(&mut head, &q.matching);
             let mut sql = Sql {
                 text: String::new(),
                 params: head.params,
@@ -464,50 +531,63 @@ impl Store {
                     )
                 })
                 .collect();
-            let text = format!(
+            sql.text = format!(
                 "SELECT id FROM ({}) AS u ORDER BY household_no{c} {page}",
                 branches.join(" UNION ALL ")
             );
-            self.ids_sql(text, &sql.params).await?
+            sql
         } else {
-            let mut sql = self.range_sql(q.within, &village_col);
-            self.push_match(&mut sql, &q.matching, true);
-            let text = format!(
+            let holds_all = span.is_some_and(|(min, max)| min >= lo && max < hi);
+            let mut sql = if holds_all {
+                // Along the 户编号 index alone, not reading a household to skip it.
+                Sql {
+                    text: " WHERE 1 = 1".to_owned(),
+                    params: Vec::new(),
+                }
+            } else {
+                self.range_sql(q.within, &village_col)
+            };
+            self.push_match(&mut sql, &q.matching);
+            sql.text = format!(
                 "SELECT h.id FROM households h{} ORDER BY h.household_no{c} {page}",
                 sql.text
             );
-            self.ids_sql(text, &sql.params).await?
+            sql
         };
         Ok(HouseholdPage {
             total,
             capped,
-            items: self.hits(&ids).await?,
+            items: self.hits(ids, q.order).await?,
         })
     }
 
-    /// The households `ids`, in that order, with their 户主 and size: one statement.
-    async fn hits(&self, ids: &[i64]) -> Result<Vec<HouseholdHit>, StoreError> {
-        if ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        let json = serde_json::to_string(ids).expect("ids serialise");
-        let sql = format!(
+    /// The households whose ids `page` selects (a statement), with their 户主 and size,
+    /// in `order`: one statement.
+    async fn hits(
+        &self,
+        page: Sql,
+        order: HouseholdOrder,
+    ) -> Result<Vec<HouseholdHit>, StoreError> {
+        let text = format!(
             "SELECT h.id, h.household_no, h.village_code, r.name, h.household_type, h.phone_enc, \
              m.name, CASE WHEN m.relation = {} THEN m.id_enc END \
              FROM households h LEFT JOIN regions r ON r.code = h.village_code \
              LEFT JOIN members m ON m.household_id = h.id \
-             WHERE h.id IN ({}) ORDER BY h.id, m.id",
+             WHERE h.id IN (SELECT * FROM ({}) AS p) ORDER BY h.id, m.id",
             Relation::Head.code(),
-            self.id_list()
+            page.text
         );
         let rows: Vec<HitRow> = on_db!(&self.db, p => {
-            sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(json).fetch_all(p).await?
+            bind_all!(sqlx::query_as(sqlx::AssertSqlSafe(text)), &page.params)
+                .fetch_all(p)
+                .await?
         });
-        let mut by_id: FxHashMap<i64, HouseholdHit> = FxHashMap::default();
+        let mut hits: Vec<HouseholdHit> = Vec::new();
+        let mut last = None;
         for (id, no, village, village_name, ty, phone, member, head_id) in rows {
-            let hit = match by_id.entry(id) {
-                std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
-                std::collections::hash_map::Entry::Vacant(e) => e.insert(HouseholdHit {
+            if last != Some(id) {
+                last = Some(id);
+                hits.push(HouseholdHit {
                     household_no: no,
                     village: region(village)?,
                     village_name,
@@ -515,8 +595,9 @@ impl Store {
                     head: None,
                     size: 0,
                     phone: self.open_phone(phone.as_deref())?,
-                }),
-            };
+                });
+            }
+            let hit = hits.last_mut().expect("pushed above");
             if let Some(member) = member {
                 hit.size += 1;
                 if let Some(enc) = head_id
@@ -526,7 +607,14 @@ impl Store {
                 }
             }
         }
-        Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
+        // The page's order, which is byte order of 户编号 as in the database.
+        match order {
+            HouseholdOrder::Number => hits.sort_by(|a, b| a.household_no.cmp(&b.household_no)),
+            HouseholdOrder::Village => {
+                hits.sort_by(|a, b| (a.village, &a.household_no).cmp(&(b.village, &b.household_no)))
+            }
+        }
+        Ok(hits)
     }
 
     fn open_id(&self, enc: &[u8]) -> Result<IdNumber, StoreError> {
@@ -809,13 +897,23 @@ impl Store {
         root: RegionCode,
     ) -> Result<Vec<(RegionCode, VillageCounts)>, StoreError> {
         let (lo, hi) = scope_range(Some(root));
-        let households: Vec<(i64, i64, i64)> = on_db!(&self.db, p => {
+        // Two aggregates along indexes, rather than a member count per household: a
+        // county of a million households takes about a second on SQLite.
+        let households: Vec<(i64, i64)> = on_db!(&self.db, p => {
             sqlx::query_as(
-                "SELECT h.village_code, COUNT(*), \
-                 CAST(COALESCE(SUM((SELECT COUNT(*) FROM members m \
-                   WHERE m.household_id = h.id)), 0) AS BIGINT) \
-                 FROM households h WHERE h.village_code >= $1 AND h.village_code < $2 \
-                 GROUP BY h.village_code",
+                "SELECT village_code, COUNT(*) FROM households \
+                 WHERE village_code >= $1 AND village_code < $2 GROUP BY village_code",
+            )
+            .bind(lo)
+            .bind(hi)
+            .fetch_all(p)
+            .await?
+        });
+        let members: Vec<(i64, i64)> = on_db!(&self.db, p => {
+            sqlx::query_as(
+                "SELECT h.village_code, COUNT(*) FROM members m \
+                 JOIN households h ON h.id = m.household_id \
+                 WHERE h.village_code >= $1 AND h.village_code < $2 GROUP BY h.village_code",
             )
             .bind(lo)
             .bind(hi)
@@ -849,10 +947,11 @@ impl Store {
             .await?
         });
         let mut out: std::collections::BTreeMap<RegionCode, VillageCounts> = Default::default();
-        for (v, n, m) in households {
-            let e = out.entry(region(v)?).or_default();
-            e.households = n as u64;
-            e.members = m as u64;
+        for (v, n) in households {
+            out.entry(region(v)?).or_default().households = n as u64;
+        }
+        for (v, n) in members {
+            out.entry(region(v)?).or_default().members = n as u64;
         }
         for (v, s, n) in cases {
             let state = enum_code(s, CaseState::from_code, "案件环节")?;
@@ -865,6 +964,27 @@ impl Store {
             out.entry(region(v)?).or_default().open_leads = n as u64;
         }
         Ok(out.into_iter().collect())
+    }
+}
+
+// ---------------------------------------------------------------- the registry's extent
+
+impl Store {
+    /// The lowest and highest village code of the registered households (`None` when
+    /// there are none): whether a region holds every household.
+    pub async fn registry_span(&self) -> Result<Option<(RegionCode, RegionCode)>, StoreError> {
+        let (min, max): (Option<i64>, Option<i64>) = on_db!(&self.db, p => {
+            sqlx::query_as(
+                "SELECT (SELECT MIN(village_code) FROM households), \
+                 (SELECT MAX(village_code) FROM households)",
+            )
+            .fetch_one(p)
+            .await?
+        });
+        match min.zip(max) {
+            Some((a, b)) => Ok(Some((region(a)?, region(b)?))),
+            None => Ok(None),
+        }
     }
 }
 
@@ -915,16 +1035,33 @@ pub struct FeedOutcomeCounts {
 }
 
 impl Store {
-    /// One feed batch by id.
-    pub async fn feed_batch(&self, id: i64) -> Result<Option<crate::feeds::FeedBatch>, StoreError> {
+    /// Feed batches a caller of `scope` sees, newest first: those imported by a user of
+    /// its subtree, and those of the system itself (the command line); of one feed, or all.
+    pub async fn feed_batches_in(
+        &self,
+        scope: RegionCode,
+        feed: Option<domain::feed::Feed>,
+        id: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<crate::feeds::FeedBatch>, StoreError> {
+        let (lo, hi) = scope_range(Some(scope));
+        let feed = feed.map_or(0, |f| i64::from(f.code()));
         Ok(on_db!(&self.db, p => {
             sqlx::query_as(
-                "SELECT id, feed, department, file_name, checksum, period_from, period_to, rows, \
-                 stored, duplicates, unmatched, households, actor, imported_at, withdrawn_at, \
-                 withdrawn_by FROM feed_batches WHERE id = $1",
+                "SELECT b.id, b.feed, b.department, b.file_name, b.checksum, b.period_from, \
+                 b.period_to, b.rows, b.stored, b.duplicates, b.unmatched, b.households, \
+                 b.actor, b.imported_at, b.withdrawn_at, b.withdrawn_by \
+                 FROM feed_batches b LEFT JOIN users u ON u.username = b.actor \
+                 WHERE (u.id IS NULL OR (u.region_code >= $1 AND u.region_code < $2)) \
+                 AND ($3 = 0 OR b.feed = $3) AND ($4 = 0 OR b.id = $4) \
+                 ORDER BY b.id DESC LIMIT $5",
             )
-            .bind(id)
-            .fetch_optional(p)
+            .bind(lo)
+            .bind(hi)
+            .bind(feed)
+            .bind(id.unwrap_or(0))
+            .bind(limit)
+            .fetch_all(p)
             .await?
         }))
     }

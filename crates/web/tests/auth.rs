@@ -27,11 +27,10 @@ async fn login_session_csrf_and_logout() {
         assert_eq!(me.body["region"], HOME_VILLAGE);
 
         // A change without the CSRF token is refused even with the cookie.
-        let no_csrf = common::Client {
-            csrf: None,
-            ..c
-        };
-        let r = no_csrf.call(Method::POST, "/api/v1/auth/logout", None).await;
+        let no_csrf = common::Client { csrf: None, ..c };
+        let r = no_csrf
+            .call(Method::POST, "/api/v1/auth/logout", None)
+            .await;
         assert_eq!(r.status, StatusCode::FORBIDDEN);
         assert_eq!(r.body["code"], "csrf");
         let c = common::Client {
@@ -39,7 +38,9 @@ async fn login_session_csrf_and_logout() {
             ..no_csrf
         };
         assert_eq!(
-            c.call(Method::POST, "/api/v1/auth/logout", None).await.status,
+            c.call(Method::POST, "/api/v1/auth/logout", None)
+                .await
+                .status,
             StatusCode::FORBIDDEN
         );
     }
@@ -57,7 +58,10 @@ async fn the_cookie_is_http_only_and_logout_ends_the_session() {
             .await;
         assert_eq!(r.status, StatusCode::OK);
         let cookie = r.headers["set-cookie"].to_str().unwrap().to_owned();
-        assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"), "{cookie}");
+        assert!(
+            cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+            "{cookie}"
+        );
         assert!(!cookie.contains("Secure"), "plain HTTP in tests: {cookie}");
         let c = common::Client {
             csrf: Some(r.body["csrf_token"].as_str().unwrap().to_owned()),
@@ -66,7 +70,10 @@ async fn the_cookie_is_http_only_and_logout_ends_the_session() {
         assert_eq!(c.get("/api/v1/auth/me").await.status, StatusCode::OK);
         let out = c.call(Method::POST, "/api/v1/auth/logout", None).await;
         assert_eq!(out.status, StatusCode::NO_CONTENT);
-        assert_eq!(c.get("/api/v1/auth/me").await.status, StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            c.get("/api/v1/auth/me").await.status,
+            StatusCode::UNAUTHORIZED
+        );
     }
 }
 
@@ -76,13 +83,19 @@ async fn repeated_failures_lock_the_account_for_a_while() {
         let c = s.anonymous();
         let user = username(Role::CountyOperator, true);
         let unknown = c
-            .post("/api/v1/auth/login", json!({"username": "nobody", "password": "x"}))
+            .post(
+                "/api/v1/auth/login",
+                json!({"username": "nobody", "password": "x"}),
+            )
             .await;
         assert_eq!(unknown.status, StatusCode::UNAUTHORIZED);
         let mut last = None;
         for _ in 0..5 {
             let r = c
-                .post("/api/v1/auth/login", json!({"username": user, "password": "wrong-pass-1"}))
+                .post(
+                    "/api/v1/auth/login",
+                    json!({"username": user, "password": "wrong-pass-1"}),
+                )
                 .await;
             last = Some((r.status, r.body["detail"].as_str().unwrap_or("").to_owned()));
         }
@@ -91,7 +104,10 @@ async fn repeated_failures_lock_the_account_for_a_while() {
         assert!(detail.contains("临时锁定"), "{detail}");
         // Locked: even the right password is refused until the lock ends.
         let r = c
-            .post("/api/v1/auth/login", json!({"username": user, "password": PASSWORD}))
+            .post(
+                "/api/v1/auth/login",
+                json!({"username": user, "password": PASSWORD}),
+            )
             .await;
         assert_eq!(r.status, StatusCode::LOCKED);
         // The unknown name gets the same answer as a wrong password.

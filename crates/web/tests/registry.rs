@@ -128,7 +128,7 @@ async fn search_finds_by_number_name_and_id_number_and_shows_them_masked() {
         let bad = c.get("/api/v1/households?sort=age").await;
         assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert_eq!(bad.headers["content-type"], "application/problem+json");
-        let deep = c.get("/api/v1/households?page=200&per_page=100").await;
+        let deep = c.get("/api/v1/households?page=2000&per_page=100").await;
         assert_eq!(
             deep.status,
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -448,6 +448,24 @@ async fn an_import_is_all_or_nothing_and_stays_in_the_callers_region() {
         )
         .await;
         assert_eq!(r.status, StatusCode::NOT_FOUND);
+        // A file that is not a spreadsheet: one problem, naming the file as uploaded.
+        let r = upload(
+            &village,
+            "/api/v1/imports/households",
+            "户信息.pdf",
+            b"%PDF",
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        assert_eq!(r.body["code"], "invalid_file");
+        let msg = r.body["problems"][0]["message"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert!(
+            msg.contains("户信息.pdf") && !msg.contains("fangpin-upload"),
+            "{msg}"
+        );
         let r = village.post("/api/v1/imports/households", json!({})).await;
         assert!(r.status.is_client_error(), "{}", r.body);
     }
@@ -578,10 +596,25 @@ async fn a_liaison_uploads_and_follows_its_own_department_only() {
             .get(&format!("/api/v1/feeds/{disability}/outcome"))
             .await;
         assert_eq!(r.status, StatusCode::OK);
-        // Another county's operator counts none of this county's households.
+        // Another county's operator neither sees this county's batches nor adds records to
+        // its households: a row about a person registered here is unmatched there.
         let away = s.as_role(Role::CountyOperator, false).await;
         let r = away.get(&format!("/api/v1/feeds/{medical}/outcome")).await;
-        assert_eq!(r.body["households"], 0, "{}", r.body);
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
+        assert_eq!(
+            ids(&away.get("/api/v1/feeds").await.body),
+            Vec::<i64>::new()
+        );
+        let r = upload(
+            &away,
+            "/api/v1/feeds/disability",
+            "残联.csv",
+            disability_csv().as_bytes(),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        assert_eq!(r.body["outcome"], "无新记录", "{}", r.body);
+        assert_eq!(r.body["unmatched"], 1);
     }
 }
 
@@ -595,12 +628,18 @@ async fn policy_screening_quality_and_counts_are_scoped() {
         assert_eq!(r.body["version"], Value::Null, "the built-in default");
         let source = r.body["source"].as_str().unwrap().to_owned();
 
-        // Loading: county administrators only; a broken document changes nothing.
+        // Loading: administrators only, and only one whose region holds every household
+        // (here two counties share the database); a broken document changes nothing.
         let r = village
             .post("/api/v1/policy", json!({"source": source}))
             .await;
         assert_eq!(r.status, StatusCode::FORBIDDEN);
-        let admin = s.as_role(Role::CountyAdmin, true).await;
+        let county_admin = s.as_role(Role::CountyAdmin, true).await;
+        let r = county_admin
+            .post("/api/v1/policy", json!({"source": source}))
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{db}: {}", r.body);
+        let admin = s.as_role(Role::SystemAdmin, true).await;
         let r = admin
             .post("/api/v1/policy", json!({"source": "title = 1 [[["}))
             .await;

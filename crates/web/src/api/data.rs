@@ -7,9 +7,11 @@
 //! An upload is written to a private temporary directory (removed when the request ends,
 //! whatever happens), under its original file name, which the batch records and whose
 //! extension decides how it is read. A registry file is imported only if every row lies in
-//! the caller's region (`service::imports::import_registry_within`). A department liaison
-//! uploads and sees its own department's feed only; what became of a batch is answered in
-//! counts, never with households or people.
+//! the caller's region (`service::imports::import_registry_within`); a feed keeps only the
+//! records about people registered there (`service::feeds::import_feed_within`), and its
+//! batch is seen by the callers of that region only. A department liaison uploads and sees
+//! its own department's feed only; what became of a batch is answered in counts, never
+//! with households or people.
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, Problem};
@@ -142,6 +144,20 @@ impl Drop for Upload {
         if let Err(e) = std::fs::remove_dir_all(&self.dir) {
             tracing::warn!(error = %e, "could not remove an upload's temporary directory");
         }
+    }
+}
+
+impl Upload {
+    /// A file that could not be read at all (not CSV or XLSX, damaged, no header …): one
+    /// problem of the whole file, naming it as uploaded, not where it was kept.
+    fn unreadable<T>(&self, e: &tabular::read::ReadError) -> Uploaded<T> {
+        let dir = format!("{}{}", self.dir.display(), std::path::MAIN_SEPARATOR);
+        let message = e.to_string().replace(&dir, "");
+        Uploaded::Rejected(RejectedFile::from_report(tabular::problem::Report {
+            source_note: String::new(),
+            problems: vec![tabular::problem::Problem::row(1, message)],
+            warnings: Vec::new(),
+        }))
     }
 }
 
@@ -368,7 +384,7 @@ async fn import_registry(
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let outcome = service::imports::import_registry_within(
+    let outcome = match service::imports::import_registry_within(
         store,
         kind,
         &upload.path,
@@ -376,7 +392,11 @@ async fn import_registry(
         &caller.user.username,
         Some(caller.scope()),
     )
-    .await?;
+    .await
+    {
+        Err(service::ServiceError::Read(e)) => return Ok(upload.unreadable(&e)),
+        other => other?,
+    };
     Ok(match outcome {
         ImportOutcome::Imported {
             batch_id,
@@ -451,8 +471,9 @@ pub struct FeedImportResult {
 }
 
 /// 上传部门数据: a department's file of events (医保结算, 残疾人证 …), matched to the
-/// registry by ID number through its keyed hash; the numbers themselves are not kept. A
-/// department liaison uploads its own department's data only.
+/// registry of the caller's region by ID number through its keyed hash; the numbers
+/// themselves are not kept, and a row about someone registered elsewhere is only counted
+/// (unmatched). A department liaison uploads its own department's data only.
 #[utoipa::path(post, path = "/feeds/{kind}", tag = "部门数据",
     params(("kind" = String, Path, description = "medical、disability、disaster、assistance、employment、schooling、housing 或 death")),
     request_body(content_type = "multipart/form-data", content = UploadForm),
@@ -483,15 +504,20 @@ async fn upload_feed(
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let outcome = service::feeds::import_feed(
+    let outcome = match service::feeds::import_feed_within(
         store,
         feed,
         &upload.path,
         upload.sheet.as_deref(),
         &caller.user.username,
         today(),
+        Some(caller.scope()),
     )
-    .await?;
+    .await
+    {
+        Err(service::ServiceError::Read(e)) => return Ok(upload.unreadable(&e)),
+        other => other?,
+    };
     let result = |outcome: &str,
                   batch_id,
                   c: service::feeds::FeedCounts,
@@ -587,7 +613,8 @@ pub struct FeedQuery {
     pub limit: Option<u32>,
 }
 
-/// 部门数据导入批次, newest first. A department liaison sees its department's batches only.
+/// 部门数据导入批次 of the caller's region (imported by its users, or by the system
+/// itself), newest first. A department liaison sees its department's batches only.
 #[utoipa::path(get, path = "/feeds", tag = "部门数据", params(FeedQuery),
     responses(
         (status = 200, body = Vec<FeedBatchItem>),
@@ -611,7 +638,8 @@ async fn list_feeds(
         (Some(own), _) => Some(own),
         (None, asked) => asked,
     };
-    let batches = service::search::feed_batches(store, feed, q.limit.unwrap_or(100)).await?;
+    let batches =
+        service::search::feed_batches(store, caller.scope(), feed, q.limit.unwrap_or(100)).await?;
     Ok(Json(batches.into_iter().map(FeedBatchItem::from).collect()))
 }
 

@@ -134,6 +134,11 @@ fn list(page: HouseholdPage, page_no: u32, per_page: u32) -> HouseholdList {
 
 async fn search(caller: &Caller, p: SearchParams) -> ApiResult<HouseholdList> {
     let store = caller.store(Permission::ReadRegistry)?;
+    let page = p.page.unwrap_or(1).max(1);
+    let per_page = p
+        .per_page
+        .unwrap_or(20)
+        .clamp(1, service::search::MAX_PER_PAGE);
     let mut within = scope_of(caller, p.region.as_deref())?;
     if let Some(v) = p
         .village
@@ -148,18 +153,13 @@ async fn search(caller: &Caller, p: SearchParams) -> ApiResult<HouseholdList> {
             return Ok(HouseholdList {
                 total: 0,
                 total_capped: false,
-                page: p.page.unwrap_or(1),
-                per_page: p.per_page.unwrap_or(20),
+                page,
+                per_page,
                 items: Vec::new(),
             });
         }
         within = village;
     }
-    let page = p.page.unwrap_or(1).max(1);
-    let per_page = p
-        .per_page
-        .unwrap_or(20)
-        .clamp(1, service::search::MAX_PER_PAGE);
     let order = match p.sort.unwrap_or_default() {
         SortKey::HouseholdNo => HouseholdOrder::Number,
         SortKey::Village => HouseholdOrder::Village,

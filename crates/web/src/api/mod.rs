@@ -1,6 +1,7 @@
 //! `/api/v1`: one module per resource, each exposing `router()` whose handlers carry their
 //! OpenAPI description.
 
+pub mod audit;
 pub mod auth;
 pub mod cases;
 pub mod data;
@@ -13,6 +14,7 @@ use utoipa_axum::router::OpenApiRouter;
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .merge(auth::router())
+        .merge(audit::router())
         .merge(cases::router())
         .merge(households::router())
         .merge(data::router())

@@ -122,17 +122,20 @@ pub struct PolicyLoaded {
     pub stored: bool,
 }
 
-/// 加载监测政策: checks a TOML document and stores it as a new version (audited).
+/// 加载监测政策: checks a TOML document and stores it as a new version (audited). A policy
+/// governs every household of the system: only an administrator whose region holds them
+/// all may load one.
 #[utoipa::path(post, path = "/policy", tag = "监测政策", request_body = PolicyUpload,
     responses(
         (status = 200, body = PolicyLoaded),
-        (status = 403, description = "无权加载监测政策", body = Problem),
+        (status = 403, description = "无权加载监测政策（或辖区未包含全部农户）", body = Problem),
         (status = 422, description = "政策文件有误", body = Problem),
     ))]
 async fn load_policy(caller: Caller, Body(p): Body<PolicyUpload>) -> ApiResult<Json<PolicyLoaded>> {
     let store = caller.store(Permission::ManagePolicy)?;
     let (version, policy, stored) =
-        service::search::load_policy_text(store, &p.source, &caller.user.username).await?;
+        service::search::load_policy_text(store, &p.source, &caller.user.username, caller.scope())
+            .await?;
     Ok(Json(PolicyLoaded {
         version,
         title: policy.title,

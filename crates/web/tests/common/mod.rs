@@ -49,7 +49,14 @@ pub fn region_for(role: Role, home: bool) -> &'static str {
         Some(L::Village) => v,
         Some(L::Township) => t,
         Some(L::County) => c,
-        Some(L::City) => "5203",
+        // Both counties lie in 遵义市 (5203): the away city is 昆明市 (5301).
+        Some(L::City) => {
+            if home {
+                "5203"
+            } else {
+                "5301"
+            }
+        }
         // Province viewers and system administrators: the province (both trees), except
         // that the "away" one sits in another province and so sees neither county.
         Some(L::Province) | None => {
