@@ -34,7 +34,8 @@ pub const MAX_OFFSET: u64 = 100_000;
 /// What a search text `q` looks for: an ID number (18 characters with a valid check digit)
 /// through its keyed hash; 户编号 by prefix (digits, Latin letters and '-'); otherwise a
 /// member's name — exactly when it is one character (a surname alone would match a tenth
-/// of a county), by prefix when longer.
+/// of a county); when longer, exactly if it is the whole name of someone in the region
+/// searched, else by prefix.
 pub fn parse_search(store: &Store, q: &str) -> Result<HouseholdMatch, ServiceError> {
     let q = q.trim();
     if q.is_empty() {

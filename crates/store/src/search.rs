@@ -8,8 +8,8 @@
 //! `members_name`, an ID number through its keyed hash (`members_id_hash`). Counts stop at
 //! [`COUNT_CAP`]; whether a search reads from the match or from the region depends on
 //! which is rare (see [`Store::search_households`]). On PostgreSQL the ranges compare with
-//! `COLLATE "C"` (byte order, the order of the indexes of migrations 0011 and 0012), because a
-//! linguistic collation does not keep a prefix's strings together.
+//! `COLLATE "C"` (byte order, the order of the indexes of migrations 0011 and 0012),
+//! because a linguistic collation does not keep a prefix's strings together.
 
 use crate::crypto::Field;
 use crate::registry::{Digest, scope_range};
@@ -175,27 +175,18 @@ macro_rules! bind_all {
 /// order (a township has a few dozen villages); a larger one along the 户编号 index.
 const FAN_OUT_LEVEL: domain::RegionLevel = domain::RegionLevel::Township;
 
-/// A household as a search first finds it: id, 户编号, village code.
-type Found = (i64, String, i64);
-
-/// Sorts households found as the database would (byte order of 户编号).
-fn sort_found(found: &mut [Found], order: HouseholdOrder) {
-    match order {
-        HouseholdOrder::Number => found.sort_by(|a, b| a.1.cmp(&b.1)),
-        HouseholdOrder::Village => found.sort_by(|a, b| (a.2, &a.1).cmp(&(b.2, &b.1))),
-    }
-}
-
-/// One household of a page with its 户主's or a member's row (a household has several).
+/// One household of a page: number, village, village name, type, phone, size, 户主's name
+/// and ID, and the count the page statement carried.
 type HitRow = (
-    i64,
     String,
     i64,
     Option<String>,
     i16,
     Option<Vec<u8>>,
+    i64,
     Option<String>,
     Option<Vec<u8>>,
+    i64,
 );
 
 impl Store {
@@ -221,33 +212,40 @@ impl Store {
 
     /// FROM and WHERE of the households of `within` that `m` matches, read village by
     /// village — the regions table walked in code order, each village's matches found by
-    /// one seek of `households_village_no` (at most `each` of them), in (village, 户编号)
-    /// order. SQLite keeps a CROSS JOIN's order; PostgreSQL is told by LATERAL.
-    fn village_by_village(&self, within: RegionCode, m: &HouseholdMatch, each: u64) -> Sql {
+    /// one seek of `households_village_no` (on PostgreSQL at most `each` of them), in
+    /// (village, 户编号) order. SQLite keeps a CROSS JOIN's order; PostgreSQL is told by
+    /// LATERAL. Parameters are bound into `sql`.
+    fn village_by_village(
+        &self,
+        sql: &mut Sql,
+        within: RegionCode,
+        m: &HouseholdMatch,
+        each: u64,
+    ) -> String {
         let c = self.byte_order();
-        let mut sql = self.range_sql(within, "v.code");
-        let range = std::mem::take(&mut sql.text);
+        let (lo, hi) = scope_range(Some(within));
         let mut inner = Sql {
             text: String::new(),
             params: std::mem::take(&mut sql.params),
         };
         self.push_match(&mut inner, m);
-        let text = match self.backend() {
+        let (lo, hi) = (inner.bind(Param::Int(lo)), inner.bind(Param::Int(hi)));
+        sql.params = inner.params;
+        let range = format!(" WHERE v.code >= {lo} AND v.code < {hi} AND v.level = 5");
+        match self.backend() {
             Backend::Sqlite => format!(
-                " FROM regions v CROSS JOIN households h{range} AND v.level = 5 \
-                 AND h.village_code = v.code{}",
+                " FROM regions v CROSS JOIN households h{range} AND h.village_code = v.code{}",
                 inner.text
             ),
-            Backend::Postgres => format!(
-                " FROM regions v CROSS JOIN LATERAL (SELECT h.id, h.household_no \
-                 FROM households h WHERE h.village_code = v.code{} \
-                 ORDER BY h.household_no{c} LIMIT {each}) AS h{range} AND v.level = 5",
-                inner.text
-            ),
-        };
-        Sql {
-            text,
-            params: inner.params,
+            Backend::Postgres => {
+                let each = sql.bind(Param::Int(each as i64));
+                format!(
+                    " FROM regions v CROSS JOIN LATERAL (SELECT h.id, h.household_no \
+                     FROM households h WHERE h.village_code = v.code{} \
+                     ORDER BY h.household_no{c} LIMIT {each}) AS h{range}",
+                    inner.text
+                )
+            }
         }
     }
 
@@ -293,73 +291,24 @@ impl Store {
         }
     }
 
-    /// ` WHERE` over the village range of `within` (`v` names the village code column).
-    fn range_sql(&self, within: RegionCode, v: &str) -> Sql {
-        let mut sql = Sql::default();
-        let (lo, hi) = scope_range(Some(within));
+    /// ` WHERE` over the village range `lo..hi`, through the village index or not.
+    fn push_range(&self, sql: &mut Sql, (lo, hi): (i64, i64), indexed: bool) {
+        let v = if indexed {
+            "h.village_code".to_owned()
+        } else {
+            self.not_indexed("h.village_code")
+        };
         let (lo, hi) = (sql.bind(Param::Int(lo)), sql.bind(Param::Int(hi)));
         sql.push(&format!(" WHERE {v} >= {lo} AND {v} < {hi}"));
-        sql
     }
 
-    /// The count of at most [`COUNT_CAP`] + 1 rows of `sql` (FROM and WHERE), with the
-    /// lowest and highest village code of the whole registry (to tell whether a region
-    /// holds every household), in one statement.
-    async fn count_sql(&self, sql: &Sql) -> Result<(u64, Option<(i64, i64)>), StoreError> {
-        let text = format!(
-            "SELECT (SELECT COUNT(*) FROM (SELECT 1{} LIMIT {}) AS t), \
-             (SELECT MIN(village_code) FROM households), \
-             (SELECT MAX(village_code) FROM households)",
-            sql.text,
+    /// `(SELECT COUNT(*) …)` of at most [`COUNT_CAP`] + 1 households of `where_` (text
+    /// whose parameters are already in the statement being built).
+    fn capped_count(where_: &str, alias: &str) -> String {
+        format!(
+            "(SELECT COUNT(*) FROM (SELECT 1 FROM households h{where_} LIMIT {}) AS {alias})",
             COUNT_CAP + 1
-        );
-        let (n, min, max): (i64, Option<i64>, Option<i64>) = on_db!(&self.db, p => {
-            bind_all!(sqlx::query_as(sqlx::AssertSqlSafe(text)), &sql.params)
-                .fetch_one(p)
-                .await?
-        });
-        Ok((n as u64, min.zip(max)))
-    }
-
-    /// Every household `m` matches, anywhere, if there are at most [`COUNT_CAP`] of them;
-    /// `None` for `All` or when there are more. A name prefix that is the whole name of
-    /// someone in the village range `lo..hi` is that name ([`HouseholdMatch::NamePrefix`]);
-    /// the match searched is returned too.
-    async fn few_matches(
-        &self,
-        m: &HouseholdMatch,
-        (lo, hi): (i64, i64),
-    ) -> Result<(HouseholdMatch, Option<Vec<Found>>), StoreError> {
-        if *m == HouseholdMatch::All {
-            return Ok((m.clone(), None));
-        }
-        let fetch = |m: HouseholdMatch| async move {
-            let mut sql = Sql {
-                text: " WHERE 1 = 1".to_owned(),
-                params: Vec::new(),
-            };
-            self.push_match(&mut sql, &m);
-            let text = format!(
-                "SELECT h.id, h.household_no, h.village_code FROM households h{} LIMIT {}",
-                sql.text,
-                COUNT_CAP + 1
-            );
-            let rows: Vec<Found> = on_db!(&self.db, p => {
-                bind_all!(sqlx::query_as(sqlx::AssertSqlSafe(text)), &sql.params)
-                    .fetch_all(p)
-                    .await?
-            });
-            let few = (rows.len() as u64 <= COUNT_CAP).then_some(rows);
-            Ok::<_, StoreError>((m, few))
-        };
-        if let HouseholdMatch::NamePrefix(prefix) = m {
-            let exact = fetch(HouseholdMatch::NameExact(prefix.clone())).await?;
-            let here = |rows: &Vec<Found>| rows.iter().any(|f| f.2 >= lo && f.2 < hi);
-            if exact.1.as_ref().is_none_or(here) {
-                return Ok(exact);
-            }
-        }
-        fetch(m.clone()).await
+        )
     }
 
     /// The loaded villages of `within`'s subtree, by code.
@@ -384,228 +333,289 @@ impl Store {
 
     /// Households matching `q`, one page, with the total counted up to [`COUNT_CAP`].
     ///
-    /// Each statement reads a bounded number of index entries whatever the size of the
-    /// registry, by starting from what is rare:
-    /// - an ID number, a name, or a 户编号 prefix that few households carry (at most
-    ///   [`COUNT_CAP`]) is read from its index with the households' villages, and the page
-    ///   is cut from those in memory;
-    /// - a name that many members carry is read the same way, sorted by the database;
-    /// - otherwise the region is read: in village order straight from
-    ///   `households_village_no` (with a common 户编号 prefix, village by village: the
-    ///   regions walked in order, each village's matches found by one seek); in 户编号
-    ///   order, for a township or a village, each village's first households merged, and
-    ///   for a larger region along the 户编号 index — which skips without reading a
-    ///   household when the region holds them all (a county's own database).
+    /// Two statements, each reading a bounded number of index entries whatever the size of
+    /// the registry, and handing back a handful of rows (on SQLite, rows through the driver
+    /// cost more under load than the reading itself):
     ///
-    /// A search is three statements at most (the page and its households are read
-    /// together): on SQLite each statement is a hand-over to the connection's thread, which
-    /// under load costs more than the statement itself.
+    /// 1. the counts, capped: of the households matching in the region and, to choose the
+    ///    way of reading, of the 户编号 prefix anywhere or of the exact name in the region;
+    /// 2. the page, with its households' members: by ID number or name, the matches (a
+    ///    name's namesakes, at most some thousands) sorted by the database; by 户编号 prefix,
+    ///    along `households_no_village` in number order (the village read from the index);
+    ///    in village order, the few matches sorted, or many read village by village (the
+    ///    regions walked in order, each village's matches found by one seek); the whole
+    ///    region in village order straight from `households_village_no`, and in number
+    ///    order, for a township or a village, each village's first households merged, for a
+    ///    larger region along `households_no_village` — not even looking at villages when
+    ///    the region holds every household (a county's own database).
     pub async fn search_households(&self, q: &HouseholdQuery) -> Result<HouseholdPage, StoreError> {
         let c = self.byte_order();
-        let (lo, hi) = scope_range(Some(q.within));
-        let page = format!("LIMIT {} OFFSET {}", q.limit, q.offset);
-        let (matching, few) = self.few_matches(&q.matching, (lo, hi)).await?;
-        if let Some(mut found) = few {
-            found.retain(|(_, _, v)| *v >= lo && *v < hi);
-            sort_found(&mut found, q.order);
-            let ids: Vec<i64> = found
-                .iter()
-                .skip(q.offset as usize)
-                .take(q.limit as usize)
-                .map(|f| f.0)
-                .collect();
-            if ids.is_empty() {
-                return Ok(HouseholdPage {
-                    total: found.len() as u64,
-                    capped: false,
-                    items: Vec::new(),
-                });
-            }
-            let mut sql = Sql::default();
-            let json = sql.bind(Param::Text(
-                serde_json::to_string(&ids).expect("ids serialise"),
-            ));
-            sql.text = self.id_list().replace("$1", &json);
-            return Ok(HouseholdPage {
-                total: found.len() as u64,
-                capped: false,
-                items: self.hits(sql, q.order).await?,
-            });
-        }
-        let q = &HouseholdQuery {
-            matching,
-            ..q.clone()
-        };
-        let name = matches!(
-            q.matching,
-            HouseholdMatch::NameExact(_) | HouseholdMatch::NamePrefix(_)
-        );
-        let village_col = self.not_indexed("h.village_code");
-        let from_households = |mut sql: Sql| {
-            sql.text = format!(" FROM households h{}", sql.text);
-            sql
-        };
+        let range = scope_range(Some(q.within));
+        let (lo, hi) = range;
 
-        // The total.
-        let (n, span) = if name {
-            let mut sql = self.range_sql(q.within, &village_col);
-            self.push_match(&mut sql, &q.matching);
-            self.count_sql(&from_households(sql)).await?
-        } else if q.matching == HouseholdMatch::All {
-            let sql = self.range_sql(q.within, "h.village_code");
-            self.count_sql(&from_households(sql)).await?
+        if matches!(
+            q.matching,
+            HouseholdMatch::IdHash(_)
+                | HouseholdMatch::NameExact(_)
+                | HouseholdMatch::NamePrefix(_)
+        ) {
+            return self.search_by_person(q).await;
+        }
+
+        // 1. The counts: of the households matching in the region, and of the 户编号
+        // prefix anywhere (whether it is common), with the registry's village extent.
+        let mut st = Sql::default();
+        let slot_a = if q.matching == HouseholdMatch::All {
+            "0".to_owned()
         } else {
-            let sql = self.village_by_village(q.within, &q.matching, COUNT_CAP + 1);
-            self.count_sql(&sql).await?
+            st.push(" WHERE 1 = 1");
+            self.push_match(&mut st, &q.matching);
+            Self::capped_count(&std::mem::take(&mut st.text), "a")
         };
+        self.push_range(&mut st, range, q.matching == HouseholdMatch::All);
+        self.push_match(&mut st, &q.matching);
+        let slot_b = Self::capped_count(&std::mem::take(&mut st.text), "b");
+        st.text = format!(
+            "SELECT CAST({slot_a} AS BIGINT), CAST({slot_b} AS BIGINT), \
+             (SELECT MIN(village_code) FROM households), \
+             (SELECT MAX(village_code) FROM households)"
+        );
+        let (_, n, min, max): (i64, i64, Option<i64>, Option<i64>) = on_db!(&self.db, p => {
+            bind_all!(sqlx::query_as(sqlx::AssertSqlSafe(st.text)), &st.params)
+                .fetch_one(p)
+                .await?
+        });
+        let matching = q.matching.clone();
+        let n = n as u64;
         let capped = n > COUNT_CAP;
         let total = n.min(COUNT_CAP);
-        if (!capped && q.offset >= n) || q.limit == 0 {
-            return Ok(HouseholdPage {
-                total,
-                capped,
-                items: Vec::new(),
-            });
-        }
-
-        // The page (its ids, as a statement the households are read with).
-        let by_number = q.order == HouseholdOrder::Number;
-        let ids = if name {
-            let mut sql = self.range_sql(q.within, &village_col);
-            self.push_match(&mut sql, &q.matching);
-            let no = self.not_indexed("h.household_no");
-            let order = if by_number {
-                format!("{no}{c}")
-            } else {
-                format!("{village_col}, {no}{c}")
-            };
-            sql.text = format!(
-                "SELECT h.id FROM households h{} ORDER BY {order} {page}",
-                sql.text
-            );
-            sql
-        } else if !by_number {
-            let (mut sql, village) = if q.matching == HouseholdMatch::All {
-                let sql = self.range_sql(q.within, "h.village_code");
-                (from_households(sql), "h.village_code")
-            } else {
-                let each = q.offset + u64::from(q.limit);
-                (
-                    self.village_by_village(q.within, &q.matching, each),
-                    "v.code",
-                )
-            };
-            sql.text = format!(
-                "SELECT h.id{} ORDER BY {village}, h.household_no{c} {page}",
-                sql.text
-            );
-            sql
-        } else if q.within.level() >= FAN_OUT_LEVEL {
-            // Each village's first `offset + limit` households in number order, merged:
-            // the page is among them.
-            let villages = self.villages_of(q.within).await?;
-            if villages.is_empty() {
-                return Ok(HouseholdPage {
-                    total,
-                    capped,
-                    items: Vec::new(),
-                });
-            }
-            let mut head = Sql::default();
-            self.push_match(&mut head, &q.matching);
-            let mut sql = Sql {
-                text: String::new(),
-                params: head.params,
-            };
-            let each = q.offset + u64::from(q.limit);
-            let branches: Vec<String> = villages
-                .iter()
-                .enumerate()
-                .map(|(i, v)| {
-                    let v = sql.bind(Param::Int(*v));
-                    format!(
-                        "SELECT id, household_no FROM (SELECT h.id, h.household_no \
-                         FROM households h WHERE h.village_code = {v}{} \
-                         ORDER BY h.household_no{c} LIMIT {each}) AS v{i}",
-                        head.text
-                    )
-                })
-                .collect();
-            sql.text = format!(
-                "SELECT id FROM ({}) AS u ORDER BY household_no{c} {page}",
-                branches.join(" UNION ALL ")
-            );
-            sql
-        } else {
-            let holds_all = span.is_some_and(|(min, max)| min >= lo && max < hi);
-            let mut sql = if holds_all {
-                // Along the 户编号 index alone, not reading a household to skip it.
-                Sql {
-                    text: " WHERE 1 = 1".to_owned(),
-                    params: Vec::new(),
-                }
-            } else {
-                self.range_sql(q.within, &village_col)
-            };
-            self.push_match(&mut sql, &q.matching);
-            sql.text = format!(
-                "SELECT h.id FROM households h{} ORDER BY h.household_no{c} {page}",
-                sql.text
-            );
-            sql
+        let empty = HouseholdPage {
+            total,
+            capped,
+            items: Vec::new(),
         };
+        if (!capped && q.offset >= n) || q.limit == 0 {
+            return Ok(empty);
+        }
+        let holds_all = min.zip(max).is_some_and(|(min, max)| min >= lo && max < hi);
+
+        // 2. The page.
+        let by_number = q.order == HouseholdOrder::Number;
+        let mut page = Sql::default();
+        let no = self.not_indexed("h.household_no");
+        let village = self.not_indexed("h.village_code");
+        match &matching {
+            HouseholdMatch::NumberPrefix(_) if by_number || !capped => {
+                if by_number && holds_all {
+                    page.push(" WHERE 1 = 1");
+                } else {
+                    self.push_range(&mut page, range, false);
+                }
+                self.push_match(&mut page, &matching);
+                let order = if by_number {
+                    format!("h.household_no{c}")
+                } else {
+                    format!("{village}, {no}{c}")
+                };
+                page.text = format!(
+                    "SELECT h.id, CAST(0 AS BIGINT) AS n FROM households h{} ORDER BY {order}",
+                    page.text
+                );
+            }
+            HouseholdMatch::NumberPrefix(_) => {
+                let each = q.offset + u64::from(q.limit);
+                let from = self.village_by_village(&mut page, q.within, &matching, each);
+                page.text = format!(
+                    "SELECT h.id, CAST(0 AS BIGINT) AS n{from} ORDER BY v.code, h.household_no{c}"
+                );
+            }
+            HouseholdMatch::All if !by_number => {
+                self.push_range(&mut page, range, true);
+                page.text = format!(
+                    "SELECT h.id, CAST(0 AS BIGINT) AS n FROM households h{} \
+                     ORDER BY h.village_code, h.household_no{c}",
+                    page.text
+                );
+            }
+            HouseholdMatch::All if q.within.level() >= FAN_OUT_LEVEL => {
+                // Each village's first `offset + limit` households in number order, merged:
+                // the page is among them.
+                let villages = self.villages_of(q.within).await?;
+                if villages.is_empty() {
+                    return Ok(empty);
+                }
+                let each = page.bind(Param::Int((q.offset + u64::from(q.limit)) as i64));
+                let branches: Vec<String> = villages
+                    .iter()
+                    .enumerate()
+                    .map(|(i, v)| {
+                        let v = page.bind(Param::Int(*v));
+                        format!(
+                            "SELECT id, household_no FROM (SELECT h.id, h.household_no \
+                             FROM households h WHERE h.village_code = {v} \
+                             ORDER BY h.household_no{c} LIMIT {each}) AS v{i}"
+                        )
+                    })
+                    .collect();
+                page.text = format!(
+                    "SELECT id, CAST(0 AS BIGINT) AS n FROM ({}) AS u ORDER BY household_no{c}",
+                    branches.join(" UNION ALL ")
+                );
+            }
+            // Searched by person above.
+            HouseholdMatch::IdHash(_)
+            | HouseholdMatch::NameExact(_)
+            | HouseholdMatch::NamePrefix(_) => return self.search_by_person(q).await,
+            HouseholdMatch::All => {
+                if holds_all {
+                    page.push(" WHERE 1 = 1");
+                } else {
+                    self.push_range(&mut page, range, false);
+                }
+                page.text = format!(
+                    "SELECT h.id, CAST(0 AS BIGINT) AS n FROM households h{} ORDER BY h.household_no{c}",
+                    page.text
+                );
+            }
+        }
+        let l = page.bind(Param::Int(i64::from(q.limit)));
+        let o = page.bind(Param::Int(q.offset as i64));
+        page.push(&format!(" LIMIT {l} OFFSET {o}"));
         Ok(HouseholdPage {
             total,
             capped,
-            items: self.hits(ids, q.order).await?,
+            items: self.hits(page, q.order).await?.0,
         })
     }
 
-    /// The households whose ids `page` selects (a statement), with their 户主 and size,
-    /// in `order`: one statement.
+    /// By ID number or by name: the matches are a person, or a name's namesakes (at most
+    /// some thousands), so the database sorts them all and the page carries their count
+    /// (`COUNT(*) OVER ()`, exact): one statement. A name prefix is first tried as a whole
+    /// name ([`HouseholdMatch::NamePrefix`]).
+    async fn search_by_person(&self, q: &HouseholdQuery) -> Result<HouseholdPage, StoreError> {
+        let c = self.byte_order();
+        let range = scope_range(Some(q.within));
+        let statement = |m: &HouseholdMatch| {
+            let mut page = Sql::default();
+            self.push_range(&mut page, range, false);
+            self.push_match(&mut page, m);
+            let no = self.not_indexed("h.household_no");
+            let order = match q.order {
+                HouseholdOrder::Number => format!("{no}{c}"),
+                HouseholdOrder::Village => {
+                    format!("{}, {no}{c}", self.not_indexed("h.village_code"))
+                }
+            };
+            let (l, o) = (
+                page.bind(Param::Int(i64::from(q.limit))),
+                page.bind(Param::Int(q.offset as i64)),
+            );
+            page.text = format!(
+                "SELECT h.id, COUNT(*) OVER () AS n FROM households h{} ORDER BY {order} \
+                 LIMIT {l} OFFSET {o}",
+                page.text
+            );
+            page
+        };
+        let (first, then) = match &q.matching {
+            HouseholdMatch::NamePrefix(name) => (
+                HouseholdMatch::NameExact(name.clone()),
+                Some(q.matching.clone()),
+            ),
+            m => (m.clone(), None),
+        };
+        let (items, n) = self.hits(statement(&first), q.order).await?;
+        if let Some(n) = n {
+            return Ok(HouseholdPage {
+                total: n as u64,
+                capped: false,
+                items,
+            });
+        }
+        if q.offset == 0 {
+            // Nobody of that whole name here: the prefix, or nothing.
+            let (items, n) = match &then {
+                Some(m) => self.hits(statement(m), q.order).await?,
+                None => (Vec::new(), None),
+            };
+            return Ok(HouseholdPage {
+                total: n.unwrap_or(0) as u64,
+                capped: false,
+                items,
+            });
+        }
+        // A page past the end: only the count is wanted.
+        let count = |m: &HouseholdMatch| {
+            let mut w = Sql::default();
+            self.push_range(&mut w, range, false);
+            self.push_match(&mut w, m);
+            w.text = format!(
+                "SELECT CAST({} AS BIGINT)",
+                Self::capped_count(&w.text, "t")
+            );
+            w
+        };
+        let mut n = 0;
+        for m in std::iter::once(&first).chain(then.as_ref()) {
+            let sql = count(m);
+            let (k,): (i64,) = on_db!(&self.db, p => {
+                bind_all!(sqlx::query_as(sqlx::AssertSqlSafe(sql.text)), &sql.params)
+                    .fetch_one(p)
+                    .await?
+            });
+            n = k as u64;
+            if n > 0 {
+                break;
+            }
+        }
+        Ok(HouseholdPage {
+            total: n.min(COUNT_CAP),
+            capped: n > COUNT_CAP,
+            items: Vec::new(),
+        })
+    }
+
+    /// The households whose ids `page` selects (a statement of `id, n` rows), with their
+    /// 户主 and size, in `order`, and the `n` of the page (a count the page statement may
+    /// carry): one statement.
     async fn hits(
         &self,
         page: Sql,
         order: HouseholdOrder,
-    ) -> Result<Vec<HouseholdHit>, StoreError> {
+    ) -> Result<(Vec<HouseholdHit>, Option<i64>), StoreError> {
+        // One row per household — its size and its 户主 looked up by the database — rather
+        // than one per member: rows through the driver are what a page costs.
         let text = format!(
-            "SELECT h.id, h.household_no, h.village_code, r.name, h.household_type, h.phone_enc, \
-             m.name, CASE WHEN m.relation = {} THEN m.id_enc END \
-             FROM households h LEFT JOIN regions r ON r.code = h.village_code \
-             LEFT JOIN members m ON m.household_id = h.id \
-             WHERE h.id IN (SELECT * FROM ({}) AS p) ORDER BY h.id, m.id",
+            "SELECT h.household_no, h.village_code, r.name, h.household_type, h.phone_enc, \
+             (SELECT COUNT(*) FROM members m WHERE m.household_id = h.id), \
+             hm.name, hm.id_enc, p.n \
+             FROM ({}) AS p JOIN households h ON h.id = p.id \
+             LEFT JOIN regions r ON r.code = h.village_code \
+             LEFT JOIN members hm ON hm.id = (SELECT MIN(m.id) FROM members m \
+               WHERE m.household_id = h.id AND m.relation = {})",
+            page.text,
             Relation::Head.code(),
-            page.text
         );
         let rows: Vec<HitRow> = on_db!(&self.db, p => {
             bind_all!(sqlx::query_as(sqlx::AssertSqlSafe(text)), &page.params)
                 .fetch_all(p)
                 .await?
         });
-        let mut hits: Vec<HouseholdHit> = Vec::new();
-        let mut last = None;
-        for (id, no, village, village_name, ty, phone, member, head_id) in rows {
-            if last != Some(id) {
-                last = Some(id);
-                hits.push(HouseholdHit {
-                    household_no: no,
-                    village: region(village)?,
-                    village_name,
-                    household_type: enum_code(ty, HouseholdType::from_code, "户类型")?,
-                    head: None,
-                    size: 0,
-                    phone: self.open_phone(phone.as_deref())?,
-                });
-            }
-            let hit = hits.last_mut().expect("pushed above");
-            if let Some(member) = member {
-                hit.size += 1;
-                if let Some(enc) = head_id
-                    && hit.head.is_none()
-                {
-                    hit.head = Some((member, self.open_id(&enc)?));
-                }
-            }
+        let n = rows.first().map(|r| r.8);
+        let mut hits: Vec<HouseholdHit> = Vec::with_capacity(rows.len());
+        for (no, village, village_name, ty, phone, size, head, head_id, _) in rows {
+            hits.push(HouseholdHit {
+                household_no: no,
+                village: region(village)?,
+                village_name,
+                household_type: enum_code(ty, HouseholdType::from_code, "户类型")?,
+                head: match (head, head_id) {
+                    (Some(name), Some(enc)) => Some((name, self.open_id(&enc)?)),
+                    _ => None,
+                },
+                size: size as u32,
+                phone: self.open_phone(phone.as_deref())?,
+            });
         }
         // The page's order, which is byte order of 户编号 as in the database.
         match order {
@@ -614,7 +624,7 @@ impl Store {
                 hits.sort_by(|a, b| (a.village, &a.household_no).cmp(&(b.village, &b.household_no)))
             }
         }
-        Ok(hits)
+        Ok((hits, n))
     }
 
     fn open_id(&self, enc: &[u8]) -> Result<IdNumber, StoreError> {
@@ -1174,7 +1184,8 @@ impl Store {
     ) -> Result<FxHashSet<i64>, StoreError> {
         let (lo, hi) = scope_range(Some(scope));
         let sql = format!(
-            "SELECT id FROM households WHERE id IN ({}) AND village_code >= $2 AND village_code < $3",
+            "SELECT id FROM households WHERE id IN ({}) \
+             AND village_code >= $2 AND village_code < $3",
             self.id_list()
         );
         let mut out = FxHashSet::default();

@@ -865,8 +865,12 @@ async fn long_results_are_counted_to_a_cap_and_paged_in_order() {
                     b(101 - a1..=200 - a1),
                     "{db} {who} {path}"
                 );
-                assert_eq!(r.body["total"], 1000, "{db} {who} {path}");
-                assert_eq!(r.body["total_capped"], true, "{db} {who} {path}");
+                // Counted up to 1,000 — but a name's namesakes are counted exactly, as the
+                // database sorts them all anyway.
+                let name = q.contains('%');
+                let total = if name { 1100 } else { 1000 };
+                assert_eq!(r.body["total"], total, "{db} {who} {path}");
+                assert_eq!(r.body["total_capped"], !name, "{db} {who} {path}");
                 // Past the count: the pages are still there.
                 let path = format!("/api/v1/households?per_page=100&page=11{q}");
                 let r = c.get(&path).await;

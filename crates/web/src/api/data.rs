@@ -475,7 +475,8 @@ pub struct FeedImportResult {
 /// themselves are not kept, and a row about someone registered elsewhere is only counted
 /// (unmatched). A department liaison uploads its own department's data only.
 #[utoipa::path(post, path = "/feeds/{kind}", tag = "部门数据",
-    params(("kind" = String, Path, description = "medical、disability、disaster、assistance、employment、schooling、housing 或 death")),
+    params(("kind" = String, Path,
+        description = "medical、disability、disaster、assistance、employment、schooling、housing 或 death")),
     request_body(content_type = "multipart/form-data", content = UploadForm),
     responses(
         (status = 200, description = "已导入，或没有新记录", body = FeedImportResult),

@@ -66,7 +66,8 @@ pub enum SortKey {
 #[derive(Debug, Default, Deserialize, IntoParams, ToSchema)]
 #[into_params(parameter_in = Query)]
 pub struct SearchParams {
-    /// 户编号（前缀）、成员姓名（一个字为精确匹配，多个字为前缀）或18位证件号码（精确）。
+    /// 户编号（前缀）、成员姓名或18位证件号码（精确）。姓名为一个字时精确匹配；多个字时，
+    /// 辖区内有人恰好叫这个名字则精确匹配，否则按前缀匹配。
     pub q: Option<String>,
     /// 村代码（12位），须在调用者辖区内。
     pub village: Option<String>,
@@ -101,7 +102,7 @@ pub struct HouseholdItem {
 /// A page of households.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct HouseholdList {
-    /// Matches, counted up to 10,000.
+    /// Matches: counted up to 1,000 (exactly for an ID number or a name).
     pub total: u64,
     /// More than `total` match: narrow the search to see them all.
     pub total_capped: bool,
