@@ -68,6 +68,19 @@ impl Caller {
         }
     }
 
+    /// Where a list or a figure may look: the caller's subtree, or the part of it that
+    /// `region` names; a region outside the subtree does not exist for the caller (404).
+    pub fn region(&self, region: Option<&str>) -> ApiResult<RegionCode> {
+        match region.map(str::trim).filter(|r| !r.is_empty()) {
+            None => Ok(self.scope()),
+            Some(r) => {
+                let code = RegionCode::parse(r).map_err(|e| ApiError::invalid(e.message))?;
+                self.within(code, &format!("区划 {r}"))?;
+                Ok(code)
+            }
+        }
+    }
+
     /// The store, acting as the caller, after `require(p)`: for reads and changes whose
     /// region the handler checks through [`Caller::within`] or scopes by [`Caller::scope`].
     pub fn store(&self, p: Permission) -> ApiResult<&Store> {

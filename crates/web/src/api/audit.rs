@@ -3,9 +3,9 @@
 
 use crate::auth::Caller;
 use crate::error::{ApiResult, Problem};
+use crate::extract::Params;
 use crate::state::AppState;
 use axum::Json;
-use axum::extract::Query;
 use domain::access::Permission;
 use serde::{Deserialize, Serialize};
 use store::audit::AuditFilter;
@@ -19,6 +19,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 /// 审计日志查询条件.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AuditQuery {
     /// 对象类型, e.g. case, member, user.
     pub entity: Option<String>,
@@ -62,7 +63,7 @@ pub struct AuditEntry {
     ))]
 async fn audit_log(
     caller: Caller,
-    Query(q): Query<AuditQuery>,
+    Params(q): Params<AuditQuery>,
 ) -> ApiResult<Json<Vec<AuditEntry>>> {
     let store = caller.store(Permission::ReadAudit)?;
     let rows = service::audit::query(

@@ -181,7 +181,7 @@ fn labels(levels: &[Level]) -> Vec<String> {
     ))]
 async fn list_cases(caller: Caller, Params(q): Params<CaseQuery>) -> ApiResult<Json<CaseList>> {
     let store = caller.store(Permission::ReadRegistry)?;
-    let scope = input::list_scope(&caller, q.region.as_deref())?;
+    let scope = caller.region(q.region.as_deref())?;
     let state = match q.state.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         None => None,
         Some(s) => Some(CaseState::parse(s).map_err(|e| ApiError::invalid(e.message))?),
@@ -473,7 +473,7 @@ async fn pending(
     Params(q): Params<PendingParams>,
 ) -> ApiResult<Json<Vec<PendingItem>>> {
     let store = caller.store(Permission::ReadRegistry)?;
-    let scope = input::list_scope(&caller, q.region.as_deref())?;
+    let scope = caller.region(q.region.as_deref())?;
     let level = match q.level.as_deref().map(str::trim) {
         None | Some("") => caller.role().case_level(),
         Some("全部") => None,

@@ -1,8 +1,6 @@
 //! 数据导入 (the data side) under `/api/v1`: registry files uploaded and imported
 //! (`/imports/{kind}`), department feeds uploaded, listed and followed up
-//! (`/feeds`), and what the registry and data endpoints share: extractors that answer
-//! malformed input as problem+json in Chinese, and the 422 answer carrying a file's
-//! row-and-column problems.
+//! (`/feeds`), and the 422 answer carrying a file's row-and-column problems.
 //!
 //! An upload is written to a private temporary directory (removed when the request ends,
 //! whatever happens), under its original file name, which the batch records and whose
@@ -17,16 +15,12 @@ use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::state::AppState;
 use axum::Json;
-use axum::extract::rejection::{JsonRejection, QueryRejection};
-use axum::extract::{FromRequest, FromRequestParts, Multipart, Path, Request};
-use axum::http::request::Parts;
+use axum::extract::{Multipart, Path};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, NaiveDate, Utc};
-use domain::RegionCode;
 use domain::access::{Permission, Role};
 use domain::feed::Feed;
-use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use service::feeds::FeedOutcome;
 use service::imports::{ImportOutcome, RegistryKind};
@@ -44,79 +38,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(feed_outcome))
 }
 
-// ----------------------------------------------------------------- shared extractors
-
-/// Query parameters; unreadable ones are refused with 422 `invalid`.
-pub(crate) struct Params<T>(pub T);
-
-impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Params<T> {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> ApiResult<Self> {
-        axum::extract::Query::<T>::from_request_parts(parts, state)
-            .await
-            .map(|q| Params(q.0))
-            .map_err(|e: QueryRejection| {
-                ApiError::invalid(format!("查询参数有误：{}", serde_detail(&e.body_text())))
-            })
-    }
-}
-
-/// A JSON request body; one that cannot be read is refused with 422 `invalid`.
-pub(crate) struct Body<T>(pub T);
-
-impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
-    type Rejection = ApiError;
-
-    async fn from_request(req: Request, state: &S) -> ApiResult<Self> {
-        axum::Json::<T>::from_request(req, state)
-            .await
-            .map(|Json(v)| Body(v))
-            .map_err(|e| match e {
-                JsonRejection::MissingJsonContentType(_) => {
-                    ApiError::invalid("请求内容须为 JSON（Content-Type: application/json）")
-                }
-                e => ApiError::invalid(format!("请求内容有误：{}", serde_detail(&e.body_text()))),
-            })
-    }
-}
-
-/// A numeric id in the path; anything else names nothing: 404.
-pub(crate) struct Id(pub i64);
-
-impl<S: Send + Sync> FromRequestParts<S> for Id {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> ApiResult<Self> {
-        axum::extract::Path::<i64>::from_request_parts(parts, state)
-            .await
-            .map(|p| Id(p.0))
-            .map_err(|_| ApiError::not_found("未找到：编号应为数字"))
-    }
-}
-
-/// serde's own words without axum's English preamble.
-fn serde_detail(text: &str) -> &str {
-    text.split_once(": ").map_or(text, |(_, rest)| rest)
-}
-
-/// Where a list or a figure may look: the caller's subtree, or the part of it that
-/// `region` names; a region outside the subtree does not exist for the caller (404).
-pub(crate) fn scope_of(caller: &Caller, region: Option<&str>) -> ApiResult<RegionCode> {
-    match region.map(str::trim).filter(|r| !r.is_empty()) {
-        None => Ok(caller.scope()),
-        Some(r) => {
-            let code = RegionCode::parse(r).map_err(|e| ApiError::invalid(e.message))?;
-            caller.within(code, &format!("区划 {r}"))?;
-            Ok(code)
-        }
-    }
-}
-
-/// Today on the server's calendar, as the command line reckons it.
-pub(crate) fn today() -> NaiveDate {
-    chrono::Local::now().date_naive()
-}
+pub(crate) use crate::extract::{Body, Id, Params, today};
 
 // ------------------------------------------------------------------------ uploads
 

@@ -9,7 +9,7 @@
 //! /households/search` takes the same search in a body, for clients behind proxies that
 //! log query strings.
 
-use super::data::{Body, Id, Params, scope_of};
+use super::data::{Body, Id, Params};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::state::AppState;
@@ -140,7 +140,7 @@ async fn search(caller: &Caller, p: SearchParams) -> ApiResult<HouseholdList> {
         .per_page
         .unwrap_or(20)
         .clamp(1, service::search::MAX_PER_PAGE);
-    let mut within = scope_of(caller, p.region.as_deref())?;
+    let mut within = caller.region(p.region.as_deref())?;
     if let Some(v) = p
         .village
         .as_deref()

@@ -3,7 +3,7 @@
 //! counts by region. Everything is scoped to the caller's subtree; a run screens the
 //! caller's region only.
 
-use super::data::{Body, Params, StateCount, scope_of, today};
+use super::data::{Body, Params, StateCount, today};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::state::AppState;
@@ -210,7 +210,7 @@ pub struct RunReport {
     ))]
 async fn run_screening(caller: Caller, Body(r): Body<RunRequest>) -> ApiResult<Json<RunReport>> {
     let store = caller.store(Permission::RunScreening)?;
-    let scope = scope_of(&caller, r.region.as_deref())?;
+    let scope = caller.region(r.region.as_deref())?;
     let report = service::screening::run_screening(
         store,
         &ScreenOptions {
@@ -294,7 +294,7 @@ pub struct RunQuery {
     ))]
 async fn list_runs(caller: Caller, Params(q): Params<RunQuery>) -> ApiResult<Json<Vec<RunItem>>> {
     let store = caller.store(Permission::ReadRegistry)?;
-    let scope = scope_of(&caller, q.region.as_deref())?;
+    let scope = caller.region(q.region.as_deref())?;
     let runs = service::search::screening_runs(store, scope, q.limit.unwrap_or(50)).await?;
     Ok(Json(
         runs.into_iter()
@@ -389,7 +389,7 @@ async fn quality(
 ) -> ApiResult<Json<QualityReport>> {
     use domain::screening::quality::QualityCode;
     let store = caller.store(Permission::ReadRegistry)?;
-    let scope = scope_of(&caller, q.region.as_deref())?;
+    let scope = caller.region(q.region.as_deref())?;
     let only = q
         .code
         .as_deref()

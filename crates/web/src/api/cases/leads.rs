@@ -118,7 +118,7 @@ pub struct LeadList {
     ))]
 async fn list_leads(caller: Caller, Params(q): Params<LeadQuery>) -> ApiResult<Json<LeadList>> {
     let store = caller.store(Permission::ReadRegistry)?;
-    let scope = input::list_scope(&caller, q.region.as_deref())?;
+    let scope = caller.region(q.region.as_deref())?;
     let status = match q.status.as_deref().map(str::trim).unwrap_or("待研判") {
         "待研判" | "open" | "" => Some(lead_status::OPEN),
         "不予纳入" | "dismissed" => Some(lead_status::DISMISSED),
