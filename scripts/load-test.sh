@@ -43,7 +43,7 @@ for URL in "sqlite://$OUT/load.db" "$PG_URL"; do
     "$BIN" screen --as-of 2025-12-31 >/dev/null
     touch "$MARK"
   fi
-  "$BIN" user list | grep -q '^load_county ' ||
+  "$BIN" user list | grep '^load_county ' >/dev/null ||
     FANGPIN_PASSWORD="$PASSWORD" "$BIN" user add load_county --role 县级经办 --region 520322 >/dev/null
   PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
   FANGPIN_LISTEN="127.0.0.1:$PORT" FANGPIN_LOG=warn "$BIN" serve 2>"$OUT/serve.log" &

@@ -90,6 +90,24 @@ fn verify_password(pw: &str, phc: &str) -> bool {
         .unwrap_or(false)
 }
 
+/// Runs argon2id work (`hash_password`, `verify_password`) on the blocking pool, at most
+/// as many at once as the machine has cores. Each hash takes 19 MiB and tens of
+/// milliseconds on purpose: on the request threads a burst of logins (a township's staff
+/// at 8:30) would stall every other request, and unbounded it would take memory without
+/// limit.
+async fn argon2<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> T {
+    static SLOTS: std::sync::LazyLock<tokio::sync::Semaphore> = std::sync::LazyLock::new(|| {
+        tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get()))
+    });
+    let _slot = SLOTS
+        .acquire()
+        .await
+        .expect("the semaphore is never closed");
+    tokio::task::spawn_blocking(work)
+        .await
+        .expect("argon2 work does not panic")
+}
+
 /// A random secret of 32 bytes, as 64 hex digits.
 fn secret() -> String {
     let bytes: [u8; 32] = rand::random();
@@ -158,7 +176,8 @@ pub async fn add_user(store: &Store, a: &NewAccount, by: Creator) -> Result<i64,
         )));
     }
     check_password(&a.password)?;
-    let hash = hash_password(&a.password)?;
+    let pw = a.password.clone();
+    let hash = argon2(move || hash_password(&pw)).await?;
     let display = if a.display_name.trim().is_empty() {
         name
     } else {
@@ -208,7 +227,8 @@ pub async fn login(
     let now = Utc::now();
     let Some((user, hash)) = store.user_for_login(username.trim()).await? else {
         // The same argon2 work as for a real account.
-        let _ = verify_password(password, DUMMY_HASH);
+        let pw = password.to_owned();
+        let _ = argon2(move || verify_password(&pw, DUMMY_HASH)).await;
         return Ok(Err(LoginError::Wrong));
     };
     if let Some(until) = user.locked_until
@@ -228,7 +248,9 @@ pub async fn login(
         region: Some(user.region),
         client: client.map(str::to_owned),
     });
-    if !verify_password(password, &hash) || user.disabled {
+    let pw = password.to_owned();
+    let right = argon2(move || verify_password(&pw, &hash)).await;
+    if !right || user.disabled {
         let failures = u32::try_from(user.failed_logins + 1).unwrap_or(u32::MAX);
         let lock = (failures >= policy.max_failures).then(|| now + policy.lockout);
         store.login_failed(user.id, lock).await?;
@@ -353,7 +375,11 @@ pub async fn reset_password(
         }
         None => generate_password(),
     };
-    store.set_password(user.id, &hash_password(&pw)?).await?;
+    let hash = {
+        let pw = pw.clone();
+        argon2(move || hash_password(&pw)).await?
+    };
+    store.set_password(user.id, &hash).await?;
     Ok(pw)
 }
 

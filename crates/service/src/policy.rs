@@ -91,9 +91,30 @@ pub async fn policy_for_day(
 }
 
 /// The policy in effect on `day`, parsed (the built-in default until one is loaded).
+///
+/// Lists ask for it on every request (their deadlines), so each text is parsed once per
+/// process and kept, found again by comparing the text itself.
 pub async fn policy_on(store: &Store, day: NaiveDate) -> Result<Policy, ServiceError> {
+    static PARSED: std::sync::Mutex<Vec<(String, Policy)>> = std::sync::Mutex::new(Vec::new());
+    /// Versions kept: those in effect now and lately, not the whole history.
+    const KEPT: usize = 8;
     let (_, text) = policy_for_day(store, day).await?;
-    Policy::from_toml(&text).map_err(|e| ServiceError::Invalid(e.message))
+    let hit = {
+        let kept = PARSED.lock().unwrap_or_else(|e| e.into_inner());
+        kept.iter()
+            .find(|(t, _)| *t == text)
+            .map(|(_, p)| p.clone())
+    };
+    if let Some(p) = hit {
+        return Ok(p);
+    }
+    let policy = Policy::from_toml(&text).map_err(|e| ServiceError::Invalid(e.message))?;
+    let mut kept = PARSED.lock().unwrap_or_else(|e| e.into_inner());
+    if kept.len() >= KEPT {
+        kept.remove(0);
+    }
+    kept.push((text, policy.clone()));
+    Ok(policy)
 }
 
 /// Every stored version, newest first.

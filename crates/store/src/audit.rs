@@ -22,6 +22,7 @@
 //! where a person must be recognisable. The log is kept forever and read by administrators;
 //! it must not become a second copy of the registry's secrets.
 
+use crate::sql::{Param, Where, bind_all};
 use crate::{Store, StoreError, Tx, on_db, on_tx};
 use chrono::{DateTime, SecondsFormat, SubsecRound, Utc};
 use domain::RegionCode;
@@ -338,29 +339,6 @@ fn audit_row(r: RawRow) -> Result<AuditRow, StoreError> {
     })
 }
 
-/// A parameter of a filter query, of whichever type its condition needs.
-enum Param {
-    Text(String),
-    Int(i64),
-    Time(DateTime<Utc>),
-}
-
-/// The WHERE clause of a filter query being built: condition texts with their parameters.
-#[derive(Default)]
-struct Where {
-    conditions: Vec<String>,
-    params: Vec<Param>,
-}
-
-impl Where {
-    /// Adds a condition whose `$n` (every occurrence) is the parameter `p`.
-    fn add(&mut self, condition: &str, p: Param) {
-        self.params.push(p);
-        let n = format!("${}", self.params.len());
-        self.conditions.push(condition.replace("$n", &n));
-    }
-}
-
 /// Rows read per query while verifying: memory stays bounded however long the log is.
 const VERIFY_PAGE: i64 = 10_000;
 
@@ -413,25 +391,12 @@ impl Store {
             0 => AuditFilter::DEFAULT_LIMIT,
             n => n.min(AuditFilter::MAX_LIMIT),
         };
-        let filter = if w.conditions.is_empty() {
-            String::new()
-        } else {
-            format!("WHERE {}", w.conditions.join(" AND "))
-        };
-        // Only fixed condition texts and parameter numbers are spliced in; every value is
-        // bound.
-        let sql =
-            format!("SELECT {COLUMNS} FROM audit_log {filter} ORDER BY id DESC LIMIT {limit}");
+        let sql = format!(
+            "SELECT {COLUMNS} FROM audit_log WHERE {} ORDER BY id DESC LIMIT {limit}",
+            w.conditions()
+        );
         let rows: Vec<RawRow> = on_db!(&self.db, p => {
-            let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql));
-            for param in w.params {
-                q = match param {
-                    Param::Text(s) => q.bind(s),
-                    Param::Int(i) => q.bind(i),
-                    Param::Time(t) => q.bind(t),
-                };
-            }
-            q.fetch_all(p).await?
+            bind_all!(sqlx::query_as(sqlx::AssertSqlSafe(sql)), &w.params).fetch_all(p).await?
         });
         rows.into_iter().map(audit_row).collect()
     }

@@ -3,7 +3,8 @@
 //! so that two clerks acting on one case at once cannot both succeed.
 
 use crate::screening::lead_status;
-use crate::{Store, StoreError, Tx, on_db, on_tx};
+use crate::sql::{Param, Sql, Where, bind_all};
+use crate::{Backend, Store, StoreError, Tx, on_db, on_tx};
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::case::{Case, CaseState, Event};
 use domain::{HouseholdType, RegionCode};
@@ -71,8 +72,10 @@ impl Tx {
         let now = Utc::now();
         let result: Result<(i64,), sqlx::Error> = on_tx!(self, c => {
             sqlx::query_as(
-                "INSERT INTO cases (household_id, lead_id, state, open, first_clue_on, version, data, \
-                 created_at, updated_at) VALUES ($1, $2, $3, $4, $5, 1, $6, $7, $7) RETURNING id",
+                "INSERT INTO cases (household_id, village_code, lead_id, state, open, first_clue_on, \
+                 version, data, created_at, updated_at) \
+                 SELECT $1, h.village_code, $2, $3, $4, $5, 1, $6, $7, $7 FROM households h \
+                 WHERE h.id = $1 RETURNING id",
             )
             .bind(household_id)
             .bind(lead_id)
@@ -88,6 +91,7 @@ impl Tx {
             sqlx::Error::Database(d) if d.is_unique_violation() => {
                 StoreError::Conflict("该户已有未办结的监测案件，不能重复立案".to_owned())
             }
+            sqlx::Error::RowNotFound => StoreError::NotFound(format!("农户 {household_id}")),
             e => StoreError::from(e),
         })?;
         if let Some(event) = case.history.last() {
@@ -504,24 +508,121 @@ pub struct CaseListRow {
     pub helper: Option<String>,
 }
 
-/// One page of a list and the number of rows of the whole list.
+/// One page of a list, and how many rows the whole list has, counted up to
+/// [`crate::search::COUNT_CAP`] like a household search.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Page<T> {
     pub total: i64,
+    /// More than `total` rows match (the count stopped at the cap).
+    pub capped: bool,
     pub rows: Vec<T>,
 }
 
-// Placeholders shared by the list and its count: $1..$2 scope range, $3 state code (0: any),
-// $4 open (0: any, 1: open, 2: closed), $5 household number ('' : any).
-/// Cases are few beside households (tens of thousands against millions): the lists scan
-/// the cases and look each household up, never the other way round. `CROSS JOIN` with the
-/// join condition in WHERE makes SQLite keep that order (its planner would otherwise walk
-/// every household of the region range); PostgreSQL plans it as the inner join it is.
-const CASE_LIST_WHERE: &str = "h.id = c.household_id \
-    AND h.village_code >= $1 AND h.village_code < $2 \
-    AND ($3 = 0 OR c.state = $3) \
-    AND ($4 = 0 OR ($4 = 1 AND c.open = $6) OR ($4 = 2 AND c.open <> $6)) \
-    AND ($5 = '' OR h.household_no = $5)";
+/// The page of a region's list of cases or leads, newest first: the statement selecting
+/// its ids, and the count of the list up to [`crate::search::COUNT_CAP`].
+///
+/// `w` holds the list's own conditions on its table (alias `t`); the region's range is
+/// added here. The count stops at the cap + 1 rows of the region index (`cases_region`,
+/// `leads_region`), so it costs little whatever the region. It also says which way to
+/// read the page:
+/// - few matches (a village, a township, a rare stage): along the region index, sorting
+///   those few by id;
+/// - many (a county's cases): backwards along the ids (`cases_recent`, `leads_recent`,
+///   which carry the columns the conditions read), keeping the region's rows, so that
+///   page one reads about one page of index entries. A planner that does not know the
+///   count would rather sort the whole region for 20 rows: SQLite is kept off the region
+///   index ([`Store::not_indexed`]); PostgreSQL gets the range as constants, because the
+///   plan it keeps for a prepared statement is made without the parameters' values, and
+///   with them it chooses the backward walk itself. A deployment has few regions this
+///   large, so these statements stay few.
+///
+/// Returns the ids statement (to be used as `IN (…)`) with its parameters, the total and
+/// whether it was capped.
+async fn region_page(
+    store: &Store,
+    table: &str,
+    scope: Option<RegionCode>,
+    w: Where,
+    offset: i64,
+    limit: i64,
+) -> Result<(Sql, i64, bool), StoreError> {
+    let (lo, hi) = crate::registry::scope_range(scope);
+    let filter = w.conditions();
+    let cap = crate::search::COUNT_CAP as i64;
+    let mut count = Sql {
+        text: String::new(),
+        params: w.params.clone(),
+    };
+    let (a, b) = (count.bind(Param::Int(lo)), count.bind(Param::Int(hi)));
+    count.text = format!(
+        "SELECT COUNT(*) FROM (SELECT 1 FROM {table} t \
+         WHERE t.village_code >= {a} AND t.village_code < {b} AND {filter} LIMIT {}) AS x",
+        cap + 1
+    );
+    let (n,): (i64,) = on_db!(&store.db, p => {
+        bind_all!(sqlx::query_as(sqlx::AssertSqlSafe(count.text)), &count.params)
+            .fetch_one(p)
+            .await?
+    });
+    let mut ids = Sql {
+        text: String::new(),
+        params: w.params,
+    };
+    let region = match (n > cap, store.backend()) {
+        (true, Backend::Postgres) => {
+            format!("t.village_code >= {lo} AND t.village_code < {hi}")
+        }
+        (wide, _) => {
+            let v = if wide {
+                store.not_indexed("t.village_code")
+            } else {
+                "t.village_code".to_owned()
+            };
+            let (a, b) = (ids.bind(Param::Int(lo)), ids.bind(Param::Int(hi)));
+            format!("{v} >= {a} AND {v} < {b}")
+        }
+    };
+    let (limit, offset) = (ids.bind(Param::Int(limit)), ids.bind(Param::Int(offset)));
+    ids.text = format!(
+        "SELECT t.id FROM {table} t WHERE {region} AND {filter} \
+         ORDER BY t.id DESC LIMIT {limit} OFFSET {offset}"
+    );
+    Ok((ids, n.min(cap), n > cap))
+}
+
+/// The rows of a page: `rows` is a statement with `{ids}` where the page's ids go, `ids`
+/// the statement selecting them ([`region_page`]). SQLite runs them as one statement.
+/// PostgreSQL runs the ids first and then the rows by a statement that is the same for
+/// every page: it plans a statement with the region's range in it anew for each set of
+/// values, and planning the rows too (joins, subqueries) would cost more than reading them.
+async fn page_rows<T>(store: &Store, rows: &str, ids: Sql) -> Result<Vec<T>, StoreError>
+where
+    T: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
+        + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>
+        + Send
+        + Unpin,
+{
+    Ok(match &store.db {
+        crate::db::Db::Sqlite(p) => {
+            let sql = rows.replace("{ids}", &ids.text);
+            bind_all!(sqlx::query_as(sqlx::AssertSqlSafe(sql)), &ids.params)
+                .fetch_all(p)
+                .await?
+        }
+        crate::db::Db::Postgres(p) => {
+            let found: Vec<(i64,)> =
+                bind_all!(sqlx::query_as(sqlx::AssertSqlSafe(ids.text)), &ids.params)
+                    .fetch_all(p)
+                    .await?;
+            let found: Vec<i64> = found.into_iter().map(|(id,)| id).collect();
+            let sql = rows.replace("{ids}", "SELECT unnest(CAST($1 AS BIGINT[]))");
+            sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                .bind(found)
+                .fetch_all(p)
+                .await?
+        }
+    })
+}
 
 impl Store {
     /// A page of the cases matching `f`, newest first, with each one's current helper.
@@ -531,29 +632,25 @@ impl Store {
         offset: i64,
         limit: i64,
     ) -> Result<Page<CaseListRow>, StoreError> {
-        let (lo, hi) = crate::registry::scope_range(f.scope);
-        let state = f.state.map_or(0, |s| i64::from(s.code()));
-        let open = match f.open {
-            None => 0i64,
-            Some(true) => 1,
-            Some(false) => 2,
-        };
-        let no = f.household_no.unwrap_or("");
-        let count_sql =
-            format!("SELECT COUNT(*) FROM cases c CROSS JOIN households h WHERE {CASE_LIST_WHERE}");
-        let (total,): (i64,) = on_db!(&self.db, p => {
-            sqlx::query_as(sqlx::AssertSqlSafe(count_sql))
-                .bind(lo).bind(hi).bind(state).bind(open).bind(no).bind(true)
-                .fetch_one(p)
-                .await?
-        });
-        let sql = format!(
-            "SELECT c.id, c.household_id, h.household_no, h.village_code, c.lead_id, c.version, \
-             c.data, c.created_at, \
-             (SELECT name FROM helpers WHERE case_id = c.id AND ended_on IS NULL) \
-             FROM cases c CROSS JOIN households h \
-             WHERE {CASE_LIST_WHERE} ORDER BY c.id DESC LIMIT $7 OFFSET $8"
-        );
+        let mut w = Where::default();
+        if let Some(s) = f.state {
+            w.add("t.state = $n", Param::Int(i64::from(s.code())));
+        }
+        if let Some(open) = f.open {
+            w.add("t.open = $n", Param::Bool(open));
+        }
+        if let Some(no) = f.household_no {
+            w.add(
+                "t.household_id = (SELECT id FROM households WHERE household_no = $n)",
+                Param::Text(no.to_owned()),
+            );
+        }
+        let (ids, total, capped) = region_page(self, "cases", f.scope, w, offset, limit).await?;
+        const ROWS: &str = "SELECT c.id, c.household_id, h.household_no, c.village_code, \
+            c.lead_id, c.version, c.data, c.created_at, \
+            (SELECT name FROM helpers WHERE case_id = c.id AND ended_on IS NULL) \
+            FROM cases c CROSS JOIN households h \
+            WHERE h.id = c.household_id AND c.id IN ({ids}) ORDER BY c.id DESC";
         type ListTuple = (
             i64,
             i64,
@@ -565,13 +662,7 @@ impl Store {
             DateTime<Utc>,
             Option<String>,
         );
-        let rows: Vec<ListTuple> = on_db!(&self.db, p => {
-            sqlx::query_as(sqlx::AssertSqlSafe(sql))
-                .bind(lo).bind(hi).bind(state).bind(open).bind(no).bind(true)
-                .bind(limit).bind(offset)
-                .fetch_all(p)
-                .await?
-        });
+        let rows: Vec<ListTuple> = page_rows(self, ROWS, ids).await?;
         let rows = rows
             .into_iter()
             .map(|(id, hh, no, v, lead, version, data, at, helper)| {
@@ -581,7 +672,11 @@ impl Store {
                 })
             })
             .collect::<Result<_, StoreError>>()?;
-        Ok(Page { total, rows })
+        Ok(Page {
+            total,
+            capped,
+            rows,
+        })
     }
 
     /// One lead (线索) by id, with its household's village (for the caller's region check).
@@ -601,28 +696,22 @@ impl Store {
         offset: i64,
         limit: i64,
     ) -> Result<Page<crate::screening::LeadRow>, StoreError> {
-        let (lo, hi) = crate::registry::scope_range(scope);
-        let status = status.unwrap_or(0);
-        // Leads scanned, households looked up: see CASE_LIST_WHERE.
-        const WHERE: &str = "h.id = l.household_id AND h.village_code >= $1 \
-            AND h.village_code < $2 AND ($3 = 0 OR l.status = $3)";
-        let count_sql =
-            format!("SELECT COUNT(*) FROM leads l CROSS JOIN households h WHERE {WHERE}");
-        let (total,): (i64,) = on_db!(&self.db, p => {
-            sqlx::query_as(sqlx::AssertSqlSafe(count_sql))
-                .bind(lo).bind(hi).bind(status)
-                .fetch_one(p)
-                .await?
-        });
-        let sql = format!("{LEAD_LIST_SELECT} WHERE {WHERE} ORDER BY l.id DESC LIMIT $4 OFFSET $5");
-        let rows: Vec<LeadTuple> = on_db!(&self.db, p => {
-            sqlx::query_as(sqlx::AssertSqlSafe(sql))
-                .bind(lo).bind(hi).bind(status).bind(limit).bind(offset)
-                .fetch_all(p)
-                .await?
-        });
+        let mut w = Where::default();
+        if let Some(status) = status {
+            w.add("t.status = $n", Param::Int(status));
+        }
+        let (ids, total, capped) = region_page(self, "leads", scope, w, offset, limit).await?;
+        let sql = format!(
+            "{LEAD_LIST_SELECT} WHERE h.id = l.household_id AND l.id IN ({{ids}}) \
+             ORDER BY l.id DESC"
+        );
+        let rows: Vec<LeadTuple> = page_rows(self, &sql, ids).await?;
         let rows = rows.into_iter().map(lead_row).collect::<Result<_, _>>()?;
-        Ok(Page { total, rows })
+        Ok(Page {
+            total,
+            capped,
+            rows,
+        })
     }
 
     /// The village of a household (户编号), if registered.
@@ -647,7 +736,7 @@ const LEAD_SELECT: &str = "SELECT l.id, l.household_id, h.household_no, h.villag
     l.channel, l.status, l.suggested_category, l.risks, \
     (SELECT COUNT(*) FROM warnings w WHERE w.lead_id = l.id), l.run_id, l.created_at \
     FROM leads l JOIN households h ON h.id = l.household_id";
-const LEAD_LIST_SELECT: &str = "SELECT l.id, l.household_id, h.household_no, h.village_code, \
+const LEAD_LIST_SELECT: &str = "SELECT l.id, l.household_id, h.household_no, l.village_code, \
     l.channel, l.status, l.suggested_category, l.risks, \
     (SELECT COUNT(*) FROM warnings w WHERE w.lead_id = l.id), l.run_id, l.created_at \
     FROM leads l CROSS JOIN households h";

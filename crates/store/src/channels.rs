@@ -47,8 +47,9 @@ impl Tx {
         }
         let (id,): (i64,) = on_tx!(self, c => {
             sqlx::query_as(
-                "INSERT INTO leads (household_id, channel, status, suggested_category, risks, run_id, created_at) \
-                 VALUES ($1, $2, $3, NULL, $4, NULL, $5) RETURNING id",
+                "INSERT INTO leads (household_id, village_code, channel, status, suggested_category, \
+                 risks, run_id, created_at) SELECT $1, h.village_code, $2, $3, NULL, $4, NULL, $5 \
+                 FROM households h WHERE h.id = $1 RETURNING id",
             )
             .bind(household)
             .bind(i64::from(channel.code()))

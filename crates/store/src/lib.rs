@@ -23,6 +23,7 @@ pub mod regions;
 pub mod registry;
 pub mod screening;
 pub mod search;
+mod sql;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 mod varint;

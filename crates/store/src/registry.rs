@@ -490,16 +490,29 @@ impl Tx {
             let rebuild =
                 new.len() >= REBUILD_MIN && new.len() as u64 >= self.member_count().await?;
             if rebuild {
-                on_tx!(self, c => sqlx::query("DROP INDEX members_id_hash").execute(c).await.map(|_| ())?);
+                for index in ["members_id_hash", "members_name"] {
+                    let sql = format!("DROP INDEX {index}");
+                    on_tx!(self, c => sqlx::query(sqlx::AssertSqlSafe(sql)).execute(c).await.map(|_| ())?);
+                }
             }
             self.run_json(new, &sql, now, |r, buf| {
                 Self::member_json(vault, r, true, buf)
             })
             .await?;
             if rebuild {
-                on_tx!(self, c => sqlx::query(
-                    "CREATE UNIQUE INDEX members_id_hash ON members (id_hash)"
-                ).execute(c).await.map(|_| ())?);
+                // As migrations 0001 and 0011 define them.
+                let name_index = match backend {
+                    Backend::Sqlite => "CREATE INDEX members_name ON members (name, household_id)",
+                    Backend::Postgres => {
+                        "CREATE INDEX members_name ON members (name COLLATE \"C\", household_id)"
+                    }
+                };
+                for sql in [
+                    "CREATE UNIQUE INDEX members_id_hash ON members (id_hash)",
+                    name_index,
+                ] {
+                    on_tx!(self, c => sqlx::query(sql).execute(c).await.map(|_| ())?);
+                }
             }
         }
         Ok(Upserted {

@@ -935,8 +935,10 @@ impl Tx {
             ],
         );
         let sql = format!(
-            "INSERT INTO leads (household_id, channel, status, suggested_category, risks, run_id, created_at) \
-             SELECT household_id, channel, {open}, suggested_category, risks, {run}, $2 FROM ({select}) AS x \
+            "INSERT INTO leads (household_id, village_code, channel, status, suggested_category, risks, \
+             run_id, created_at) \
+             SELECT x.household_id, h.village_code, x.channel, {open}, x.suggested_category, x.risks, \
+             {run}, $2 FROM ({select}) AS x CROSS JOIN households h WHERE h.id = x.household_id \
              RETURNING household_id, id",
             open = lead_status::OPEN,
             run = run,

@@ -7,11 +7,12 @@
 //!
 //! Scenarios:
 //! - `search`: household search — by 户编号, by a member's name, by village, paged;
-//! - `cases`: the case list, paged;
+//! - `cases`: the case list of the county, paged, and of single villages; the lead list;
 //! - `open-cases N`: setup, not a measurement — opens cases from the first N open leads.
 //!
 //! The search terms are read from the service itself first (a page of households), so the
-//! queries hit real rows. `scripts/load-test.sh` runs the whole measurement.
+//! queries hit real rows. Figures are printed for the whole scenario, then for each kind of
+//! request in it. `scripts/load-test.sh` runs the whole measurement.
 
 use reqwest::Client;
 use serde_json::Value;
@@ -108,13 +109,13 @@ async fn main() {
             let mut errors = 0u64;
             let mut i = n * 7919;
             while Instant::now() < deadline {
-                let url = &urls[i % urls.len()];
+                let (kind, url) = &urls[i % urls.len()];
                 i += 1;
                 let t = Instant::now();
                 match c.get(url).send().await {
                     Ok(r) if r.status().is_success() => {
                         let _ = r.bytes().await;
-                        lat.push(t.elapsed().as_micros() as u64);
+                        lat.push((*kind, t.elapsed().as_micros() as u64));
                     }
                     Ok(r) => {
                         errors += 1;
@@ -136,20 +137,36 @@ async fn main() {
         all.extend(lat);
         errors += e;
     }
-    all.sort_unstable();
-    println!(
-        "requests {}  errors {errors}  throughput {:.0}/s  latency ms: p50 {:.1}  p90 {:.1}  p99 {:.1}  max {:.1}",
-        all.len(),
-        all.len() as f64 / a.seconds as f64,
-        percentile(&all, 0.50),
-        percentile(&all, 0.90),
-        percentile(&all, 0.99),
-        percentile(&all, 1.0),
-    );
+    let line = |name: &str, mut lat: Vec<u64>| {
+        lat.sort_unstable();
+        println!(
+            "{name:<10} requests {:>7}  throughput {:>5.0}/s  latency ms: p50 {:.1}  p90 {:.1}  p99 {:.1}  max {:.1}",
+            lat.len(),
+            lat.len() as f64 / a.seconds as f64,
+            percentile(&lat, 0.50),
+            percentile(&lat, 0.90),
+            percentile(&lat, 0.99),
+            percentile(&lat, 1.0),
+        );
+    };
+    println!("errors {errors}");
+    line("all", all.iter().map(|(_, l)| *l).collect());
+    let mut kinds: Vec<&str> = all.iter().map(|(k, _)| *k).collect();
+    kinds.sort_unstable();
+    kinds.dedup();
+    for kind in kinds {
+        line(
+            kind,
+            all.iter()
+                .filter(|(k, _)| *k == kind)
+                .map(|(_, l)| *l)
+                .collect(),
+        );
+    }
 }
 
-/// The URLs of a scenario, built from real rows.
-async fn urls(a: &Args, c: &Client) -> Vec<String> {
+/// The URLs of a scenario, each with its kind, built from real rows.
+async fn urls(a: &Args, c: &Client) -> Vec<(&'static str, String)> {
     let get = |path: String| {
         let c = c.clone();
         let url = format!("{}{path}", a.base);
@@ -160,51 +177,74 @@ async fn urls(a: &Args, c: &Client) -> Vec<String> {
         }
     };
     let b = &a.base;
+    let mut out = Vec::new();
     match a.scenario.as_str() {
         "search" => {
-            let mut out = Vec::new();
             for page in [1, 20, 60] {
                 let v = get(format!("/api/v1/households?per_page=100&page={page}")).await;
                 for h in v["items"].as_array().into_iter().flatten() {
                     let no = h["household_no"].as_str().unwrap_or_default();
-                    out.push(format!("{b}/api/v1/households?q={no}"));
+                    out.push(("户编号", format!("{b}/api/v1/households?q={no}")));
                     if let Some(name) = h["head_name"].as_str() {
-                        out.push(format!("{b}/api/v1/households?q={name}&per_page=20"));
+                        out.push((
+                            "姓名",
+                            format!("{b}/api/v1/households?q={name}&per_page=20"),
+                        ));
                     }
                     if let Some(v) = h["village"].as_str().or(h["village"]["code"].as_str()) {
-                        out.push(format!("{b}/api/v1/households?village={v}&per_page=20"));
+                        out.push((
+                            "村",
+                            format!("{b}/api/v1/households?village={v}&per_page=20"),
+                        ));
                     }
                 }
             }
             assert!(!out.is_empty(), "no households to search for");
-            out
         }
         "cases" => {
-            // The to-do list (/pending) is not part of it: it reads every open case of
-            // the region (docs/operations.md#service).
-            (1..=200)
-                .map(|p| format!("{b}/api/v1/cases?per_page=20&page={p}"))
-                .collect()
+            // The county's list, paged deep; the lists of the villages the cases are in;
+            // the county's open leads. The to-do list (/pending) is not part of it: it
+            // reads every open case of the region (docs/operations.md#service).
+            for p in 1..=200 {
+                out.push(("案件(县)", format!("{b}/api/v1/cases?per_page=20&page={p}")));
+            }
+            let v = get("/api/v1/cases?per_page=100".to_owned()).await;
+            for case in v["items"].as_array().into_iter().flatten() {
+                if let Some(village) = case["village"].as_str() {
+                    out.push((
+                        "案件(村)",
+                        format!("{b}/api/v1/cases?region={village}&per_page=20"),
+                    ));
+                }
+            }
+            for p in 1..=50 {
+                out.push(("线索(县)", format!("{b}/api/v1/leads?per_page=20&page={p}")));
+            }
         }
         other => panic!("unknown scenario {other}"),
     }
+    out
 }
 
 /// Opens cases from the first `count` open leads (setup of the `cases` scenario).
 async fn open_cases(a: &Args, c: &Client, csrf: &str) {
-    let have: Value = c
-        .get(format!("{}/api/v1/cases?per_page=1", a.base))
+    // List totals stop at 1,000: whether the `count`-th case exists says whether enough do.
+    let last: Value = c
+        .get(format!(
+            "{}/api/v1/cases?per_page=1&page={}",
+            a.base, a.count
+        ))
         .send()
         .await
         .unwrap()
         .json()
         .await
         .unwrap();
-    let mut opened = have["total"].as_u64().unwrap_or(0) as usize;
-    if opened >= a.count {
-        println!("{opened} cases exist already");
+    if last["items"].as_array().is_some_and(|i| !i.is_empty()) {
+        println!("{} cases exist already", a.count);
         return;
     }
+    let mut opened = 0;
     let started = Instant::now();
     while opened < a.count {
         let r = c

@@ -139,8 +139,11 @@ pub struct CaseSummary {
 /// 案件列表 (one page).
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct CaseList {
-    /// Cases matching the filters in the caller's subtree, over all pages.
+    /// Cases matching the filters in the caller's subtree, over all pages: counted up to
+    /// 1,000.
     pub total: i64,
+    /// More than `total` match: narrow the list (a village, a stage) to count them all.
+    pub total_capped: bool,
     pub page: u32,
     pub per_page: u32,
     pub items: Vec<CaseSummary>,
@@ -204,6 +207,7 @@ async fn list_cases(caller: Caller, Params(q): Params<CaseQuery>) -> ApiResult<J
     let cfg = service::cases::deadlines(store, today).await?;
     Ok(Json(CaseList {
         total: found.total,
+        total_capped: found.capped,
         page,
         per_page,
         items: found

@@ -102,7 +102,10 @@ impl From<LeadRow> for LeadItem {
 /// 线索列表 (one page).
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct LeadList {
+    /// Leads matching, over all pages: counted up to 1,000.
     pub total: i64,
+    /// More than `total` match: narrow the list (a village, a status) to count them all.
+    pub total_capped: bool,
     pub page: u32,
     pub per_page: u32,
     pub items: Vec<LeadItem>,
@@ -136,6 +139,7 @@ async fn list_leads(caller: Caller, Params(q): Params<LeadQuery>) -> ApiResult<J
         .await?;
     Ok(Json(LeadList {
         total: found.total,
+        total_capped: found.capped,
         page,
         per_page,
         items: found.rows.into_iter().map(Into::into).collect(),
