@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Load test of the HTTP service on the 1,000,000-household county, SQLite and PostgreSQL:
-# 50 concurrent clients on household search, then on the case list and the to-do list.
+# 50 concurrent clients on household search (by 户编号, name, village), then on the lists
+# (the county's cases paged 200 deep, single villages' cases, the county's open leads).
+# Figures are printed for each scenario and for each kind of request in it.
 #
 #   scripts/load-test.sh [CLIENTS] [SECONDS]          (defaults 50 and 30)
 #

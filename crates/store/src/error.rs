@@ -22,3 +22,37 @@ pub enum StoreError {
     #[error("数据库中的值无效：{0}")]
     Corrupt(String),
 }
+
+impl StoreError {
+    /// The database could not be reached or dropped the connection (a restart, a network
+    /// cut, every connection busy for too long): nothing was changed, and the same request
+    /// may succeed a moment later.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            StoreError::Sqlx(
+                sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed,
+            ) => true,
+            // SQLSTATE class 08 (connection exception); 57P01–57P03: the server is shutting
+            // down, crashed, or not yet accepting connections.
+            StoreError::Sqlx(sqlx::Error::Database(d)) => d
+                .code()
+                .is_some_and(|c| c.starts_with("08") || matches!(&*c, "57P01" | "57P02" | "57P03")),
+            _ => false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::StoreError;
+
+    #[test]
+    fn a_lost_database_is_unavailable_and_a_missing_row_is_not() {
+        let broken = std::io::Error::from(std::io::ErrorKind::BrokenPipe);
+        assert!(StoreError::Sqlx(sqlx::Error::Io(broken)).is_unavailable());
+        assert!(StoreError::Sqlx(sqlx::Error::PoolTimedOut).is_unavailable());
+        assert!(!StoreError::Sqlx(sqlx::Error::RowNotFound).is_unavailable());
+        assert!(!StoreError::NotFound("农户 1".into()).is_unavailable());
+        assert!(!StoreError::Conflict("案件".into()).is_unavailable());
+    }
+}

@@ -75,6 +75,8 @@ impl Store {
                 .log_slow_statements(log::LevelFilter::Info, Duration::from_secs(5));
             let pool = sqlx::sqlite::SqlitePoolOptions::new()
                 .max_connections(4)
+                // See pg_pool: a file does not hang up.
+                .test_before_acquire(false)
                 // A connection waits while an import holds SQLite's write lock; that is
                 // expected, not worth a warning on a clerk's terminal.
                 .acquire_slow_level(log::LevelFilter::Info)
@@ -118,6 +120,10 @@ impl Store {
     async fn pg_pool(opts: sqlx::postgres::PgConnectOptions) -> Result<sqlx::PgPool, StoreError> {
         Ok(sqlx::postgres::PgPoolOptions::new()
             .max_connections(8)
+            // No ping before each use: it is a round trip per statement, a third of a
+            // list request's exchanges with the database. A connection the server has
+            // dropped (a restart) fails its next statement instead, and is replaced.
+            .test_before_acquire(false)
             .acquire_slow_level(log::LevelFilter::Info)
             .acquire_timeout(Duration::from_secs(30))
             .connect_with(opts)

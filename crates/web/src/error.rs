@@ -116,6 +116,14 @@ impl From<StoreError> for ApiError {
             StoreError::Conflict(m) => {
                 ApiError::new(StatusCode::CONFLICT, "conflict", format!("数据冲突：{m}"))
             }
+            e if e.is_unavailable() => {
+                tracing::warn!(error = %e, "database unavailable");
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "unavailable",
+                    "数据库暂时无法访问，请稍后重试",
+                )
+            }
             other => internal(&other),
         }
     }
