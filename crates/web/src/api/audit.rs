@@ -59,7 +59,7 @@ pub struct AuditEntry {
 #[utoipa::path(get, path = "/audit", tag = "审计", params(AuditQuery),
     responses(
         (status = 200, body = [AuditEntry]),
-        (status = 403, description = "仅县级管理员和系统管理员可查询", body = Problem),
+        (status = 403, description = "仅县级管理员和系统管理员可查询", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn audit_log(
     caller: Caller,

@@ -65,8 +65,8 @@ pub struct LoginResponse {
 #[utoipa::path(post, path = "/auth/login", tag = "认证", request_body = LoginRequest,
     responses(
         (status = 200, description = "已登录", body = LoginResponse),
-        (status = 401, description = "用户名或密码错误", body = Problem),
-        (status = 423, description = "账号已临时锁定", body = Problem),
+        (status = 401, description = "用户名或密码错误", body = Problem, content_type = "application/problem+json"),
+        (status = 423, description = "账号已临时锁定", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn login(
     State(state): State<AppState>,
@@ -117,7 +117,7 @@ async fn login(
 
 /// 退出登录: ends the session and clears the cookie.
 #[utoipa::path(post, path = "/auth/logout", tag = "认证",
-    responses((status = 204, description = "已退出"), (status = 401, body = Problem)))]
+    responses((status = 204, description = "已退出"), (status = 401, body = Problem, content_type = "application/problem+json")))]
 async fn logout(
     State(state): State<AppState>,
     caller: Caller,
@@ -138,7 +138,7 @@ async fn logout(
 
 /// 当前用户.
 #[utoipa::path(get, path = "/auth/me", tag = "认证",
-    responses((status = 200, body = Me), (status = 401, body = Problem)))]
+    responses((status = 200, body = Me), (status = 401, body = Problem, content_type = "application/problem+json")))]
 async fn me(caller: Caller) -> Json<Me> {
     Json(Me::from(&caller.user))
 }

@@ -178,9 +178,9 @@ fn labels(levels: &[Level]) -> Vec<String> {
 #[utoipa::path(get, path = "/cases", tag = "监测案件", params(CaseQuery),
     responses(
         (status = 200, description = "案件列表（一页）", body = CaseList),
-        (status = 401, body = Problem), (status = 403, body = Problem),
-        (status = 404, description = "区划不在辖区内", body = Problem),
-        (status = 422, description = "查询参数有误", body = Problem),
+        (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "区划不在辖区内", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "查询参数有误", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn list_cases(caller: Caller, Params(q): Params<CaseQuery>) -> ApiResult<Json<CaseList>> {
     let store = caller.store(Permission::ReadRegistry)?;
@@ -226,8 +226,8 @@ async fn list_cases(caller: Caller, Params(q): Params<CaseQuery>) -> ApiResult<J
     params(("id" = i64, Path, description = "监测案件编号")),
     responses(
         (status = 200, body = CaseView),
-        (status = 401, body = Problem), (status = 403, body = Problem),
-        (status = 404, description = "不存在或不在辖区内", body = Problem),
+        (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "不存在或不在辖区内", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn get_case(caller: Caller, Id(id): Id) -> ApiResult<Json<CaseView>> {
     let store = caller.store(Permission::ReadRegistry)?;
@@ -265,11 +265,11 @@ impl From<&CaseRow> for StepDone {
     request_body = StepRequest,
     responses(
         (status = 200, description = "已办理：案件的新环节", body = StepDone),
-        (status = 401, body = Problem),
-        (status = 403, description = "该角色不能办理此环节", body = Problem),
-        (status = 404, description = "不存在或不在辖区内", body = Problem),
-        (status = 409, description = "案件刚被他人办理，请刷新", body = Problem),
-        (status = 422, description = "程序不允许（中文说明），案件未改变", body = Problem),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "该角色不能办理此环节", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "不存在或不在辖区内", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "案件刚被他人办理，请刷新", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "程序不允许（中文说明），案件未改变", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn act_on_case(
     caller: Caller,
@@ -308,11 +308,11 @@ pub struct ConsentUpload {
     request_body(content = ConsentUpload, content_type = "multipart/form-data"),
     responses(
         (status = 200, description = "已办理，扫描件已随案保存", body = StepDone),
-        (status = 401, body = Problem), (status = 403, body = Problem),
-        (status = 404, description = "不存在或不在辖区内", body = Problem),
-        (status = 409, body = Problem),
-        (status = 413, description = "请求过大", body = Problem),
-        (status = 422, body = Problem),
+        (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "不存在或不在辖区内", body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "请求过大", body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
     ))]
 async fn consent_with_scan(
     caller: Caller,
@@ -398,9 +398,9 @@ pub struct BatchRequest {
     request_body = BatchRequest,
     responses(
         (status = 200, description = "已为每个案件办理", body = Vec<StepDone>),
-        (status = 401, body = Problem), (status = 403, body = Problem),
-        (status = 404, body = Problem), (status = 409, body = Problem),
-        (status = 422, description = "有一个案件不能办理：均未改变", body = Problem),
+        (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "有一个案件不能办理：均未改变", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn act_on_batch(
     caller: Caller,
@@ -469,8 +469,8 @@ pub struct PendingItem {
 #[utoipa::path(get, path = "/pending", tag = "监测案件", params(PendingParams),
     responses(
         (status = 200, body = Vec<PendingItem>),
-        (status = 401, body = Problem), (status = 403, body = Problem),
-        (status = 404, body = Problem), (status = 422, body = Problem),
+        (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"),
     ))]
 async fn pending(
     caller: Caller,

@@ -286,8 +286,8 @@ pub struct ImportResult {
     request_body(content_type = "multipart/form-data", content = UploadForm),
     responses(
         (status = 200, description = "已导入", body = ImportResult),
-        (status = 403, description = "无权导入户籍档案", body = Problem),
-        (status = 404, description = "没有这种导入", body = Problem),
+        (status = 403, description = "无权导入户籍档案", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "没有这种导入", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "文件有问题，未导入（code 为 invalid_file，problems 列出每个问题）",
             body = RejectedFile, content_type = "application/problem+json"),
     ))]
@@ -402,8 +402,8 @@ pub struct FeedImportResult {
     request_body(content_type = "multipart/form-data", content = UploadForm),
     responses(
         (status = 200, description = "已导入，或没有新记录", body = FeedImportResult),
-        (status = 403, description = "无权上传该部门的数据", body = Problem),
-        (status = 404, description = "没有这种部门数据", body = Problem),
+        (status = 403, description = "无权上传该部门的数据", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "没有这种部门数据", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "文件有问题，未导入", body = RejectedFile,
             content_type = "application/problem+json"),
     ))]
@@ -541,7 +541,7 @@ pub struct FeedQuery {
 #[utoipa::path(get, path = "/feeds", tag = "部门数据", params(FeedQuery),
     responses(
         (status = 200, body = Vec<FeedBatchItem>),
-        (status = 403, description = "无权查看部门数据", body = Problem),
+        (status = 403, description = "无权查看部门数据", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn list_feeds(
     caller: Caller,
@@ -605,8 +605,8 @@ pub struct FeedOutcomeResult {
     params(("id" = i64, Path, description = "导入批次编号")),
     responses(
         (status = 200, body = FeedOutcomeResult),
-        (status = 403, description = "无权查看部门数据", body = Problem),
-        (status = 404, description = "没有这个批次（或不是本部门的）", body = Problem),
+        (status = 403, description = "无权查看部门数据", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "没有这个批次（或不是本部门的）", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn feed_outcome(caller: Caller, Id(id): Id) -> ApiResult<Json<FeedOutcomeResult>> {
     let (store, own) = feed_reader(&caller)?;

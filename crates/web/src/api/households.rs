@@ -182,9 +182,9 @@ async fn search(caller: &Caller, p: SearchParams) -> ApiResult<HouseholdList> {
 #[utoipa::path(get, path = "/households", tag = "户籍档案", params(SearchParams),
     responses(
         (status = 200, body = HouseholdList),
-        (status = 403, description = "无权查看户籍档案", body = Problem),
-        (status = 404, description = "区划或村不在辖区内", body = Problem),
-        (status = 422, description = "查询条件有误", body = Problem),
+        (status = 403, description = "无权查看户籍档案", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "区划或村不在辖区内", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "查询条件有误", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn search_households(
     caller: Caller,
@@ -198,9 +198,9 @@ async fn search_households(
 #[utoipa::path(post, path = "/households/search", tag = "户籍档案", request_body = SearchParams,
     responses(
         (status = 200, body = HouseholdList),
-        (status = 403, description = "无权查看户籍档案", body = Problem),
-        (status = 404, description = "区划或村不在辖区内", body = Problem),
-        (status = 422, description = "查询条件有误", body = Problem),
+        (status = 403, description = "无权查看户籍档案", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "区划或村不在辖区内", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "查询条件有误", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn search_households_post(
     caller: Caller,
@@ -379,8 +379,8 @@ fn detail(h: HouseholdRecord, cases: Vec<store::cases::CaseRow>) -> HouseholdDet
     params(("no" = String, Path, description = "户编号")),
     responses(
         (status = 200, body = HouseholdDetail),
-        (status = 403, description = "无权查看户籍档案", body = Problem),
-        (status = 404, description = "没有这一户（或不在辖区内）", body = Problem),
+        (status = 403, description = "无权查看户籍档案", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "没有这一户（或不在辖区内）", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn get_household(caller: Caller, Path(no): Path<String>) -> ApiResult<Json<HouseholdDetail>> {
     let store = caller.store(Permission::ReadRegistry)?;
@@ -408,8 +408,8 @@ pub struct RevealedMember {
     params(("id" = i64, Path, description = "成员编号（见一户一档的 members[].id）")),
     responses(
         (status = 200, body = RevealedMember),
-        (status = 403, description = "无权查看完整证件号码", body = Problem),
-        (status = 404, description = "没有这个成员（或不在辖区内）", body = Problem),
+        (status = 403, description = "无权查看完整证件号码", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "没有这个成员（或不在辖区内）", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn reveal_member(caller: Caller, Id(id): Id) -> ApiResult<Json<RevealedMember>> {
     let store = caller.store(Permission::RevealPersonal)?;
@@ -436,8 +436,8 @@ pub struct RevealedPhone {
     params(("no" = String, Path, description = "户编号")),
     responses(
         (status = 200, body = RevealedPhone),
-        (status = 403, description = "无权查看完整联系电话", body = Problem),
-        (status = 404, description = "没有这一户（或不在辖区内）", body = Problem),
+        (status = 403, description = "无权查看完整联系电话", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "没有这一户（或不在辖区内）", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn reveal_phone(caller: Caller, Path(no): Path<String>) -> ApiResult<Json<RevealedPhone>> {
     let store = caller.store(Permission::RevealPersonal)?;

@@ -46,7 +46,7 @@ pub struct PolicyDocument {
 
 /// 监测政策 in effect today (the built-in default until one is loaded).
 #[utoipa::path(get, path = "/policy", tag = "监测政策",
-    responses((status = 200, body = PolicyDocument), (status = 403, body = Problem)))]
+    responses((status = 200, body = PolicyDocument), (status = 403, body = Problem, content_type = "application/problem+json")))]
 async fn current_policy(caller: Caller) -> ApiResult<Json<PolicyDocument>> {
     let store = caller.store(Permission::ReadRegistry)?;
     let (stored, text) = service::policy::policy_for_day(store, today()).await?;
@@ -86,7 +86,7 @@ pub struct PolicyVersion {
 
 /// 政策版本: every stored version, newest first.
 #[utoipa::path(get, path = "/policy/history", tag = "监测政策",
-    responses((status = 200, body = Vec<PolicyVersion>), (status = 403, body = Problem)))]
+    responses((status = 200, body = Vec<PolicyVersion>), (status = 403, body = Problem, content_type = "application/problem+json")))]
 async fn policy_history(caller: Caller) -> ApiResult<Json<Vec<PolicyVersion>>> {
     let store = caller.store(Permission::ReadRegistry)?;
     let versions = service::policy::history(store).await?;
@@ -128,8 +128,8 @@ pub struct PolicyLoaded {
 #[utoipa::path(post, path = "/policy", tag = "监测政策", request_body = PolicyUpload,
     responses(
         (status = 200, body = PolicyLoaded),
-        (status = 403, description = "无权加载监测政策（或辖区未包含全部农户）", body = Problem),
-        (status = 422, description = "政策文件有误", body = Problem),
+        (status = 403, description = "无权加载监测政策（或辖区未包含全部农户）", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "政策文件有误", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn load_policy(caller: Caller, Body(p): Body<PolicyUpload>) -> ApiResult<Json<PolicyLoaded>> {
     let store = caller.store(Permission::ManagePolicy)?;
@@ -204,9 +204,9 @@ pub struct RunReport {
 #[utoipa::path(post, path = "/screening/runs", tag = "筛查预警", request_body = RunRequest,
     responses(
         (status = 200, body = RunReport),
-        (status = 403, description = "无权运行筛查", body = Problem),
-        (status = 404, description = "区划不在辖区内", body = Problem),
-        (status = 422, description = "没有生效的政策等", body = Problem),
+        (status = 403, description = "无权运行筛查", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "区划不在辖区内", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "没有生效的政策等", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn run_screening(caller: Caller, Body(r): Body<RunRequest>) -> ApiResult<Json<RunReport>> {
     let store = caller.store(Permission::RunScreening)?;
@@ -289,8 +289,8 @@ pub struct RunQuery {
 #[utoipa::path(get, path = "/screening/runs", tag = "筛查预警", params(RunQuery),
     responses(
         (status = 200, body = Vec<RunItem>),
-        (status = 403, body = Problem),
-        (status = 404, description = "区划不在辖区内", body = Problem),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "区划不在辖区内", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn list_runs(caller: Caller, Params(q): Params<RunQuery>) -> ApiResult<Json<Vec<RunItem>>> {
     let store = caller.store(Permission::ReadRegistry)?;
@@ -380,8 +380,8 @@ pub struct QualityReport {
 #[utoipa::path(get, path = "/quality", tag = "数据质量", params(QualityQuery),
     responses(
         (status = 200, body = QualityReport),
-        (status = 403, body = Problem),
-        (status = 404, description = "区划不在辖区内", body = Problem),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "区划不在辖区内", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn quality(
     caller: Caller,
@@ -506,8 +506,8 @@ pub struct RegionCounts {
     params(("code" = String, Path, description = "区划代码（须在调用者辖区内）")),
     responses(
         (status = 200, body = RegionCounts),
-        (status = 403, body = Problem),
-        (status = 404, description = "区划不存在或不在辖区内", body = Problem),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "区划不存在或不在辖区内", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn region_counts(caller: Caller, Path(code): Path<String>) -> ApiResult<Json<RegionCounts>> {
     let store = caller.store(Permission::ReadRegistry)?;

@@ -115,9 +115,9 @@ pub struct LeadList {
 #[utoipa::path(get, path = "/leads", tag = "线索", params(LeadQuery),
     responses(
         (status = 200, body = LeadList),
-        (status = 401, body = Problem), (status = 403, body = Problem),
-        (status = 404, description = "区划不在辖区内", body = Problem),
-        (status = 422, body = Problem),
+        (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "区划不在辖区内", body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
     ))]
 async fn list_leads(caller: Caller, Params(q): Params<LeadQuery>) -> ApiResult<Json<LeadList>> {
     let store = caller.store(Permission::ReadRegistry)?;
@@ -159,10 +159,10 @@ pub struct DismissRequest {
     request_body = DismissRequest,
     responses(
         (status = 204, description = "已不予纳入"),
-        (status = 401, body = Problem), (status = 403, body = Problem),
-        (status = 404, description = "不存在或不在辖区内", body = Problem),
-        (status = 409, description = "线索已处理", body = Problem),
-        (status = 422, description = "缺少理由", body = Problem),
+        (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "不存在或不在辖区内", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "线索已处理", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "缺少理由", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn dismiss_lead(
     caller: Caller,
@@ -189,9 +189,9 @@ pub struct CaseOpened {
     params(("id" = i64, Path, description = "线索编号")),
     responses(
         (status = 201, description = "已立案", body = CaseOpened),
-        (status = 401, body = Problem), (status = 403, body = Problem),
-        (status = 404, description = "不存在、已处理或不在辖区内", body = Problem),
-        (status = 409, description = "该户已有在办案件", body = Problem),
+        (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "不存在、已处理或不在辖区内", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "该户已有在办案件", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn open_case(caller: Caller, Id(id): Id) -> ApiResult<(StatusCode, Json<CaseOpened>)> {
     let store = caller.store(Permission::WorkCases)?;

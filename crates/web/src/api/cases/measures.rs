@@ -72,8 +72,8 @@ fn item(id: i64, m: &Measure) -> MeasureItem {
     params(("id" = i64, Path, description = "监测案件编号")),
     responses(
         (status = 200, body = Vec<MeasureItem>),
-        (status = 401, body = Problem), (status = 403, body = Problem),
-        (status = 404, description = "不存在或不在辖区内", body = Problem),
+        (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "不存在或不在辖区内", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn list_measures(caller: Caller, Id(id): Id) -> ApiResult<Json<Vec<MeasureItem>>> {
     let store = caller.store(Permission::ReadRegistry)?;
@@ -138,9 +138,9 @@ impl TryFrom<MeasureRequest> for Measure {
     request_body = MeasureRequest,
     responses(
         (status = 201, description = "已登记", body = MeasureItem),
-        (status = 401, body = Problem), (status = 403, body = Problem),
-        (status = 404, description = "不存在或不在辖区内", body = Problem),
-        (status = 422, description = "措施有误或尚不能登记", body = Problem),
+        (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "不存在或不在辖区内", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "措施有误或尚不能登记", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn add_measure(
     caller: Caller,
@@ -178,9 +178,9 @@ pub struct PlanView {
     params(("id" = i64, Path, description = "监测案件编号")),
     responses(
         (status = 200, body = PlanView),
-        (status = 401, body = Problem), (status = 403, body = Problem),
-        (status = 404, description = "不存在或不在辖区内", body = Problem),
-        (status = 422, description = "尚未纳入监测", body = Problem),
+        (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "不存在或不在辖区内", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "尚未纳入监测", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn plan(caller: Caller, Id(id): Id) -> ApiResult<Json<PlanView>> {
     let store = caller.store(Permission::ReadRegistry)?;
@@ -221,9 +221,9 @@ pub struct EliminationCheck {
     params(("id" = i64, Path, description = "监测案件编号")),
     responses(
         (status = 200, body = EliminationCheck),
-        (status = 401, body = Problem), (status = 403, body = Problem),
-        (status = 404, description = "不存在或不在辖区内", body = Problem),
-        (status = 422, description = "尚未纳入监测", body = Problem),
+        (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "不存在或不在辖区内", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "尚未纳入监测", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn elimination_check(caller: Caller, Id(id): Id) -> ApiResult<Json<EliminationCheck>> {
     let store = caller.store(Permission::ReadRegistry)?;
@@ -274,9 +274,9 @@ pub struct HelperAssigned {
     request_body = HelperRequest,
     responses(
         (status = 200, body = HelperAssigned),
-        (status = 401, body = Problem), (status = 403, body = Problem),
-        (status = 404, description = "不存在或不在辖区内", body = Problem),
-        (status = 422, body = Problem),
+        (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "不存在或不在辖区内", body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
     ))]
 async fn assign_helper(
     caller: Caller,

@@ -50,9 +50,9 @@ pub struct NoticeRequest {
 #[utoipa::path(post, path = "/notices", tag = "公示公告", request_body = NoticeRequest,
     responses(
         (status = 200, description = "公示页面", body = String, content_type = "text/html"),
-        (status = 401, body = Problem), (status = 403, body = Problem),
-        (status = 404, description = "案件不存在或不在辖区内", body = Problem),
-        (status = 422, description = "不能公示（中文说明）", body = Problem),
+        (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "案件不存在或不在辖区内", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "不能公示（中文说明）", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn build_notice(
     caller: Caller,

@@ -59,9 +59,9 @@ pub struct VisitOutcome {
 #[utoipa::path(post, path = "/visits", tag = "走访", request_body = VisitRequest,
     responses(
         (status = 201, body = VisitOutcome),
-        (status = 401, body = Problem), (status = 403, body = Problem),
-        (status = 404, description = "户不存在或不在辖区内", body = Problem),
-        (status = 422, body = Problem),
+        (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "户不存在或不在辖区内", body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
     ))]
 async fn record_visit(
     caller: Caller,
