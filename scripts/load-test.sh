@@ -57,7 +57,11 @@ for URL in "sqlite://$OUT/load.db" "$PG_URL"; do
   "$LOAD" "${ARGS[@]}" --scenario open-cases --count 20000
   "$LOAD" "${ARGS[@]}" --scenario search --clients "$CLIENTS" --seconds "$SECONDS_EACH"
   "$LOAD" "${ARGS[@]}" --scenario cases --clients "$CLIENTS" --seconds "$SECONDS_EACH"
-  echo "server RSS: $((RSS_BEFORE / 1024)) MiB at start, $(( $(ps -o rss= -p $SERVER) / 1024 )) MiB after"
+  # Resident memory, and of it the server's own (anonymous) memory: on SQLite the rest is
+  # the database file mapped (mmap_size), shared with the page cache.
+  ANON=$(awk '/^Anonymous:/ {print int($2 / 1024)}' /proc/$SERVER/smaps_rollup)
+  echo "server memory: $((RSS_BEFORE / 1024)) MiB resident at start;" \
+    "$(( $(ps -o rss= -p $SERVER) / 1024 )) MiB resident after, $ANON MiB of it its own"
   kill -TERM $SERVER; wait $SERVER || true
   trap - EXIT
 done

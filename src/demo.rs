@@ -98,7 +98,7 @@ pub async fn run(args: &DemoArgs) -> Result<ExitCode> {
     ] {
         let file = data.join(format!("{}.csv", kind.template().name));
         let t = Instant::now();
-        match service::imports::import_registry(&store, kind, &file, None, "demo").await? {
+        match service::imports::import_registry(&store, kind, &file, None, "demo", None).await? {
             ImportOutcome::Imported { rows, .. } => println!(
                 "已导入{}：{rows} 行，用时 {:.1} 秒",
                 kind.template().title,
@@ -113,7 +113,7 @@ pub async fn run(args: &DemoArgs) -> Result<ExitCode> {
     let mut feed_rows = 0;
     for feed in Feed::ALL {
         let file = data.join(format!("{}.csv", feed.name()));
-        match service::feeds::import_feed(&store, *feed, &file, None, "demo", today).await? {
+        match service::feeds::import_feed(&store, *feed, &file, None, "demo", today, None).await? {
             FeedOutcome::Imported { counts, .. } | FeedOutcome::NothingNew { counts, .. } => {
                 feed_rows += counts.stored;
             }

@@ -284,6 +284,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 &args.file,
                 args.sheet.as_deref(),
                 &actor(&cli),
+                None,
             )
             .await?;
             Ok(print_outcome(&outcome, args.report.as_deref())?)

@@ -102,9 +102,16 @@ pub(crate) async fn import_feed(
 ) -> Result<ExitCode> {
     let feed = parse_feed(&args.kind)?;
     let today = chrono::Local::now().date_naive();
-    let outcome =
-        service::feeds::import_feed(store, feed, &args.file, args.sheet.as_deref(), actor, today)
-            .await?;
+    let outcome = service::feeds::import_feed(
+        store,
+        feed,
+        &args.file,
+        args.sheet.as_deref(),
+        actor,
+        today,
+        None,
+    )
+    .await?;
     match outcome {
         FeedOutcome::Imported {
             batch_id,

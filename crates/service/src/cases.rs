@@ -298,10 +298,7 @@ pub async fn assign_helper(
     }
     let mut tx = store.begin().await?;
     let row = tx.case_for_update(case_id).await?;
-    if matches!(
-        row.case.state,
-        CaseState::Eliminated | CaseState::NotIncluded
-    ) {
+    if !row.case.state.is_open() {
         return Err(ServiceError::Invalid(format!(
             "案件已办结（{}），不再确定帮扶责任人",
             row.case.state

@@ -54,24 +54,13 @@ pub enum FeedOutcome {
     Rejected { report: Report },
 }
 
-/// Imports one feed file as `actor`. Event dates after `today` are problems.
-pub async fn import_feed(
-    store: &Store,
-    feed: Feed,
-    path: &Path,
-    sheet: Option<&str>,
-    actor: &str,
-    today: NaiveDate,
-) -> Result<FeedOutcome, ServiceError> {
-    import_feed_within(store, feed, path, sheet, actor, today, None).await
-}
-
-/// Imports one feed file as `actor`, keeping only the records about people registered in
+/// Imports one feed file as `actor` (event dates after `today` are problems), keeping only
+/// the records about people registered in
 /// `within`'s subtree (a web user's region; `None`: anywhere, as on the command line). A
 /// row about someone registered elsewhere is counted as unmatched, like one about someone
 /// outside the registry: a county's department cannot add records to another county's
 /// households, nor learn who is registered there.
-pub async fn import_feed_within(
+pub async fn import_feed(
     store: &Store,
     feed: Feed,
     path: &Path,

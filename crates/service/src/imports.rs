@@ -69,22 +69,12 @@ pub enum ImportOutcome {
     Rejected { report: Report },
 }
 
-/// Imports one registry file as `actor` (recorded with the batch).
-pub async fn import_registry(
-    store: &Store,
-    kind: RegistryKind,
-    path: &Path,
-    sheet: Option<&str>,
-    actor: &str,
-) -> Result<ImportOutcome, ServiceError> {
-    import_registry_within(store, kind, path, sheet, actor, None).await
-}
-
-/// Imports one registry file as `actor`, every row of which must lie in `within`'s subtree
+/// Imports one registry file as `actor` (recorded with the batch), every row of which must
+/// lie in `within`'s subtree
 /// (a web user's region; `None`: anywhere, as on the command line). A row for a village
 /// outside it, or for a household registered outside it, is a problem of that row: the
 /// file is rejected, nothing is written, and nothing is said of what exists elsewhere.
-pub async fn import_registry_within(
+pub async fn import_registry(
     store: &Store,
     kind: RegistryKind,
     path: &Path,

@@ -107,7 +107,9 @@ pub async fn household(
     let Some(h) = store.household_record(no).await? else {
         return Ok(None);
     };
-    let cases = store.cases_of_household(&h.household_no).await?;
+    let cases = store
+        .cases_of_household(h.household.household_no.as_str())
+        .await?;
     Ok(Some((h, cases)))
 }
 

@@ -35,7 +35,9 @@ fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
 }
 
 async fn import(s: &Store, kind: RegistryKind, p: &Path) -> ImportOutcome {
-    import_registry(s, kind, p, None, "test").await.unwrap()
+    import_registry(s, kind, p, None, "test", None)
+        .await
+        .unwrap()
 }
 
 fn counts(o: &ImportOutcome) -> (u64, u64, u64) {

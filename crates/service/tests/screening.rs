@@ -420,7 +420,7 @@ async fn a_registry_change_is_seen_by_the_next_screening() {
             "i2.csv",
             "户编号,年度,工资性收入,生产经营性收入,生产经营性支出,财产性收入,转移性收入\nH3,2025,5000,0,0,0,0\n",
         );
-        match import_registry(&t.store, RegistryKind::Incomes, &p, None, "test")
+        match import_registry(&t.store, RegistryKind::Incomes, &p, None, "test", None)
             .await
             .unwrap()
         {

@@ -79,8 +79,7 @@ fn user(r: UserRec) -> Result<UserRow, StoreError> {
             .ok()
             .and_then(Role::from_code)
             .ok_or_else(|| corrupt(format!("角色代码 {}", r.role)))?,
-        region: RegionCode::from_u64(r.region_code as u64)
-            .ok_or_else(|| corrupt(format!("区划代码 {}", r.region_code)))?,
+        region: crate::decode::region(r.region_code)?,
         department: match r.department {
             None => None,
             Some(d) => Some(

@@ -2,7 +2,7 @@
 //! is `domain::case`; this module only keeps what it decides, with optimistic concurrency
 //! so that two clerks acting on one case at once cannot both succeed.
 
-use crate::screening::lead_status;
+use crate::screening::{LEAD_SELECT, LeadTuple, lead_row, lead_status};
 use crate::sql::{Param, Sql, Where, bind_all};
 use crate::{Backend, Store, StoreError, Tx, on_db, on_tx};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -40,8 +40,7 @@ fn row(t: CaseTuple) -> Result<CaseRow, StoreError> {
         id,
         household_id,
         household_no,
-        village: RegionCode::from_u64(village as u64)
-            .ok_or_else(|| StoreError::Corrupt(format!("村代码 {village}")))?,
+        village: crate::decode::region(village)?,
         lead_id,
         version,
         case: serde_json::from_str(&data)
@@ -52,10 +51,6 @@ fn row(t: CaseTuple) -> Result<CaseRow, StoreError> {
 
 const CASE_SELECT: &str = "SELECT c.id, c.household_id, h.household_no, h.village_code, c.lead_id, \
     c.version, c.data, c.created_at FROM cases c JOIN households h ON h.id = c.household_id";
-
-fn is_open(state: CaseState) -> bool {
-    !matches!(state, CaseState::Eliminated | CaseState::NotIncluded)
-}
 
 fn to_json(case: &Case) -> String {
     serde_json::to_string(case).expect("a case serialises")
@@ -80,7 +75,7 @@ impl Tx {
             .bind(household_id)
             .bind(lead_id)
             .bind(i64::from(case.state.code()))
-            .bind(is_open(case.state))
+            .bind(case.state.is_open())
             .bind(case.first_clue_on)
             .bind(to_json(case))
             .bind(now)
@@ -114,7 +109,7 @@ impl Tx {
                  updated_at = $4 WHERE id = $5 AND version = $6",
             )
             .bind(i64::from(case.state.code()))
-            .bind(is_open(case.state))
+            .bind(case.state.is_open())
             .bind(to_json(case))
             .bind(Utc::now())
             .bind(id)
@@ -326,8 +321,7 @@ impl Store {
             out.push(NoticeFacts {
                 case_id,
                 household_no,
-                village: RegionCode::from_u64(v as u64)
-                    .ok_or_else(|| StoreError::Corrupt(format!("村代码 {v}")))?,
+                village: crate::decode::region(v)?,
                 head_name,
                 size,
                 address,
@@ -681,7 +675,7 @@ impl Store {
 
     /// One lead (线索) by id, with its household's village (for the caller's region check).
     pub async fn lead(&self, id: i64) -> Result<crate::screening::LeadRow, StoreError> {
-        let sql = format!("{LEAD_SELECT} WHERE l.id = $1");
+        let sql = format!("{LEAD_SELECT} AND l.id = $1");
         let t: Option<LeadTuple> = on_db!(&self.db, p => {
             sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(p).await?
         });
@@ -702,7 +696,7 @@ impl Store {
         }
         let (ids, total, capped) = region_page(self, "leads", scope, w, offset, limit).await?;
         let sql = format!(
-            "{LEAD_LIST_SELECT} WHERE h.id = l.household_id AND l.id IN ({{ids}}) \
+            "{LEAD_SELECT} AND l.id IN ({{ids}}) \
              ORDER BY l.id DESC"
         );
         let rows: Vec<LeadTuple> = page_rows(self, &sql, ids).await?;
@@ -725,51 +719,6 @@ impl Store {
                 .fetch_optional(p)
                 .await?
         });
-        v.map(|(v,)| {
-            RegionCode::from_u64(v as u64).ok_or_else(|| StoreError::Corrupt(format!("村代码 {v}")))
-        })
-        .transpose()
+        v.map(|(v,)| crate::decode::region(v)).transpose()
     }
-}
-
-const LEAD_SELECT: &str = "SELECT l.id, l.household_id, h.household_no, h.village_code, \
-    l.channel, l.status, l.suggested_category, l.risks, \
-    (SELECT COUNT(*) FROM warnings w WHERE w.lead_id = l.id), l.run_id, l.created_at \
-    FROM leads l JOIN households h ON h.id = l.household_id";
-const LEAD_LIST_SELECT: &str = "SELECT l.id, l.household_id, h.household_no, l.village_code, \
-    l.channel, l.status, l.suggested_category, l.risks, \
-    (SELECT COUNT(*) FROM warnings w WHERE w.lead_id = l.id), l.run_id, l.created_at \
-    FROM leads l CROSS JOIN households h";
-
-type LeadTuple = (
-    i64,
-    i64,
-    String,
-    i64,
-    i64,
-    i64,
-    Option<i64>,
-    i64,
-    i64,
-    Option<i64>,
-    DateTime<Utc>,
-);
-
-fn lead_row(t: LeadTuple) -> Result<crate::screening::LeadRow, StoreError> {
-    let (id, household_id, household_no, v, channel, status, category, risks, warnings, run, at) =
-        t;
-    Ok(crate::screening::LeadRow {
-        id,
-        household_id,
-        household_no,
-        village: RegionCode::from_u64(v as u64)
-            .ok_or_else(|| StoreError::Corrupt(format!("村代码 {v}")))?,
-        channel: channel as i16,
-        status,
-        category: category.map(|c| c as i16),
-        risks: risks as u16,
-        warnings,
-        run,
-        created_at: at,
-    })
 }

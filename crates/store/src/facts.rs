@@ -271,8 +271,7 @@ impl Store {
         rows.into_iter()
             .map(|(v, data)| {
                 Ok(VillageImage {
-                    village: RegionCode::from_u64(v as u64)
-                        .ok_or_else(|| StoreError::Corrupt(format!("村代码 {v}")))?,
+                    village: crate::decode::region(v)?,
                     data,
                 })
             })
@@ -295,10 +294,7 @@ impl Store {
             .await?
         });
         rows.into_iter()
-            .map(|(v,)| {
-                RegionCode::from_u64(v as u64)
-                    .ok_or_else(|| StoreError::Corrupt(format!("村代码 {v}")))
-            })
+            .map(|(v,)| crate::decode::region(v))
             .collect()
     }
 

@@ -7,6 +7,7 @@
 //! keyed hashes, because their ciphertexts differ on every encryption.
 
 use crate::crypto::{DIGEST_LEN, Field};
+use crate::decode::{code, opt_code};
 use crate::{Backend, Store, StoreError, Tx, on_db, on_tx};
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::{
@@ -96,18 +97,6 @@ fn digest_of(v: Vec<u8>) -> Result<Digest, StoreError> {
         .map_err(|_| StoreError::Corrupt("证件号码散列长度不对".into()))
 }
 
-fn code<T>(v: i16, f: fn(i16) -> Option<T>, what: &str) -> Result<T, StoreError> {
-    f(v).ok_or_else(|| StoreError::Corrupt(format!("{what}代码 {v}")))
-}
-
-fn opt_code<T>(
-    v: Option<i16>,
-    f: fn(i16) -> Option<T>,
-    what: &str,
-) -> Result<Option<T>, StoreError> {
-    v.map(|v| code(v, f, what)).transpose()
-}
-
 impl Tx {
     /// Stored households among `numbers`, by number. Looks them up by key when they are a
     /// small part of the registry, and reads every household once when they are not.
@@ -120,8 +109,7 @@ impl Tx {
         });
         let mut out = HashMap::with_capacity(numbers.len());
         let mut add = |no: String, id: i64, v: i64| -> Result<(), StoreError> {
-            let village = RegionCode::from_u64(v as u64)
-                .ok_or_else(|| StoreError::Corrupt(format!("村代码 {v}")))?;
+            let village = crate::decode::region(v)?;
             out.insert(no, HouseholdKey { id, village });
             Ok(())
         };
@@ -326,7 +314,7 @@ impl Tx {
                     household_id: hh.parse().map_err(|_| corrupt(item))?,
                     id_hash: digest,
                     relation: code(
-                        rel.parse().map_err(|_| corrupt(item))?,
+                        rel.parse::<i16>().map_err(|_| corrupt(item))?,
                         Relation::from_code,
                         "与户主关系",
                     )?,
@@ -718,7 +706,7 @@ impl Tx {
 }
 
 /// A row of the households table as read back.
-type HouseholdRow = (
+pub(crate) type HouseholdRow = (
     String,
     i64,
     i16,
@@ -729,9 +717,14 @@ type HouseholdRow = (
     Option<i16>,
 );
 
+/// The columns of [`MemberRow`], of `members m` joined with `households h`.
+pub(crate) const MEMBER_COLUMNS: &str = "h.household_no, m.name, m.id_enc, m.relation, \
+    m.birth_date, m.labor, m.health, m.disability_grade, m.schooling, m.education, \
+    m.work_months, m.medical_insured, m.dibao, m.tekun";
+
 /// A row of the members table as read back.
 #[derive(sqlx::FromRow)]
-struct MemberRow {
+pub(crate) struct MemberRow {
     household_no: String,
     name: String,
     id_enc: Vec<u8>,
@@ -748,7 +741,20 @@ struct MemberRow {
     tekun: Option<bool>,
 }
 
-type IncomeRow = (
+/// A member row with its registry id.
+#[derive(sqlx::FromRow)]
+pub(crate) struct MemberWithId {
+    pub id: i64,
+    #[sqlx(flatten)]
+    pub row: MemberRow,
+}
+
+/// The columns of [`IncomeRow`], of `incomes i` joined with `households h`.
+pub(crate) const INCOME_COLUMNS: &str = "h.household_no, i.year, i.wage, i.business_income, \
+    i.business_cost, i.property, i.transfer, i.medical_oop, i.education_cost, i.other_rigid";
+
+/// A row of the incomes table as read back.
+pub(crate) type IncomeRow = (
     String,
     i16,
     i64,
@@ -766,6 +772,23 @@ pub(crate) fn scope_range(scope: Option<RegionCode>) -> (i64, i64) {
     scope.map_or((0, i64::MAX), |s| {
         let (lo, hi) = s.subtree();
         (lo as i64, hi as i64)
+    })
+}
+
+/// A yearly income as read back.
+pub(crate) fn income_from_row(r: IncomeRow) -> Result<IncomeRecord, StoreError> {
+    let (no, year, w, bi, bc, pr, tr, med, edu, oth) = r;
+    Ok(IncomeRecord {
+        household_no: HouseholdNo::parse(&no).map_err(|e| StoreError::Corrupt(e.message))?,
+        year: year as u16,
+        wage: Money::from_fen(w),
+        business_income: Money::from_fen(bi),
+        business_cost: Money::from_fen(bc),
+        property: Money::from_fen(pr),
+        transfer: Money::from_fen(tr),
+        medical_out_of_pocket: med.map(Money::from_fen),
+        education_cost: edu.map(Money::from_fen),
+        other_rigid_cost: oth.map(Money::from_fen),
     })
 }
 
@@ -814,7 +837,7 @@ impl Store {
         Ok(n)
     }
 
-    fn household_from_row(&self, r: HouseholdRow) -> Result<Household, StoreError> {
+    pub(crate) fn household_from_row(&self, r: HouseholdRow) -> Result<Household, StoreError> {
         let (no, village, ty, exit, phone, address, housing, water) = r;
         let phone = match phone {
             Some(enc) => {
@@ -825,8 +848,7 @@ impl Store {
         };
         Ok(Household {
             household_no: HouseholdNo::parse(&no).map_err(|e| StoreError::Corrupt(e.message))?,
-            village: RegionCode::from_u64(village as u64)
-                .ok_or_else(|| StoreError::Corrupt(format!("村代码 {village}")))?,
+            village: crate::decode::region(village)?,
             household_type: code(ty, HouseholdType::from_code, "户类型")?,
             exit_year: exit.map(|y| y as u16),
             phone,
@@ -843,15 +865,17 @@ impl Store {
         mut f: impl FnMut(Member) -> Result<(), E>,
     ) -> Result<u64, E> {
         let (lo, hi) = scope_range(scope);
-        let sql = "SELECT h.household_no, m.name, m.id_enc, m.relation, m.birth_date, m.labor, \
-                   m.health, m.disability_grade, m.schooling, m.education, m.work_months, \
-                   m.medical_insured, m.dibao, m.tekun \
-                   FROM members m JOIN households h ON h.id = m.household_id \
-                   WHERE h.village_code >= $1 AND h.village_code < $2 \
-                   ORDER BY h.household_no, m.relation, m.id";
+        let sql = format!(
+            "SELECT {MEMBER_COLUMNS} FROM members m JOIN households h ON h.id = m.household_id \
+             WHERE h.village_code >= $1 AND h.village_code < $2 \
+             ORDER BY h.household_no, m.relation, m.id"
+        );
         let mut n = 0;
         on_db!(&self.db, p => {
-            let mut rows = sqlx::query_as::<_, MemberRow>(sql).bind(lo).bind(hi).fetch(p);
+            let mut rows = sqlx::query_as::<_, MemberRow>(sqlx::AssertSqlSafe(sql.as_str()))
+                .bind(lo)
+                .bind(hi)
+                .fetch(p);
             while let Some(r) = rows.try_next().await.map_err(StoreError::from)? {
                 f(self.member_from_row(r)?)?;
                 n += 1;
@@ -860,7 +884,7 @@ impl Store {
         Ok(n)
     }
 
-    fn member_from_row(&self, r: MemberRow) -> Result<Member, StoreError> {
+    pub(crate) fn member_from_row(&self, r: MemberRow) -> Result<Member, StoreError> {
         let corrupt = |e: domain::FieldError| StoreError::Corrupt(e.message);
         let id = IdNumber::parse(&self.vault.open(Field::IdNumber, &r.id_enc)?).map_err(corrupt)?;
         let health = r
@@ -896,30 +920,19 @@ impl Store {
         mut f: impl FnMut(IncomeRecord) -> Result<(), E>,
     ) -> Result<u64, E> {
         let (lo, hi) = scope_range(scope);
-        let sql = "SELECT h.household_no, i.year, i.wage, i.business_income, i.business_cost, \
-                   i.property, i.transfer, i.medical_oop, i.education_cost, i.other_rigid \
-                   FROM incomes i JOIN households h ON h.id = i.household_id \
-                   WHERE h.village_code >= $1 AND h.village_code < $2 \
-                   ORDER BY h.household_no, i.year";
+        let sql = format!(
+            "SELECT {INCOME_COLUMNS} FROM incomes i JOIN households h ON h.id = i.household_id \
+             WHERE h.village_code >= $1 AND h.village_code < $2 \
+             ORDER BY h.household_no, i.year"
+        );
         let mut n = 0;
         on_db!(&self.db, p => {
-            let mut rows = sqlx::query_as::<_, IncomeRow>(sql).bind(lo).bind(hi).fetch(p);
-            while let Some((no, year, w, bi, bc, pr, tr, med, edu, oth)) =
-                rows.try_next().await.map_err(StoreError::from)?
-            {
-                f(IncomeRecord {
-                    household_no: HouseholdNo::parse(&no)
-                        .map_err(|e| StoreError::Corrupt(e.message))?,
-                    year: year as u16,
-                    wage: Money::from_fen(w),
-                    business_income: Money::from_fen(bi),
-                    business_cost: Money::from_fen(bc),
-                    property: Money::from_fen(pr),
-                    transfer: Money::from_fen(tr),
-                    medical_out_of_pocket: med.map(Money::from_fen),
-                    education_cost: edu.map(Money::from_fen),
-                    other_rigid_cost: oth.map(Money::from_fen),
-                })?;
+            let mut rows = sqlx::query_as::<_, IncomeRow>(sqlx::AssertSqlSafe(sql.as_str()))
+                .bind(lo)
+                .bind(hi)
+                .fetch(p);
+            while let Some(r) = rows.try_next().await.map_err(StoreError::from)? {
+                f(income_from_row(r)?)?;
                 n += 1;
             }
         });
@@ -946,8 +959,7 @@ impl Store {
         rows.into_iter()
             .map(|(v, ty, size, year, net)| {
                 Ok(HouseholdFacts {
-                    village: RegionCode::from_u64(v as u64)
-                        .ok_or_else(|| StoreError::Corrupt(format!("村代码 {v}")))?,
+                    village: crate::decode::region(v)?,
                     household_type: code(ty, HouseholdType::from_code, "户类型")?,
                     size: size as u32,
                     latest_net: year.zip(net).map(|(y, n)| (y as u16, Money::from_fen(n))),

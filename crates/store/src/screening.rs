@@ -1070,8 +1070,7 @@ impl Store {
             .map(|(no, v, lead, rule, summary, run)| {
                 Ok(StoredWarning {
                     household_no: no,
-                    village: RegionCode::from_u64(v as u64)
-                        .ok_or_else(|| StoreError::Corrupt(format!("村代码 {v}")))?,
+                    village: crate::decode::region(v)?,
                     lead,
                     rule: i16::try_from(rule)
                         .ok()
@@ -1156,7 +1155,15 @@ pub struct LeadRow {
     pub created_at: DateTime<Utc>,
 }
 
-type LeadTuple = (
+/// A lead with its household, as [`LEAD_SELECT`] reads it: the lead scanned, the
+/// household looked up (`CROSS JOIN` keeps that order on SQLite). Conditions follow as
+/// `AND …`.
+pub(crate) const LEAD_SELECT: &str = "SELECT l.id, l.household_id, h.household_no, \
+    l.village_code, l.channel, l.status, l.suggested_category, l.risks, \
+    (SELECT COUNT(*) FROM warnings w WHERE w.lead_id = l.id), l.run_id, l.created_at \
+    FROM leads l CROSS JOIN households h WHERE h.id = l.household_id";
+
+pub(crate) type LeadTuple = (
     i64,
     i64,
     String,
@@ -1170,6 +1177,24 @@ type LeadTuple = (
     DateTime<Utc>,
 );
 
+pub(crate) fn lead_row(t: LeadTuple) -> Result<LeadRow, StoreError> {
+    let (id, household_id, household_no, v, channel, status, category, risks, warnings, run, at) =
+        t;
+    Ok(LeadRow {
+        id,
+        household_id,
+        household_no,
+        village: crate::decode::region(v)?,
+        channel: channel as i16,
+        status,
+        category: category.map(|c| c as i16),
+        risks: risks as u16,
+        warnings,
+        run,
+        created_at: at,
+    })
+}
+
 impl Store {
     /// Leads in a region's subtree (all when `None`), optionally of one status, by 户编号.
     pub async fn leads(
@@ -1178,38 +1203,18 @@ impl Store {
         status: Option<i64>,
     ) -> Result<Vec<LeadRow>, StoreError> {
         let (lo, hi) = crate::registry::scope_range(scope);
+        let sql = format!(
+            "{LEAD_SELECT} AND l.village_code >= $1 AND l.village_code < $2 \
+             AND ($3 = 0 OR l.status = $3) ORDER BY h.household_no, l.id"
+        );
         let rows: Vec<LeadTuple> = on_db!(&self.db, p => {
-            sqlx::query_as(
-                "SELECT l.id, l.household_id, h.household_no, h.village_code, l.channel, l.status, \
-                 l.suggested_category, l.risks, \
-                 (SELECT COUNT(*) FROM warnings w WHERE w.lead_id = l.id), l.run_id, l.created_at \
-                 FROM leads l JOIN households h ON h.id = l.household_id \
-                 WHERE h.village_code >= $1 AND h.village_code < $2 AND ($3 = 0 OR l.status = $3) \
-                 ORDER BY h.household_no, l.id",
-            )
-            .bind(lo)
-            .bind(hi)
-            .bind(status.unwrap_or(0))
-            .fetch_all(p)
-            .await?
+            sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                .bind(lo)
+                .bind(hi)
+                .bind(status.unwrap_or(0))
+                .fetch_all(p)
+                .await?
         });
-        rows.into_iter()
-            .map(|(id, hh, no, v, ch, st, cat, risks, n, run, at)| {
-                Ok(LeadRow {
-                    id,
-                    household_id: hh,
-                    household_no: no,
-                    village: RegionCode::from_u64(v as u64)
-                        .ok_or_else(|| StoreError::Corrupt(format!("村代码 {v}")))?,
-                    channel: ch as i16,
-                    status: st,
-                    category: cat.map(|c| c as i16),
-                    risks: risks as u16,
-                    warnings: n,
-                    run,
-                    created_at: at,
-                })
-            })
-            .collect()
+        rows.into_iter().map(lead_row).collect()
     }
 }

@@ -12,15 +12,17 @@
 //! because a linguistic collation does not keep a prefix's strings together.
 
 use crate::crypto::Field;
-use crate::registry::{Digest, scope_range};
+use crate::decode::{code, region};
+use crate::registry::{
+    Digest, INCOME_COLUMNS, IncomeRow, MEMBER_COLUMNS, MemberWithId, income_from_row, scope_range,
+};
 use crate::sql::{Param, Sql, bind_all};
 use crate::{Backend, Store, StoreError, on_db};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use domain::case::CaseState;
 use domain::screening::RuleId;
 use domain::{
-    DisabilityGrade, Education, Health, HouseholdType, HousingSafety, IdNumber, IncomeRecord,
-    Labor, Money, Phone, RegionCode, Relation, Schooling, Sex, WaterSafety,
+    Household, HouseholdType, IdNumber, IncomeRecord, Member, Phone, RegionCode, Relation,
 };
 use rustc_hash::{FxHashMap, FxHashSet};
 
@@ -107,27 +109,6 @@ pub fn prefix_end(prefix: &str) -> Option<String> {
         }
     }
     None
-}
-
-fn region(v: i64) -> Result<RegionCode, StoreError> {
-    RegionCode::from_u64(v as u64).ok_or_else(|| StoreError::Corrupt(format!("区划代码 {v}")))
-}
-
-/// A stored enumeration code (SMALLINT in PostgreSQL, BIGINT for case stages).
-fn enum_code<T>(v: impl Into<i64>, f: fn(i16) -> Option<T>, what: &str) -> Result<T, StoreError> {
-    let v = v.into();
-    i16::try_from(v)
-        .ok()
-        .and_then(f)
-        .ok_or_else(|| StoreError::Corrupt(format!("{what}代码 {v}")))
-}
-
-fn opt_enum<T>(
-    v: Option<i16>,
-    f: fn(i16) -> Option<T>,
-    what: &str,
-) -> Result<Option<T>, StoreError> {
-    v.map(|v| enum_code(v, f, what)).transpose()
 }
 
 /// A region of this level or below is read village by village when listed in 户编号
@@ -571,7 +552,7 @@ impl Store {
                 household_no: no,
                 village: region(village)?,
                 village_name,
-                household_type: enum_code(ty, HouseholdType::from_code, "户类型")?,
+                household_type: code(ty, HouseholdType::from_code, "户类型")?,
                 head: match (head, head_id) {
                     (Some(name), Some(enc)) => Some((name, self.open_id(&enc)?)),
                     _ => None,
@@ -610,15 +591,8 @@ impl Store {
 #[derive(Debug, Clone, PartialEq)]
 pub struct HouseholdRecord {
     pub id: i64,
-    pub household_no: String,
-    pub village: RegionCode,
+    pub household: Household,
     pub village_name: Option<String>,
-    pub household_type: HouseholdType,
-    pub exit_year: Option<u16>,
-    pub phone: Option<Phone>,
-    pub address: Option<String>,
-    pub housing: Option<HousingSafety>,
-    pub water: Option<WaterSafety>,
     pub updated_at: DateTime<Utc>,
     /// Members, 户主 first.
     pub members: Vec<MemberRecord>,
@@ -626,79 +600,35 @@ pub struct HouseholdRecord {
     pub incomes: Vec<IncomeRecord>,
 }
 
-/// A member with its registry id.
+/// A member with its registry id (the handle of an audited reveal).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MemberRecord {
     pub id: i64,
-    pub name: String,
-    pub id_number: IdNumber,
-    pub relation: Relation,
-    pub sex: Sex,
-    pub birth_date: NaiveDate,
-    pub labor: Labor,
-    pub health: Option<Health>,
-    pub disability_grade: Option<DisabilityGrade>,
-    pub schooling: Option<Schooling>,
-    pub education: Option<Education>,
-    pub work_months: Option<u8>,
-    pub medical_insured: Option<bool>,
-    pub dibao: Option<bool>,
-    pub tekun: Option<bool>,
+    pub member: Member,
 }
-
-type HouseholdTuple = (
-    i64,
-    String,
-    i64,
-    Option<String>,
-    i16,
-    Option<i16>,
-    Option<Vec<u8>>,
-    Option<String>,
-    Option<i16>,
-    Option<i16>,
-    DateTime<Utc>,
-);
-
-#[derive(sqlx::FromRow)]
-struct MemberTuple {
-    id: i64,
-    name: String,
-    id_enc: Vec<u8>,
-    relation: i16,
-    sex: i16,
-    birth_date: NaiveDate,
-    labor: i16,
-    health: Option<i16>,
-    disability_grade: Option<i16>,
-    schooling: Option<i16>,
-    education: Option<i16>,
-    work_months: Option<i16>,
-    medical_insured: Option<bool>,
-    dibao: Option<bool>,
-    tekun: Option<bool>,
-}
-
-type IncomeTuple = (
-    i16,
-    i64,
-    i64,
-    i64,
-    i64,
-    i64,
-    Option<i64>,
-    Option<i64>,
-    Option<i64>,
-);
 
 impl Store {
     /// The household with this 户编号, its members and incomes; `None` if there is none.
-    /// The caller checks the village against its region before showing anything.
+    /// The caller checks the village against its region before showing anything. Rows are
+    /// decoded as the registry's exports decode them.
     pub async fn household_record(&self, no: &str) -> Result<Option<HouseholdRecord>, StoreError> {
-        let h: Option<HouseholdTuple> = on_db!(&self.db, p => {
+        type Row = (
+            i64,
+            Option<String>,
+            DateTime<Utc>,
+            String,
+            i64,
+            i16,
+            Option<i16>,
+            Option<Vec<u8>>,
+            Option<String>,
+            Option<i16>,
+            Option<i16>,
+        );
+        let h: Option<Row> = on_db!(&self.db, p => {
             sqlx::query_as(
-                "SELECT h.id, h.household_no, h.village_code, r.name, h.household_type, \
-                 h.exit_year, h.phone_enc, h.address, h.housing, h.water, h.updated_at \
+                "SELECT h.id, r.name, h.updated_at, h.household_no, h.village_code, \
+                 h.household_type, h.exit_year, h.phone_enc, h.address, h.housing, h.water \
                  FROM households h LEFT JOIN regions r ON r.code = h.village_code \
                  WHERE h.household_no = $1",
             )
@@ -706,93 +636,63 @@ impl Store {
             .fetch_optional(p)
             .await?
         });
-        let Some((id, no, village, village_name, ty, exit, phone, address, housing, water, at)) = h
+        let Some((
+            id,
+            village_name,
+            updated_at,
+            no,
+            village,
+            ty,
+            exit,
+            phone,
+            address,
+            housing,
+            water,
+        )) = h
         else {
             return Ok(None);
         };
-        let members: Vec<MemberTuple> = on_db!(&self.db, p => {
-            sqlx::query_as(
-                "SELECT id, name, id_enc, relation, sex, birth_date, labor, health, \
-                 disability_grade, schooling, education, work_months, medical_insured, dibao, \
-                 tekun FROM members WHERE household_id = $1 ORDER BY relation, birth_date, id",
-            )
+        let household =
+            self.household_from_row((no, village, ty, exit, phone, address, housing, water))?;
+        let members: Vec<MemberWithId> = on_db!(&self.db, p => {
+            sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "SELECT m.id, {MEMBER_COLUMNS} FROM members m \
+                 JOIN households h ON h.id = m.household_id \
+                 WHERE m.household_id = $1 ORDER BY m.relation, m.birth_date, m.id"
+            )))
             .bind(id)
             .fetch_all(p)
             .await?
         });
-        let incomes: Vec<IncomeTuple> = on_db!(&self.db, p => {
-            sqlx::query_as(
-                "SELECT year, wage, business_income, business_cost, property, transfer, \
-                 medical_oop, education_cost, other_rigid FROM incomes \
-                 WHERE household_id = $1 ORDER BY year",
-            )
+        let incomes: Vec<IncomeRow> = on_db!(&self.db, p => {
+            sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "SELECT {INCOME_COLUMNS} FROM incomes i \
+                 JOIN households h ON h.id = i.household_id \
+                 WHERE i.household_id = $1 ORDER BY i.year"
+            )))
             .bind(id)
             .fetch_all(p)
             .await?
         });
-        let household_no =
-            domain::HouseholdNo::parse(&no).map_err(|e| StoreError::Corrupt(e.message))?;
         Ok(Some(HouseholdRecord {
             id,
-            village: region(village)?,
+            household,
             village_name,
-            household_type: enum_code(ty, HouseholdType::from_code, "户类型")?,
-            exit_year: exit.map(|y| y as u16),
-            phone: self.open_phone(phone.as_deref())?,
-            address,
-            housing: opt_enum(housing, HousingSafety::from_code, "住房安全")?,
-            water: opt_enum(water, WaterSafety::from_code, "饮水安全")?,
-            updated_at: at,
+            updated_at,
             members: members
                 .into_iter()
-                .map(|m| self.member_record(m))
-                .collect::<Result<_, _>>()?,
+                .map(|m| {
+                    Ok(MemberRecord {
+                        id: m.id,
+                        member: self.member_from_row(m.row)?,
+                    })
+                })
+                .collect::<Result<_, StoreError>>()?,
             incomes: incomes
                 .into_iter()
-                .map(|(year, w, bi, bc, pr, tr, med, edu, oth)| IncomeRecord {
-                    household_no: household_no.clone(),
-                    year: year as u16,
-                    wage: Money::from_fen(w),
-                    business_income: Money::from_fen(bi),
-                    business_cost: Money::from_fen(bc),
-                    property: Money::from_fen(pr),
-                    transfer: Money::from_fen(tr),
-                    medical_out_of_pocket: med.map(Money::from_fen),
-                    education_cost: edu.map(Money::from_fen),
-                    other_rigid_cost: oth.map(Money::from_fen),
-                })
-                .collect(),
-            household_no: no,
+                .map(income_from_row)
+                .collect::<Result<_, _>>()?,
         }))
-    }
-
-    fn member_record(&self, m: MemberTuple) -> Result<MemberRecord, StoreError> {
-        let health = m
-            .health
-            .map(|h| {
-                u8::try_from(h)
-                    .ok()
-                    .and_then(Health::from_bits)
-                    .ok_or_else(|| StoreError::Corrupt(format!("健康状况 {h}")))
-            })
-            .transpose()?;
-        Ok(MemberRecord {
-            id: m.id,
-            name: m.name,
-            id_number: self.open_id(&m.id_enc)?,
-            relation: enum_code(m.relation, Relation::from_code, "与户主关系")?,
-            sex: enum_code(m.sex, Sex::from_code, "性别")?,
-            birth_date: m.birth_date,
-            labor: enum_code(m.labor, Labor::from_code, "劳动技能")?,
-            health,
-            disability_grade: opt_enum(m.disability_grade, DisabilityGrade::from_code, "残疾等级")?,
-            schooling: opt_enum(m.schooling, Schooling::from_code, "在校生状况")?,
-            education: opt_enum(m.education, Education::from_code, "文化程度")?,
-            work_months: m.work_months.map(|v| v as u8),
-            medical_insured: m.medical_insured,
-            dibao: m.dibao,
-            tekun: m.tekun,
-        })
     }
 
     /// One member's identity (for an audited reveal): 户编号, village, name and the full ID
@@ -927,7 +827,7 @@ impl Store {
             out.entry(region(v)?).or_default().members = n as u64;
         }
         for (v, s, n) in cases {
-            let state = enum_code(s, CaseState::from_code, "案件环节")?;
+            let state = code(s, CaseState::from_code, "案件环节")?;
             out.entry(region(v)?)
                 .or_default()
                 .cases
@@ -1134,7 +1034,7 @@ impl Store {
         }
         for (s, n) in by_state {
             out.cases
-                .push((enum_code(s, CaseState::from_code, "案件环节")?, n));
+                .push((code(s, CaseState::from_code, "案件环节")?, n));
         }
         Ok(out)
     }

@@ -330,17 +330,17 @@ async fn the_county_approver_decides_and_assistance_follows() {
                     "file",
                     reqwest::multipart::Part::bytes(data).file_name("承诺授权书.pdf"),
                 );
-            village
-                .http
-                .post(format!("{}/api/v1/cases/{case}/consent", village.base))
-                .header("X-CSRF-Token", village.csrf.clone().unwrap())
-                .multipart(form)
-                .send()
+            village.send(
+                village
+                    .http
+                    .post(format!("{}/api/v1/cases/{case}/consent", village.base))
+                    .multipart(form),
+            )
         };
-        let r = upload(Vec::new()).await.unwrap();
-        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
-        let r = upload(b"%PDF-1.4 signed".to_vec()).await.unwrap();
-        assert_eq!(r.status(), StatusCode::OK);
+        let r = upload(Vec::new()).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        let r = upload(b"%PDF-1.4 signed".to_vec()).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
         let doc = village.get(&format!("/api/v1/cases/{case}")).await.body;
         let scan = &doc["identification_steps"]["consent"]["attachment"];
         assert_eq!(scan["name"], "承诺授权书.pdf", "{doc}");

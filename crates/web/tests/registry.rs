@@ -826,7 +826,7 @@ async fn many_households(s: &TestServer) {
     ] {
         let p = s.t.dir.path().join(name);
         std::fs::write(&p, text).unwrap();
-        match import_registry(&s.t.store, kind, &p, None, "test")
+        match import_registry(&s.t.store, kind, &p, None, "test", None)
             .await
             .unwrap()
         {

@@ -84,6 +84,12 @@ impl CaseState {
         )
     }
 
+    /// The case is still being handled: not yet 风险已消除 nor 不予纳入. A household has at
+    /// most one open case.
+    pub fn is_open(self) -> bool {
+        !matches!(self, CaseState::Eliminated | CaseState::NotIncluded)
+    }
+
     /// A stage of the elimination procedure.
     pub fn is_eliminating(self) -> bool {
         matches!(

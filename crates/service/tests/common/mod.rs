@@ -109,7 +109,7 @@ pub async fn seeded(t: &TestStore) {
         (RegistryKind::Members, "m.csv", members.as_str()),
         (RegistryKind::Incomes, "i.csv", incomes),
     ] {
-        match import_registry(s, kind, &write(dir, name, text), None, "test")
+        match import_registry(s, kind, &write(dir, name, text), None, "test", None)
             .await
             .unwrap()
         {
@@ -146,7 +146,7 @@ pub async fn seeded(t: &TestStore) {
 
 pub async fn feed(t: &TestStore, feed: Feed, name: &str, text: &str) -> FeedOutcome {
     let p = write(t.dir.path(), name, text);
-    import_feed(&t.store, feed, &p, None, "test", today())
+    import_feed(&t.store, feed, &p, None, "test", today(), None)
         .await
         .unwrap()
 }

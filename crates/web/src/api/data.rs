@@ -306,7 +306,7 @@ async fn import_registry(
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let outcome = match service::imports::import_registry_within(
+    let outcome = match service::imports::import_registry(
         store,
         kind,
         &upload.path,
@@ -427,7 +427,7 @@ async fn upload_feed(
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let outcome = match service::feeds::import_feed_within(
+    let outcome = match service::feeds::import_feed(
         store,
         feed,
         &upload.path,

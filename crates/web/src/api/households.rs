@@ -244,11 +244,12 @@ pub struct MemberItem {
 }
 
 impl From<MemberRecord> for MemberItem {
-    fn from(m: MemberRecord) -> Self {
+    fn from(r: MemberRecord) -> Self {
+        let m = r.member;
         MemberItem {
-            id: m.id,
+            id: r.id,
             id_masked: m.id_number.masked(),
-            name: m.name,
+            name: m.name.to_string(),
             relation: m.relation.label().to_owned(),
             sex: m.sex.label().to_owned(),
             birth_year: m.birth_date.year(),
@@ -328,19 +329,21 @@ pub struct HouseholdDetail {
     pub cases: Vec<CaseRef>,
 }
 
-fn detail(h: HouseholdRecord, cases: Vec<store::cases::CaseRow>) -> HouseholdDetail {
-    let size = h.members.len() as u32;
+fn detail(r: HouseholdRecord, cases: Vec<store::cases::CaseRow>) -> HouseholdDetail {
+    let size = r.members.len() as u32;
+    let h = r.household;
     HouseholdDetail {
-        village: RegionRef::new(h.village, h.village_name),
+        household_no: h.household_no.to_string(),
+        village: RegionRef::new(h.village, r.village_name),
         household_type: h.household_type.label().to_owned(),
         exit_year: h.exit_year,
         phone_masked: h.phone.map(|p| p.masked()),
         address: h.address,
         housing: h.housing.map(|x| x.label().to_owned()),
         water: h.water.map(|x| x.label().to_owned()),
-        updated_at: h.updated_at,
-        members: h.members.into_iter().map(MemberItem::from).collect(),
-        incomes: h
+        updated_at: r.updated_at,
+        members: r.members.into_iter().map(MemberItem::from).collect(),
+        incomes: r
             .incomes
             .iter()
             .map(|i| IncomeItem {
@@ -362,14 +365,10 @@ fn detail(h: HouseholdRecord, cases: Vec<store::cases::CaseRow>) -> HouseholdDet
             .map(|c| CaseRef {
                 id: c.id,
                 state: c.case.state.label().to_owned(),
-                open: !matches!(
-                    c.case.state,
-                    domain::case::CaseState::Eliminated | domain::case::CaseState::NotIncluded
-                ),
+                open: c.case.state.is_open(),
                 created_at: c.created_at,
             })
             .collect(),
-        household_no: h.household_no,
     }
 }
 
@@ -387,7 +386,7 @@ async fn get_household(caller: Caller, Path(no): Path<String>) -> ApiResult<Json
     let (h, cases) = service::search::household(store, &no)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("未找到：户 {no}")))?;
-    caller.within(h.village, &format!("户 {no}"))?;
+    caller.within(h.household.village, &format!("户 {no}"))?;
     Ok(Json(detail(h, cases)))
 }
 

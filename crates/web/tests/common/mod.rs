@@ -154,7 +154,10 @@ async fn seed(t: &TestStore) {
     ] {
         let p = dir.join(name);
         std::fs::write(&p, text).unwrap();
-        match import_registry(s, kind, &p, None, "test").await.unwrap() {
+        match import_registry(s, kind, &p, None, "test", None)
+            .await
+            .unwrap()
+        {
             ImportOutcome::Imported { .. } => {}
             ImportOutcome::Rejected { report } => panic!("{}", report.render_text(20)),
         }
@@ -230,14 +233,20 @@ impl TestServer {
 impl Client {
     pub async fn call(&self, method: Method, path: &str, body: Option<Value>) -> Reply {
         let mut req = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        self.send(req).await
+    }
+
+    /// Sends `req` with the client's credentials (CSRF token, bearer token) and reads the
+    /// answer: JSON when it is, text otherwise.
+    pub async fn send(&self, mut req: reqwest::RequestBuilder) -> Reply {
         if let Some(csrf) = &self.csrf {
             req = req.header("X-CSRF-Token", csrf);
         }
         if let Some(token) = &self.bearer {
             req = req.bearer_auth(token);
-        }
-        if let Some(b) = body {
-            req = req.json(&b);
         }
         let res = req.send().await.unwrap();
         let status = res.status();
@@ -265,21 +274,6 @@ impl Client {
 pub async fn upload(c: &Client, path: &str, file_name: &str, bytes: &[u8]) -> Reply {
     let part = reqwest::multipart::Part::bytes(bytes.to_vec()).file_name(file_name.to_owned());
     let form = reqwest::multipart::Form::new().part("file", part);
-    let mut req = c.http.post(format!("{}{path}", c.base)).multipart(form);
-    if let Some(csrf) = &c.csrf {
-        req = req.header("X-CSRF-Token", csrf);
-    }
-    if let Some(token) = &c.bearer {
-        req = req.bearer_auth(token);
-    }
-    let res = req.send().await.unwrap();
-    let status = res.status();
-    let headers = res.headers().clone();
-    let text = res.text().await.unwrap();
-    let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
-    Reply {
-        status,
-        headers,
-        body,
-    }
+    c.send(c.http.post(format!("{}{path}", c.base)).multipart(form))
+        .await
 }
