@@ -705,17 +705,22 @@ impl Tx {
     }
 }
 
+/// The columns of [`HouseholdRow`], of `households h`.
+pub(crate) const HOUSEHOLD_COLUMNS: &str = "h.household_no, h.village_code, h.household_type, \
+    h.exit_year, h.phone_enc, h.address, h.housing, h.water";
+
 /// A row of the households table as read back.
-pub(crate) type HouseholdRow = (
-    String,
-    i64,
-    i16,
-    Option<i16>,
-    Option<Vec<u8>>,
-    Option<String>,
-    Option<i16>,
-    Option<i16>,
-);
+#[derive(sqlx::FromRow)]
+pub(crate) struct HouseholdRow {
+    household_no: String,
+    village_code: i64,
+    household_type: i16,
+    exit_year: Option<i16>,
+    phone_enc: Option<Vec<u8>>,
+    address: Option<String>,
+    housing: Option<i16>,
+    water: Option<i16>,
+}
 
 /// The columns of [`MemberRow`], of `members m` joined with `households h`.
 pub(crate) const MEMBER_COLUMNS: &str = "h.household_no, m.name, m.id_enc, m.relation, \
@@ -823,12 +828,16 @@ impl Store {
         mut f: impl FnMut(Household) -> Result<(), E>,
     ) -> Result<u64, E> {
         let (lo, hi) = scope_range(scope);
-        let sql = "SELECT household_no, village_code, household_type, exit_year, phone_enc, \
-                   address, housing, water FROM households \
-                   WHERE village_code >= $1 AND village_code < $2 ORDER BY household_no";
+        let sql = format!(
+            "SELECT {HOUSEHOLD_COLUMNS} FROM households h \
+             WHERE h.village_code >= $1 AND h.village_code < $2 ORDER BY h.household_no"
+        );
         let mut n = 0;
         on_db!(&self.db, p => {
-            let mut rows = sqlx::query_as::<_, HouseholdRow>(sql).bind(lo).bind(hi).fetch(p);
+            let mut rows = sqlx::query_as::<_, HouseholdRow>(sqlx::AssertSqlSafe(sql.as_str()))
+                .bind(lo)
+                .bind(hi)
+                .fetch(p);
             while let Some(r) = rows.try_next().await.map_err(StoreError::from)? {
                 f(self.household_from_row(r)?)?;
                 n += 1;
@@ -838,7 +847,16 @@ impl Store {
     }
 
     pub(crate) fn household_from_row(&self, r: HouseholdRow) -> Result<Household, StoreError> {
-        let (no, village, ty, exit, phone, address, housing, water) = r;
+        let HouseholdRow {
+            household_no: no,
+            village_code: village,
+            household_type: ty,
+            exit_year: exit,
+            phone_enc: phone,
+            address,
+            housing,
+            water,
+        } = r;
         let phone = match phone {
             Some(enc) => {
                 let p = self.vault.open(Field::Phone, &enc)?;

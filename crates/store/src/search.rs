@@ -14,7 +14,8 @@
 use crate::crypto::Field;
 use crate::decode::{code, region};
 use crate::registry::{
-    Digest, INCOME_COLUMNS, IncomeRow, MEMBER_COLUMNS, MemberWithId, income_from_row, scope_range,
+    Digest, HOUSEHOLD_COLUMNS, HouseholdRow, INCOME_COLUMNS, IncomeRow, MEMBER_COLUMNS,
+    MemberWithId, income_from_row, scope_range,
 };
 use crate::sql::{Param, Sql, bind_all};
 use crate::{Backend, Store, StoreError, on_db};
@@ -612,48 +613,34 @@ impl Store {
     /// The caller checks the village against its region before showing anything. Rows are
     /// decoded as the registry's exports decode them.
     pub async fn household_record(&self, no: &str) -> Result<Option<HouseholdRecord>, StoreError> {
-        type Row = (
-            i64,
-            Option<String>,
-            DateTime<Utc>,
-            String,
-            i64,
-            i16,
-            Option<i16>,
-            Option<Vec<u8>>,
-            Option<String>,
-            Option<i16>,
-            Option<i16>,
-        );
+        #[derive(sqlx::FromRow)]
+        struct Row {
+            id: i64,
+            village_name: Option<String>,
+            updated_at: DateTime<Utc>,
+            #[sqlx(flatten)]
+            household: HouseholdRow,
+        }
         let h: Option<Row> = on_db!(&self.db, p => {
-            sqlx::query_as(
-                "SELECT h.id, r.name, h.updated_at, h.household_no, h.village_code, \
-                 h.household_type, h.exit_year, h.phone_enc, h.address, h.housing, h.water \
+            sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "SELECT h.id, r.name AS village_name, h.updated_at, {HOUSEHOLD_COLUMNS} \
                  FROM households h LEFT JOIN regions r ON r.code = h.village_code \
-                 WHERE h.household_no = $1",
-            )
+                 WHERE h.household_no = $1"
+            )))
             .bind(no)
             .fetch_optional(p)
             .await?
         });
-        let Some((
+        let Some(Row {
             id,
             village_name,
             updated_at,
-            no,
-            village,
-            ty,
-            exit,
-            phone,
-            address,
-            housing,
-            water,
-        )) = h
+            household,
+        }) = h
         else {
             return Ok(None);
         };
-        let household =
-            self.household_from_row((no, village, ty, exit, phone, address, housing, water))?;
+        let household = self.household_from_row(household)?;
         let members: Vec<MemberWithId> = on_db!(&self.db, p => {
             sqlx::query_as(sqlx::AssertSqlSafe(format!(
                 "SELECT m.id, {MEMBER_COLUMNS} FROM members m \
