@@ -6,7 +6,8 @@
 #
 #   scripts/bench-import.sh [HOUSEHOLDS] [--sqlite-only]
 #
-# Environment: FANGPIN_DIVISIONS (default ../shared/data/divisions),
+# Environment: FANGPIN_DIVISIONS (a newer release of the division files; default: the
+# copy built into fangpin),
 # BENCH_PG_URL (default postgres://postgres@127.0.0.1:5432/fangpin_bench, recreated),
 # BENCH_DIR (default ./bench-out).
 set -euo pipefail
@@ -14,7 +15,6 @@ cd "$(dirname "$0")/.."
 N="${1:-1000000}"
 SQLITE_ONLY="${2:-}"
 DIR="${BENCH_DIR:-bench-out}"
-DIVISIONS="${FANGPIN_DIVISIONS:-../shared/data/divisions}"
 PG_ADMIN="postgres://postgres@127.0.0.1:5432/test"
 PG_URL="${BENCH_PG_URL:-postgres://postgres@127.0.0.1:5432/fangpin_bench}"
 
@@ -29,7 +29,7 @@ DATA="$DIR/data-$N"
 if [ ! -f "$DATA/members.csv" ]; then
   echo "generating $N households into $DATA"
   /usr/bin/time -f "generate: %e s, peak RSS %M KiB" \
-    "$BIN" generate --county 520322 --households "$N" --seed 1 --out "$DATA" --divisions "$DIVISIONS" >/dev/null
+    "$BIN" generate --county 520322 --households "$N" --seed 1 --out "$DATA" >/dev/null
 fi
 
 # Runs one import and prints: backend, file, rows, seconds, rows/s, peak RSS MiB.
@@ -46,7 +46,7 @@ measure() {
 
 run() {
   local backend="$1" url="$2"
-  "$BIN" --database-url "$url" import regions "$DIVISIONS" --county 520322 >/dev/null
+  "$BIN" --database-url "$url" import regions --county 520322 >/dev/null
   for kind in households members incomes; do measure "$backend" "$url" "$kind"; done
   # Idempotence at scale: the same members file again changes nothing.
   measure "$backend" "$url" members | sed 's/members /members*/'

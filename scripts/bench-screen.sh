@@ -15,13 +15,13 @@
 # 5. prints both times, their ratio, peak memory, feed import throughput, and checks that
 #    both engines flag exactly the same (household, rule) pairs.
 #
-# Environment: FANGPIN_DIVISIONS (default ../shared/data/divisions), BENCH_DIR (default
+# Environment: FANGPIN_DIVISIONS (a newer release of the division files; default: the
+# copy built into fangpin), BENCH_DIR (default
 # ./bench-out). Needs python3 with venv and network access to PyPI on the first run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N="${1:-1000000}"
 DIR="${BENCH_DIR:-bench-out}"
-DIVISIONS="${FANGPIN_DIVISIONS:-../shared/data/divisions}"
 
 cargo build --release --quiet
 BIN="$PWD/target/release/fangpin"
@@ -35,7 +35,7 @@ fi
 DATA="$DIR/data-$N"
 if [ ! -f "$DATA/death.csv" ]; then
   echo "generating $N households into $DATA"
-  "$BIN" generate --county 520322 --households "$N" --seed 1 --out "$DATA" --divisions "$DIVISIONS" >/dev/null
+  "$BIN" generate --county 520322 --households "$N" --seed 1 --out "$DATA" >/dev/null
 fi
 # The medical feed split into January–November and December (结算日期 is the third column).
 WORK="$DIR/screen-$N"
@@ -61,7 +61,7 @@ timed() {
 rows() { echo $(( $(wc -l < "$1") - 1 )); }
 
 echo "== registry import (SQLite) =="
-"$BIN" import regions "$DIVISIONS" --county 520322 >/dev/null
+"$BIN" import regions --county 520322 >/dev/null
 for kind in households members incomes; do
   timed "$BIN" import "$kind" "$DATA/$kind.csv"
   printf "%-12s %9d rows %7.1f s\n" "$kind" "$(rows "$DATA/$kind.csv")" "$SECS"

@@ -11,14 +11,14 @@
 # that leads exist (about 10 minutes). The script opens up to 20,000
 # cases from those leads (through the API) before measuring the case list.
 #
-# Environment: FANGPIN_DIVISIONS (default ../shared/data/divisions), LOAD_PG_URL (default
+# Environment: FANGPIN_DIVISIONS (a newer release of the division files; default: the
+# copy built into fangpin), LOAD_PG_URL (default
 # postgres://postgres@127.0.0.1:5432/fangpin_load), BENCH_DIR (default ./bench-out).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CLIENTS="${1:-50}"
 SECONDS_EACH="${2:-30}"
 DIR="${BENCH_DIR:-bench-out}"
-DIVISIONS="${FANGPIN_DIVISIONS:-../shared/data/divisions}"
 PG_URL="${LOAD_PG_URL:-postgres://postgres@127.0.0.1:5432/fangpin_load}"
 OUT="$DIR/load-1000000"
 DATA="$DIR/data-1000000"
@@ -32,7 +32,7 @@ LOAD="$PWD/target/release/examples/loadtest"
 mkdir -p "$OUT"
 [ -f "$KEY" ] || "$BIN" --key-file "$KEY" keygen >/dev/null
 if [ ! -f "$DATA/incomes.csv" ]; then
-  "$BIN" generate --county 520322 --households 1000000 --seed 1 --out "$DATA" --divisions "$DIVISIONS" >/dev/null
+  "$BIN" generate --county 520322 --households 1000000 --seed 1 --out "$DATA" >/dev/null
 fi
 
 for URL in "sqlite://$OUT/load.db" "$PG_URL"; do
@@ -40,7 +40,7 @@ for URL in "sqlite://$OUT/load.db" "$PG_URL"; do
   echo "== $(echo "$URL" | sed 's/:.*//')"
   MARK="$OUT/.imported-$(echo "$URL" | sed 's/:.*//')"
   if [ ! -f "$MARK" ]; then
-    "$BIN" import regions "$DIVISIONS" --county 520322 >/dev/null
+    "$BIN" import regions --county 520322 >/dev/null
     for k in households members incomes; do "$BIN" import "$k" "$DATA/$k.csv" >/dev/null; done
     "$BIN" screen --as-of 2025-12-31 >/dev/null
     touch "$MARK"

@@ -14,8 +14,6 @@ use std::process::ExitCode;
 use std::time::Instant;
 use store::Store;
 
-/// Where the division files are in a checkout: beside the repository.
-pub const DEFAULT_DIVISIONS: &str = "../shared/data/divisions";
 /// The demo county: 桐梓县, 遵义市, 贵州省.
 pub const DEMO_COUNTY: &str = "520322";
 /// Marks a database as made by the demo, so that it may be replaced by the next demo.
@@ -36,9 +34,9 @@ pub struct DemoArgs {
     /// County code.
     #[arg(long, default_value = DEMO_COUNTY)]
     county: String,
-    /// Folder of the division files.
-    #[arg(long, env = "FANGPIN_DIVISIONS", default_value = DEFAULT_DIVISIONS)]
-    divisions: PathBuf,
+    /// A newer release of the division files; without it, the copy built into this program.
+    #[arg(long, env = "FANGPIN_DIVISIONS")]
+    divisions: Option<PathBuf>,
     /// Address of the demo server.
     #[arg(long, default_value = "127.0.0.1:8080")]
     listen: std::net::SocketAddr,
@@ -53,12 +51,7 @@ pub const DEMO_PASSWORD: &str = "fangpin-demo-2026";
 pub async fn run(args: &DemoArgs) -> Result<ExitCode> {
     let started = Instant::now();
     let county = RegionCode::parse(&args.county)?;
-    if !args.divisions.join("areas.csv").exists() {
-        bail!(
-            "找不到区划数据 {}：请用 --divisions 指定 shared/data/divisions 所在目录",
-            args.divisions.display()
-        );
-    }
+    let divisions = tabular::divisions::Source::from_option(args.divisions.as_deref());
     let key_file = args.db.with_extension("key");
     prepare_file(&args.db).await?;
     let (vault, created) = KeySource {
@@ -73,7 +66,7 @@ pub async fn run(args: &DemoArgs) -> Result<ExitCode> {
     store.meta_set(CREATED_BY, DEMO_MARK).await?;
 
     let loaded =
-        service::regions::import_regions(&store, &args.divisions, Some(&county.short())).await?;
+        service::regions::import_regions(&store, &divisions, Some(&county.short())).await?;
     let villages = loaded
         .by_level
         .iter()
@@ -83,8 +76,7 @@ pub async fn run(args: &DemoArgs) -> Result<ExitCode> {
 
     let data = args.db.with_extension("data");
     let summary =
-        service::synthetic::generate(&args.divisions, county, args.households, args.seed, &data)
-            .await?;
+        service::synthetic::generate(&divisions, county, args.households, args.seed, &data).await?;
     println!(
         "已生成 {} 户模拟数据（{} 人）到 {}",
         args.households,

@@ -126,8 +126,10 @@ enum Command {
 enum ImportCmd {
     /// Load the statistics bureau's division codes (provinces … villages).
     Regions {
-        /// Folder with provinces.csv … villages.csv.gz.
-        dir: PathBuf,
+        /// A newer release of the division files (provinces.csv … villages.csv[.gz]);
+        /// without it, the copy built into this program.
+        #[arg(long, env = "FANGPIN_DIVISIONS")]
+        divisions: Option<PathBuf>,
         /// Only this province (2 digits), with its cities, counties, townships and villages.
         #[arg(long)]
         province: Option<String>,
@@ -172,9 +174,9 @@ pub(crate) struct GenerateArgs {
     /// Output folder.
     #[arg(long)]
     out: PathBuf,
-    /// Folder of the division files.
-    #[arg(long, env = "FANGPIN_DIVISIONS", default_value = demo::DEFAULT_DIVISIONS)]
-    divisions: PathBuf,
+    /// A newer release of the division files; without it, the copy built into this program.
+    #[arg(long, env = "FANGPIN_DIVISIONS")]
+    divisions: Option<PathBuf>,
 }
 
 fn main() -> ExitCode {
@@ -253,13 +255,14 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Import(ImportCmd::Regions {
-            dir,
+            divisions,
             province,
             county,
         }) => {
             let store = open(&cli).await?;
             let prefix = county.as_deref().or(province.as_deref());
-            let loaded = service::regions::import_regions(&store, dir, prefix).await?;
+            let source = tabular::divisions::Source::from_option(divisions.as_deref());
+            let loaded = service::regions::import_regions(&store, &source, prefix).await?;
             for (level, n) in &loaded.by_level {
                 println!("{:<4} {n:>7}", level.label());
             }
@@ -309,7 +312,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Generate(args) => {
             let county = RegionCode::parse(&args.county)?;
             let summary = service::synthetic::generate(
-                &args.divisions,
+                &tabular::divisions::Source::from_option(args.divisions.as_deref()),
                 county,
                 args.households,
                 args.seed,

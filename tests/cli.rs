@@ -1,11 +1,7 @@
 //! The `fangpin` binary as a user runs it: the demo, templates, and a rejected import.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
-
-fn divisions() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/divisions")
-}
 
 fn fangpin(dir: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_fangpin"))
@@ -13,7 +9,7 @@ fn fangpin(dir: &Path, args: &[&str]) -> Output {
         .env_remove("FANGPIN_DATABASE_URL")
         .env_remove("FANGPIN_KEY")
         .env_remove("FANGPIN_KEY_FILE")
-        .env("FANGPIN_DIVISIONS", divisions())
+        .env_remove("FANGPIN_DIVISIONS")
         .args(args)
         .output()
         .expect("run fangpin")
@@ -96,13 +92,7 @@ fn a_rejected_import_exits_2_and_changes_nothing() {
         fangpin(d, &all)
     };
     assert!(run(&["keygen"]).status.success());
-    let o = run(&[
-        "import",
-        "regions",
-        divisions().to_str().unwrap(),
-        "--county",
-        "520322",
-    ]);
+    let o = run(&["import", "regions", "--county", "520322"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     std::fs::write(
         d.join("h.csv"),
@@ -345,13 +335,7 @@ fn accounts_tokens_and_a_server_that_stops_gracefully() {
         stdout(&o)
     };
     run(&["keygen"]);
-    run(&[
-        "import",
-        "regions",
-        divisions().to_str().unwrap(),
-        "--county",
-        "520322",
-    ]);
+    run(&["import", "regions", "--county", "520322"]);
     // A generated password is printed once; a role on the wrong level is refused.
     let added = run(&[
         "user",

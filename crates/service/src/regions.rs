@@ -2,9 +2,8 @@
 
 use crate::ServiceError;
 use domain::{Region, RegionLevel};
-use std::path::Path;
 use store::Store;
-use tabular::divisions::{self, Filter};
+use tabular::divisions::{self, Filter, Source};
 
 /// How many divisions of each level were read, and how many were new or renamed.
 #[derive(Debug, Clone, Default)]
@@ -13,10 +12,11 @@ pub struct RegionsLoaded {
     pub changed: u64,
 }
 
-/// Loads the divisions under `dir`, limited to a province or county code prefix.
+/// Loads the divisions of `source` (the embedded copy, or a newer release in a folder),
+/// limited to a province or county code prefix.
 pub async fn import_regions(
     store: &Store,
-    dir: &Path,
+    source: &Source,
     prefix: Option<&str>,
 ) -> Result<RegionsLoaded, ServiceError> {
     if let Some(p) = prefix
@@ -29,9 +29,9 @@ pub async fn import_regions(
     let filter = Filter {
         prefix: prefix.map(str::to_owned),
     };
-    let dir = dir.to_path_buf();
+    let source = source.clone();
     // Reading and un-gzipping 620,000 villages is blocking work.
-    let all = tokio::task::spawn_blocking(move || divisions::read(&dir, &filter))
+    let all = tokio::task::spawn_blocking(move || divisions::read(&source, &filter))
         .await
         .map_err(|e| ServiceError::Invalid(format!("读取区划文件失败：{e}")))??;
     if all.is_empty() {

@@ -4,13 +4,13 @@
 use crate::ServiceError;
 use domain::{RegionCode, RegionLevel};
 use std::path::Path;
-use tabular::divisions::{self, Filter};
+use tabular::divisions::{self, Filter, Source};
 
 /// Generates `households` households of `county` into `out`, deterministically for `seed`.
 /// The divisions of the county's whole province are read so that some ID numbers carry the
 /// codes of neighbouring counties, as people marry and move.
 pub async fn generate(
-    divisions_dir: &Path,
+    divisions: &Source,
     county: RegionCode,
     households: usize,
     seed: u64,
@@ -26,12 +26,12 @@ pub async fn generate(
         path: out.display().to_string(),
         source,
     })?;
-    let dir = divisions_dir.to_path_buf();
+    let source = divisions.clone();
     let out = out.to_path_buf();
     tokio::task::spawn_blocking(move || {
         let province = county.ancestor(RegionLevel::Province).short();
         let all = divisions::read(
-            &dir,
+            &source,
             &Filter {
                 prefix: Some(province),
             },

@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 use store::Store;
 use store::testing::{TestStore, stores};
 
-fn divisions() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/divisions")
+fn divisions() -> tabular::divisions::Source {
+    tabular::divisions::Source::Embedded
 }
 
 /// A valid ID number of someone born in 桐梓县 on `y-m-d`.

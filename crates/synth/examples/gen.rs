@@ -3,9 +3,10 @@
 //! ```text
 //! cargo run -p synth --release --example gen -- \
 //!     [--households 1000000] [--seed 42] [--county 520322] [--out /tmp/synth] \
-//!     [--divisions ../shared/data/divisions]
+//!     [--divisions DIR]
 //! ```
 //!
+//! The divisions are the copy built into the program unless `--divisions` names a folder.
 //! The province of the county is loaded so that IDs of married-in members can carry the
 //! codes of other counties.
 
@@ -17,8 +18,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut seed = 42u64;
     let mut county = "520322".to_string();
     let mut out = PathBuf::from("/tmp/synth");
-    let mut divisions =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/divisions");
+    let mut divisions = tabular::divisions::Source::Embedded;
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
         let mut value = || args.next().ok_or(format!("{flag} needs a value"));
@@ -27,7 +27,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             "--seed" => seed = value()?.parse()?,
             "--county" => county = value()?,
             "--out" => out = value()?.into(),
-            "--divisions" => divisions = value()?.into(),
+            "--divisions" => divisions = tabular::divisions::Source::Dir(value()?.into()),
             other => return Err(format!("unknown argument {other}").into()),
         }
     }

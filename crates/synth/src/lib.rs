@@ -17,7 +17,7 @@
 //!
 //! ```no_run
 //! # use std::path::Path;
-//! let all = tabular::divisions::read(Path::new("shared/data/divisions"),
+//! let all = tabular::divisions::read(&tabular::divisions::Source::Embedded,
 //!     &tabular::divisions::Filter { prefix: Some("52".into()) })?;
 //! let county = domain::RegionCode::parse("520322")?;
 //! let cfg = synth::Config::from_divisions(county, &all, 10_000, 42)?;

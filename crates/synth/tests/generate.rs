@@ -8,7 +8,6 @@ use domain::{
     PersonName, Phone, RegionCode, Relation, Schooling, Sex, check_composition,
 };
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use synth::{Config, Generated, generate, generate_in_memory};
 use tabular::spec;
@@ -16,19 +15,15 @@ use tabular::spec;
 const HOUSEHOLDS: usize = 2_000;
 const SEED: u64 = 20_250_101;
 
-fn divisions_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/divisions")
-}
-
 /// 桐梓县 with its real villages, and a few real counties of 贵州 as other ID divisions.
 fn tongzi(households: usize, seed: u64) -> Config {
     let all = tabular::divisions::read(
-        &divisions_dir(),
+        &tabular::divisions::Source::Embedded,
         &tabular::divisions::Filter {
             prefix: Some("520322".into()),
         },
     )
-    .expect("shared division data");
+    .expect("embedded division data");
     let county = RegionCode::parse("520322").unwrap();
     let mut cfg = Config::from_divisions(county, &all, households, seed).unwrap();
     cfg.other_counties = ["520302", "520303", "520304", "520323", "520330", "520102"]

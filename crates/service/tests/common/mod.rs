@@ -14,8 +14,9 @@ use service::screening::{ScreenOptions, ScreenReport, run_screening};
 use std::path::{Path, PathBuf};
 use store::testing::TestStore;
 
-pub fn divisions() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/divisions")
+/// The division codes built into the program.
+pub fn divisions() -> tabular::divisions::Source {
+    tabular::divisions::Source::Embedded
 }
 
 pub fn d(y: i32, m: u32, day: u32) -> NaiveDate {

@@ -12,7 +12,6 @@ use reqwest::{Method, StatusCode};
 use serde_json::Value;
 use service::accounts::{Creator, NewAccount, add_user};
 use service::imports::{ImportOutcome, RegistryKind, import_registry};
-use std::path::{Path, PathBuf};
 use store::testing::TestStore;
 use web::{AppState, ServerConfig};
 
@@ -26,8 +25,9 @@ pub const AWAY_COUNTY: &str = "520323";
 pub const AWAY_TOWNSHIP: &str = "520323101";
 pub const AWAY_VILLAGE: &str = "520323101001";
 
-pub fn divisions() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/divisions")
+/// The division codes built into the program.
+pub fn divisions() -> tabular::divisions::Source {
+    tabular::divisions::Source::Embedded
 }
 
 pub fn id(county: u32, seq: u16, sex: Sex) -> String {
