@@ -92,18 +92,16 @@ impl PersonName {
                 crate::bounds::NAME_CHARS
             )));
         }
-        if t.chars().any(|c| c.is_ascii_digit()) {
-            return Err(FieldError::new(format!(
-                "姓名“{}”无效：不能含数字",
-                quoted(&t)
-            )));
-        }
-        if let Some(i) = t.chars().position(|c| !name_char(c)) {
-            return Err(FieldError::new(format!(
-                "姓名“{}”第{}个字无效：姓名只能由文字、间隔号“·”和空格组成，不能含符号或控制字符",
-                quoted(&t),
-                i + 1
-            )));
+        if let Some((i, c)) = t.chars().enumerate().find(|(_, c)| !name_char(*c)) {
+            return Err(FieldError::new(if c.is_ascii_digit() {
+                format!("姓名“{}”无效：不能含数字", quoted(&t))
+            } else {
+                format!(
+                    "姓名“{}”第{}个字无效：姓名只能由文字、间隔号“·”和空格组成，不能含符号或控制字符",
+                    quoted(&t),
+                    i + 1
+                )
+            }));
         }
         Ok(Self(t))
     }
@@ -119,8 +117,9 @@ impl fmt::Display for PersonName {
     }
 }
 
-/// 住址 of a household (registry files and forms): one line.
-pub const ADDRESS: TextField = TextField::line("住址", crate::bounds::LINE_CHARS);
+/// 住址 of a household (registry files): line breaks allowed, as Excel's Alt+Enter types
+/// them into an address cell; other control characters are not.
+pub const ADDRESS: TextField = TextField::lines("住址", crate::bounds::LINE_CHARS);
 
 /// 脱贫年度: the years of 精准扶贫 exits.
 pub const EXIT_YEARS: std::ops::RangeInclusive<u16> = 2014..=2020;

@@ -254,6 +254,8 @@ pub const REFUSAL_REASON: TextField = TextField::lines("不予通过的理由", 
 /// 开通绿色通道的理由.
 pub const FAST_TRACK_REASON: TextField =
     TextField::lines("开通绿色通道的理由", bounds::REASON_CHARS);
+/// 不予纳入的理由 of a lead (线索研判), told to the household.
+pub const DISMISSAL_REASON: TextField = TextField::lines("不予纳入的理由", bounds::REASON_CHARS);
 /// 回退理由.
 pub const ROLLBACK_REASON: TextField = TextField::lines("回退理由", bounds::REASON_CHARS);
 
