@@ -220,7 +220,9 @@ pub(crate) async fn notice(store: &Store, a: &NoticeArgs) -> Result<ExitCode> {
     } else {
         notice.render_text()
     };
-    std::fs::write(&a.out, text).with_context(|| format!("写出 {}", a.out.display()))?;
+    tabular::write::create_private(&a.out)
+        .and_then(|mut f| std::io::Write::write_all(&mut f, text.as_bytes()))
+        .with_context(|| format!("写出 {}", a.out.display()))?;
     println!(
         "{}（{}户）已写入 {}",
         notice.title(),

@@ -11,11 +11,11 @@
 //! a planned measure is an intention, and elimination (§8.1) asks that a measure *addressed*
 //! the risk.
 
-use crate::FieldError;
 use crate::enums::Labor;
 use crate::money::Money;
 use crate::monitoring::{RiskSet, RiskType};
-use crate::text::fold_width;
+use crate::text::{TextField, fold_width};
+use crate::{FieldError, bounds};
 use chrono::{Months, NaiveDate};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -370,7 +370,17 @@ pub enum MeasureProblem {
     WrongTarget { ty: MeasureType, risk: RiskType },
     #[error("须填写责任部门")]
     NoProvider,
+    /// A text or a date outside its bounds ([`crate::bounds`]).
+    #[error("{0}")]
+    Bounds(FieldError),
 }
+
+/// 责任部门 of a measure.
+pub const PROVIDER: TextField = TextField::line("责任部门", bounds::SHORT_CHARS);
+/// 帮扶责任人姓名 (checked as a [`crate::PersonName`]).
+pub const HELPER_NAME: &str = "帮扶责任人姓名";
+/// 工作单位及职务 of a helper.
+pub const HELPER_UNIT: TextField = TextField::line("工作单位及职务", bounds::LINE_CHARS);
 
 impl Measure {
     /// Whether this measure counts as addressing `risk`: carried out, targeted at it, and of
@@ -404,9 +414,20 @@ impl Measure {
             _ => {}
         }
         if let Some(a) = self.amount
-            && let Err(e) = a.check_sane("帮扶金额")
+            && let Err(e) = bounds::within("帮扶金额", a, &bounds::MEASURE_AMOUNT, "元")
         {
             out.push(P::Amount(e.message));
+        }
+        let dates = [("开始日期", Some(self.start)), ("结束日期", self.end)];
+        for (what, d) in dates {
+            if let Some(d) = d
+                && let Err(e) = bounds::event_date(what, d)
+            {
+                out.push(P::Bounds(e));
+            }
+        }
+        if let Err(e) = PROVIDER.check(&self.provider) {
+            out.push(P::Bounds(e));
         }
         if self.target_risks.is_empty() {
             out.push(P::NoTargetRisk);
@@ -628,11 +649,17 @@ impl Helper {
         let mut out = Vec::new();
         if self.name.trim().is_empty() {
             out.push(FieldError::new("请填写帮扶责任人姓名"));
+        } else if let Err(e) = crate::PersonName::parse(&self.name) {
+            out.push(FieldError::new(format!("{HELPER_NAME}：{}", e.message)));
         }
         if self.unit.trim().is_empty() {
             out.push(FieldError::new("请填写帮扶责任人的工作单位及职务"));
+        } else {
+            HELPER_UNIT.check_into(&self.unit, &mut out);
         }
-        if self.since > today {
+        if let Err(e) = bounds::event_date("结对日期", self.since) {
+            out.push(e);
+        } else if self.since > today {
             out.push(FieldError::new(format!("结对日期{}晚于今天", self.since)));
         }
         out

@@ -4,11 +4,18 @@
 //! and is answered with a receipt code with which the household later sees its status.
 
 use crate::monitoring::{RiskSet, RiskType};
+use crate::text::TextField;
 use crate::{FieldError, IdNumber, PersonName, Phone, RegionCode, RegionLevel};
 use chrono::NaiveDate;
 
 /// Longest 困难情况 text accepted (a few sentences, as on a phone form).
 pub const MAX_DIFFICULTY_CHARS: usize = 300;
+/// 困难情况, in the household's words (several lines allowed).
+pub const DIFFICULTY: TextField = TextField::lines("困难情况", MAX_DIFFICULTY_CHARS);
+/// 走访人.
+pub const VISITOR: TextField = TextField::line("走访人", crate::bounds::SHORT_CHARS);
+/// 走访情况.
+pub const VISIT_FINDINGS: TextField = TextField::lines("走访情况", crate::bounds::NOTE_CHARS);
 
 /// A self-declaration as submitted, parsed at the edge.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,17 +59,11 @@ impl Declaration {
             }),
         );
         let risk = take(p, RiskType::parse(risk));
-        let text = difficulty.trim();
-        let difficulty = if text.is_empty() {
-            problems.push(FieldError::new("请简要说明家里遇到的困难"));
-            None
-        } else if text.chars().count() > MAX_DIFFICULTY_CHARS {
-            problems.push(FieldError::new(format!(
-                "困难情况请控制在{MAX_DIFFICULTY_CHARS}字以内"
-            )));
+        let difficulty = if difficulty.trim().is_empty() {
+            p.push(FieldError::new("请简要说明家里遇到的困难"));
             None
         } else {
-            Some(text.to_owned())
+            take(p, DIFFICULTY.parse(difficulty))
         };
         match (name, phone, id_number, village, difficulty, risk) {
             (
@@ -102,16 +103,18 @@ pub struct Visit {
 }
 
 impl Visit {
-    /// Checks a visit record: a visitor, findings, not in the future.
+    /// Checks a visit record: a visitor, findings (both bounded), a date neither in the
+    /// future nor before [`crate::bounds::EVENT_YEARS`], a sane income.
     pub fn check(&self, today: NaiveDate) -> Vec<FieldError> {
         let mut out = Vec::new();
-        if self.visitor.trim().is_empty() {
-            out.push(FieldError::new("请填写走访人"));
+        for (field, text) in [(VISITOR, &self.visitor), (VISIT_FINDINGS, &self.findings)] {
+            if let Err(e) = field.check_required(text) {
+                out.push(e);
+            }
         }
-        if self.findings.trim().is_empty() {
-            out.push(FieldError::new("请填写走访情况"));
-        }
-        if self.visited_on > today {
+        if let Err(e) = crate::bounds::event_date("走访日期", self.visited_on) {
+            out.push(e);
+        } else if self.visited_on > today {
             out.push(FieldError::new(format!(
                 "走访日期{}晚于今天",
                 self.visited_on
@@ -176,6 +179,26 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(e.len(), 1);
+        let e = Declaration::parse(
+            "王建国",
+            "13812345678",
+            &id(),
+            "520322101001",
+            "孩子住院\u{1b}[8m",
+            "因病",
+        )
+        .unwrap_err();
+        assert!(e[0].message.contains("控制字符"), "{e:?}");
+        let two_lines = Declaration::parse(
+            "王建国",
+            "13812345678",
+            &id(),
+            "520322101001",
+            "住院\r\n欠款",
+            "因病",
+        )
+        .unwrap();
+        assert_eq!(two_lines.difficulty, "住院\n欠款");
     }
 
     #[test]
@@ -199,5 +222,20 @@ mod tests {
         };
         assert_eq!(bad.check(today).len(), 4);
         assert!(!bad.found_risk());
+        let hostile = Visit {
+            visited_on: NaiveDate::from_ymd_opt(1, 1, 1).unwrap(),
+            visitor: "张三\u{1b}[2J".into(),
+            findings: "很".repeat(600_000),
+            ..v
+        };
+        let e: Vec<String> = hostile
+            .check(today)
+            .into_iter()
+            .map(|e| e.message)
+            .collect();
+        assert_eq!(e.len(), 3, "{e:?}");
+        assert!(e[0].starts_with("走访人第3个字"), "{e:?}");
+        assert!(e[1].starts_with("走访情况过长：最多2000个字"), "{e:?}");
+        assert!(e[2].starts_with("走访日期0001-01-01超出范围"), "{e:?}");
     }
 }

@@ -8,7 +8,7 @@ use crate::error::FieldError;
 use crate::id_number::IdNumber;
 use crate::phone::Phone;
 use crate::region::{RegionCode, RegionLevel};
-use crate::text::fold_width;
+use crate::text::{TextField, fold_width, is_forbidden, quoted};
 use chrono::{Datelike, NaiveDate};
 use std::fmt;
 
@@ -25,7 +25,8 @@ impl HouseholdNo {
         }
         if t.len() > 32 || !t.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
             return Err(FieldError::new(format!(
-                "户编号“{t}”无效：只能由数字、字母和“-”组成，最长32位"
+                "户编号“{}”无效：只能由数字、字母和“-”组成，最长32位",
+                quoted(&t)
             )));
         }
         Ok(Self(t))
@@ -42,13 +43,23 @@ impl fmt::Display for HouseholdNo {
     }
 }
 
-/// 姓名 — 1 to 30 characters, no digits or control characters. Middle dots of minority
-/// names (·, •, ．) are normalised to "·".
+/// 姓名 — 1 to 30 characters, no digits, no control characters nor bidirectional
+/// overrides ([`crate::text::is_forbidden`]): a name is shown on pages and notices, printed
+/// by the command line and written to exports, where a terminal escape would do harm.
+/// Middle dots of minority names (·, •, ．) are normalised to "·". Other symbols are left
+/// to the writers, which escape them (HTML) or quote them (a leading "=" in a spreadsheet):
+/// names stored before this rule must still read.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct PersonName(String);
 
 impl PersonName {
     pub fn parse(s: &str) -> Result<Self, FieldError> {
+        if s.len() > crate::bounds::NAME_CHARS * 4 + 64 {
+            return Err(FieldError::new(format!(
+                "姓名过长：最多{}个字",
+                crate::bounds::NAME_CHARS
+            )));
+        }
         let t: String = s
             .trim()
             .chars()
@@ -63,10 +74,24 @@ impl PersonName {
         if n == 0 {
             return Err(FieldError::new("姓名不能为空"));
         }
-        if n > 30 || t.chars().any(|c| c.is_control() || c.is_ascii_digit()) {
+        if n > crate::bounds::NAME_CHARS {
             return Err(FieldError::new(format!(
-                "姓名“{t}”无效：不能含数字，最长30个字"
+                "姓名“{}”过长：最多{}个字",
+                quoted(&t),
+                crate::bounds::NAME_CHARS
             )));
+        }
+        let bad = |c: &char| c.is_ascii_digit() || is_forbidden(*c);
+        if let Some((i, c)) = t.chars().enumerate().find(|(_, c)| bad(c)) {
+            return Err(FieldError::new(if c.is_ascii_digit() {
+                format!("姓名“{}”无效：不能含数字", quoted(&t))
+            } else {
+                format!(
+                    "姓名“{}”第{}个字是控制字符，请删除后重试",
+                    quoted(&t),
+                    i + 1
+                )
+            }));
         }
         Ok(Self(t))
     }
@@ -81,6 +106,10 @@ impl fmt::Display for PersonName {
         f.write_str(&self.0)
     }
 }
+
+/// 住址 of a household (registry files): line breaks allowed, as Excel's Alt+Enter types
+/// them into an address cell; other control characters are not.
+pub const ADDRESS: TextField = TextField::lines("住址", crate::bounds::LINE_CHARS);
 
 /// 脱贫年度: the years of 精准扶贫 exits.
 pub const EXIT_YEARS: std::ops::RangeInclusive<u16> = 2014..=2020;
@@ -294,6 +323,21 @@ mod tests {
             "买买提·艾力"
         );
         assert!(PersonName::parse("张3").is_err());
+        for ok in ["阿依古丽·买买提", "欧阳 娜娜", "王〇", "Zoë", "\u{E000}明"] {
+            assert!(PersonName::parse(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "\u{1b}[2J王五",
+            "王\u{7}五",
+            "王\u{9b}五",
+            "王\u{202E}五",
+            "王\n五",
+        ] {
+            let e = PersonName::parse(bad).unwrap_err();
+            assert!(!e.message.contains('\u{1b}'), "{e}");
+        }
+        let e = PersonName::parse(&"王".repeat(100_000)).unwrap_err();
+        assert!(e.message.len() < 100, "{e}");
         assert!(HouseholdNo::parse("52 03").is_err());
         assert_eq!(
             age_on(

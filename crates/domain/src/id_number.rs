@@ -39,7 +39,7 @@ impl IdNumber {
                     return Err(FieldError::new(format!(
                         "证件号码第{}位“{}”不是数字{}",
                         i + 1,
-                        c as char,
+                        crate::text::quoted(&char::from(c).to_string()),
                         if i == 17 { "或X" } else { "" }
                     )));
                 }

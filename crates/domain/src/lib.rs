@@ -7,6 +7,7 @@
 pub mod enums;
 pub mod access;
 pub mod assistance;
+pub mod bounds;
 pub mod case;
 pub mod declaration;
 pub mod elimination;

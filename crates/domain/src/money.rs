@@ -2,7 +2,7 @@
 //! touch an amount, so sums and per-capita figures are exact and reproducible.
 
 use crate::error::FieldError;
-use crate::text::fold_width;
+use crate::text::{fold_width, quoted};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::iter::Sum;
@@ -35,12 +35,22 @@ impl Money {
     /// Parses yuan: "1234", "1234.5", "1,234.56", "-300", "１２３４．５０" (full-width folded),
     /// with an optional trailing 元. More than two decimals is an error, not a rounding.
     pub fn parse_yuan(s: &str) -> Result<Self, FieldError> {
+        // Twelve digits of yuan with separators and decimals fit in far less: a longer
+        // text is no amount, and is not folded and copied for nothing.
+        if s.len() > 64 {
+            return Err(FieldError::new(format!("金额“{}”过长", quoted(s))));
+        }
         let folded = fold_width(s).replace([',', '，', ' '], "");
         let t = folded
             .strip_suffix('元')
             .unwrap_or(&folded)
             .replace('。', ".");
-        let bad = || FieldError::new(format!("金额“{s}”无效：应为以元为单位的数字，最多两位小数"));
+        let bad = || {
+            FieldError::new(format!(
+                "金额“{}”无效：应为以元为单位的数字，最多两位小数",
+                quoted(s)
+            ))
+        };
         let (neg, body) = match t.strip_prefix('-') {
             Some(rest) => (true, rest),
             None => (false, t.strip_prefix('+').unwrap_or(&t)),
@@ -58,11 +68,12 @@ impl Money {
         let frac = frac.trim_end_matches('0');
         if frac.len() > 2 {
             return Err(FieldError::new(format!(
-                "金额“{s}”最多保留两位小数（到分）"
+                "金额“{}”最多保留两位小数（到分）",
+                quoted(s)
             )));
         }
         if int.len() > 12 {
-            return Err(FieldError::new(format!("金额“{s}”过大")));
+            return Err(FieldError::new(format!("金额“{}”过大", quoted(s))));
         }
         let yuan: i64 = if int.is_empty() {
             0

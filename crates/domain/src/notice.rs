@@ -19,10 +19,11 @@
 #[cfg(test)]
 mod tests;
 
+use crate::bounds;
 use crate::error::FieldError;
 use crate::household::PersonName;
 use crate::monitoring::{Category, MAX_RISKS, RiskSet, RiskType};
-use crate::text::fold_width;
+use crate::text::{TextField, fold_width};
 use chrono::{Datelike, NaiveDate};
 use std::fmt::Write as _;
 
@@ -262,23 +263,21 @@ pub fn find_sensitive(text: &str) -> Option<SensitiveKind> {
 
 /// Checks one free-text field: trimmed, width-folded, 1..=`max` characters, no control
 /// characters, nothing sensitive. The error never echoes the value (it may be an ID).
-fn screened_text(what: &str, s: &str, max: usize) -> Result<String, FieldError> {
-    let t = fold_width(s);
-    let n = t.chars().count();
-    if n == 0 {
+fn screened_text(field: TextField, s: &str) -> Result<String, FieldError> {
+    let what = field.label;
+    if s.trim().is_empty() {
         return Err(FieldError::new(format!("{what}不能为空")));
     }
+    // Far too long: refused before the screening reads it.
+    if s.len() > field.max_chars * 4 + 64 {
+        return field.check(s).map(|()| String::new());
+    }
+    let t = fold_width(s);
     // Sensitive first: the clerk must learn why, not only that the text is too long.
     if let Some(kind) = find_sensitive(&t) {
         return Err(sensitive_error(what, kind));
     }
-    if n > max {
-        return Err(FieldError::new(format!("{what}过长：最多{max}个字")));
-    }
-    if t.chars().any(char::is_control) {
-        return Err(FieldError::new(format!("{what}含有控制字符")));
-    }
-    Ok(t)
+    field.parse(&t)
 }
 
 fn sensitive_error(what: &str, kind: SensitiveKind) -> FieldError {
@@ -296,7 +295,7 @@ pub struct VillageGroup(String);
 impl VillageGroup {
     /// 1–20 characters, nothing that looks like a personal number.
     pub fn parse(s: &str) -> Result<Self, FieldError> {
-        screened_text("村民小组", s, 20).map(Self)
+        screened_text(TextField::line("村民小组", 20), s).map(Self)
     }
 
     pub fn as_str(&self) -> &str {
@@ -513,6 +512,15 @@ impl Notice {
                 min_days: rules.min_days,
             });
         }
+        for (label, d) in [
+            ("公示开始日期", draft.start),
+            ("公示结束日期", draft.end),
+            ("落款日期", draft.issued_on),
+        ] {
+            if let Err(e) = bounds::event_date(label, d) {
+                problems.push(NoticeError::Field(e));
+            }
+        }
         if draft.issued_on > draft.start {
             problems.push(NoticeError::IssuedAfterStart {
                 issued_on: draft.issued_on,
@@ -526,10 +534,16 @@ impl Notice {
                 String::new()
             }
         };
-        let village = field(screened_text("村名", &draft.village, 30));
-        let office = field(screened_text("异议受理单位", &draft.contact.office, 50));
+        let village = field(screened_text(TextField::line("村名", 30), &draft.village));
+        let office = field(screened_text(
+            TextField::line("异议受理单位", bounds::SHORT_CHARS),
+            &draft.contact.office,
+        ));
         let phone = field(office_phone(&draft.contact.phone));
-        let issuer = field(screened_text("发布单位", &draft.issuer, 50));
+        let issuer = field(screened_text(
+            TextField::line("发布单位", bounds::SHORT_CHARS),
+            &draft.issuer,
+        ));
         // Names and groups were checked when parsed; names cannot hold digits at all.
         for e in &draft.entries {
             if let Some(kind) = find_sensitive(e.head.as_str()) {

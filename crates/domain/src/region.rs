@@ -75,7 +75,12 @@ impl RegionCode {
     /// Parses a code of 2, 4, 6, 9 or 12 digits (full-width digits folded).
     pub fn parse(s: &str) -> Result<Self, FieldError> {
         let s = fold_width(s);
-        let bad = || FieldError::new(format!("区划代码“{s}”无效：应为2、4、6、9或12位数字"));
+        let bad = || {
+            FieldError::new(format!(
+                "区划代码“{}”无效：应为2、4、6、9或12位数字",
+                crate::text::quoted(&s)
+            ))
+        };
         if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
             return Err(bad());
         }

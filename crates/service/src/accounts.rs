@@ -10,9 +10,10 @@ use argon2::Argon2;
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use chrono::{DateTime, Duration, Utc};
-use domain::RegionCode;
 use domain::access::{Role, may_create};
 use domain::feed::Feed;
+use domain::text::TextField;
+use domain::{RegionCode, bounds};
 use sha2::{Digest as _, Sha256};
 use store::Store;
 use store::accounts::{NewSession, NewUser, UserRow};
@@ -38,6 +39,11 @@ impl Default for LoginPolicy {
         }
     }
 }
+
+/// Longest user name.
+pub const MAX_USERNAME: usize = 64;
+/// 显示名称: the name recorded as 经办人 with every step (as long as a case allows).
+pub const DISPLAY_NAME: TextField = TextField::line("显示名称", bounds::SHORT_CHARS);
 
 /// A new account as an administrator fills it in.
 #[derive(Debug, Clone)]
@@ -140,14 +146,19 @@ pub fn generate_password() -> String {
 pub async fn add_user(store: &Store, a: &NewAccount, by: Creator) -> Result<i64, ServiceError> {
     let name = a.username.trim();
     if name.is_empty()
+        || name.len() > MAX_USERNAME
         || !name
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
     {
-        return Err(ServiceError::Invalid(
-            "用户名只能由字母、数字和 _ - . 组成".to_owned(),
-        ));
+        return Err(ServiceError::Invalid(format!(
+            "用户名只能由字母、数字和 _ - . 组成，最长{MAX_USERNAME}位"
+        )));
     }
+    // The display name is recorded as 经办人 with every step the account takes.
+    DISPLAY_NAME
+        .check(&a.display_name)
+        .map_err(|e| ServiceError::Invalid(e.message))?;
     if !a.role.fits(a.region) {
         return Err(ServiceError::Invalid(format!(
             "“{}”账号须绑定到{}级区划，{}不是",

@@ -9,8 +9,8 @@ use domain::Money;
 use domain::assistance::Helper;
 use domain::assistance::{MatchConfig, Measure, Plan, PlanInput};
 use domain::case::{
-    Action, ActionKind, Actor, Case, CaseState, Deadlines, Level, due_date, follow_up_due,
-    is_overdue, transition,
+    ACTOR_NAME, Action, ActionKind, Actor, Case, CaseState, DISMISSAL_REASON, Deadlines, Level,
+    due_date, follow_up_due, is_overdue, transition,
 };
 use domain::elimination::{
     BasicNeeds, ConditionResult, EliminationConfig, EliminationInput, IncomeObservation,
@@ -35,6 +35,10 @@ pub async fn dismiss_lead(
             "不予纳入须写明理由，以便向农户说明".to_owned(),
         ));
     }
+    let checked = DISMISSAL_REASON
+        .check(reason)
+        .and_then(|()| ACTOR_NAME.check(&actor.name));
+    checked.map_err(|e| ServiceError::Invalid(e.message))?;
     let mut tx = store.begin().await?;
     tx.open_lead(lead).await?;
     tx.close_lead(lead, lead_status::DISMISSED, &by(actor), reason.trim())

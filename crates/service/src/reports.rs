@@ -183,9 +183,13 @@ fn is_json(p: &Path) -> bool {
 }
 
 fn write_json(out: &Path, doc: &serde_json::Value) -> Result<(), ServiceError> {
+    use std::io::Write as _;
     let text = serde_json::to_string_pretty(doc).expect("JSON values serialise");
-    std::fs::write(out, text).map_err(|source| ServiceError::Io {
-        path: out.display().to_string(),
-        source,
-    })
+    // Readable by the owner only, like every export (tabular::write::create_private).
+    tabular::write::create_private(out)
+        .and_then(|mut f| f.write_all(text.as_bytes()))
+        .map_err(|source| ServiceError::Io {
+            path: out.display().to_string(),
+            source,
+        })
 }

@@ -406,6 +406,11 @@ pub async fn policy_in_effect(
     )))
 }
 
+/// A screening day asked for, within [`domain::bounds::EVENT_YEARS`].
+fn screening_day(d: NaiveDate) -> Result<NaiveDate, ServiceError> {
+    domain::bounds::event_date("筛查日期", d).map_err(|e| ServiceError::Invalid(e.message))
+}
+
 /// Screens as `opts` says.
 pub async fn run_screening(
     store: &Store,
@@ -413,7 +418,7 @@ pub async fn run_screening(
 ) -> Result<ScreenReport, ServiceError> {
     let today = chrono::Local::now().date_naive();
     let as_of = match opts.as_of {
-        Some(d) => d,
+        Some(d) => screening_day(d)?,
         None => store
             .latest_feed_date()
             .await?
@@ -832,7 +837,7 @@ pub async fn run_quality(
     actor: &str,
 ) -> Result<QualityReport, ServiceError> {
     let today = chrono::Local::now().date_naive();
-    let as_of = as_of.unwrap_or(today);
+    let as_of = as_of.map_or(Ok(today), screening_day)?;
     let (_, policy, _) = policy_in_effect(store, as_of, actor, false).await?;
     let snapshot = load_snapshot(store, Selection::Region(scope), as_of, as_of).await?;
     let parts = parallel_map(&(0..snapshot.len()).collect::<Vec<_>>(), |&i| {

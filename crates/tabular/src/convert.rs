@@ -21,6 +21,11 @@ pub fn text(cell: &Cell) -> String {
     cell.text().into_owned()
 }
 
+/// 住址: one line of bounded text without control characters ([`domain::household::ADDRESS`]).
+pub fn address(cell: &Cell) -> Result<String, FieldError> {
+    domain::household::ADDRESS.parse(&cell.text())
+}
+
 /// 户编号 — a number cell (户编号 typed without text format) is read as its digits.
 pub fn household_no(cell: &Cell) -> Result<HouseholdNo, FieldError> {
     HouseholdNo::parse(&cell.text())

@@ -148,6 +148,10 @@ fn open_in(dir: &Path, stem: &str) -> Result<(PathBuf, Box<dyn Read>), Divisions
     Ok((path, Box::new(std::io::BufReader::new(f))))
 }
 
+/// 区划名称: one line, as long as the longest real names allow.
+const DIVISION_NAME: domain::text::TextField =
+    domain::text::TextField::line("区划名称", domain::bounds::SHORT_CHARS);
+
 fn read_level(
     path: &Path,
     reader: Box<dyn Read>,
@@ -178,7 +182,11 @@ fn read_level(
             return Err(fmt_err(format!("代码“{code}”位数不对")));
         }
         let parsed = RegionCode::parse(code).map_err(|e| fmt_err(e.message))?;
-        let name = rec.get(1).unwrap_or_default().trim().to_string();
+        // A newer release read with --divisions DIR is outside input like any file: its
+        // names are shown on every page, notice and list.
+        let name = DIVISION_NAME
+            .parse(rec.get(1).unwrap_or_default())
+            .map_err(|e| fmt_err(e.message))?;
         out.push(Division {
             code: parsed,
             name,

@@ -308,7 +308,12 @@ impl RowCheck<'_> {
             }
             return None;
         }
-        match convert(cell, slot.column) {
+        // A value an export quoted against formula injection ('=…) reads as it was.
+        let unquoted = match cell {
+            Cell::Text(s) => crate::write::unquote(s).map(|t| Cell::Text(t.to_owned())),
+            _ => None,
+        };
+        match convert(unquoted.as_ref().unwrap_or(cell), slot.column) {
             Ok(v) => Some(v),
             Err(e) => {
                 self.problem(slot, e.message);
@@ -511,7 +516,7 @@ impl RowParser for HouseholdParser {
         let household_type = rc.value(s.kind, choice!(HouseholdType));
         let exit_year = rc.value(s.exit_year, int_as::<u16>);
         let phone = rc.value(s.phone, |c, _| convert::phone(c));
-        let address = rc.value(s.address, |c, _| Ok(convert::text(c)));
+        let address = rc.value(s.address, |c, _| convert::address(c));
         let housing = rc.value(s.housing, choice!(HousingSafety));
         let water = rc.value(s.water, choice!(WaterSafety));
         if let Some(n) = &household_no {

@@ -164,7 +164,8 @@ impl Report {
     /// Writes the report as CSV (UTF-8 with BOM, so that Excel opens it directly): one
     /// line per problem and per warning.
     pub fn write_csv(&self, path: &Path) -> io::Result<()> {
-        let file = std::fs::File::create(path)?;
+        // Values from the file are echoed: the report is personal data like the file.
+        let file = crate::write::create_private(path)?;
         self.write_csv_to(io::BufWriter::new(file))
     }
 
@@ -199,14 +200,19 @@ impl fmt::Display for Report {
 }
 
 /// A value echoed into a CSV that Excel will open must not start a formula
-/// (`=HYPERLINK(…)` typed into an address cell): such values get a leading apostrophe.
+/// (`=HYPERLINK(…)` typed into an address cell): such values get a leading apostrophe,
+/// as in every export ([`crate::write::quote_csv`]). Control characters (a terminal
+/// escape in a refused name) are shown as "�", line breaks kept.
 fn defuse_formula(v: &str) -> String {
-    let risky = match v.as_bytes().first() {
-        Some(b'=' | b'+' | b'@' | b'\t' | b'\r') => true,
-        Some(b'-') => v[1..].parse::<f64>().is_err(),
-        _ => false,
-    };
-    if risky { format!("'{v}") } else { v.to_owned() }
+    let shown: String = v
+        .chars()
+        .map(|c| match c {
+            '\n' => c,
+            c if domain::text::is_forbidden(c) => '\u{FFFD}',
+            c => c,
+        })
+        .collect();
+    crate::write::quote_csv(&shown).into_owned()
 }
 
 #[cfg(test)]
@@ -273,5 +279,7 @@ mod tests {
         assert!(!csv.contains("19900101"));
         assert_eq!(defuse_formula("=1+1"), "'=1+1");
         assert_eq!(defuse_formula("-300"), "-300");
+        assert_eq!(defuse_formula("\u{1b}[2J王五"), "\u{FFFD}[2J王五");
+        assert_eq!(defuse_formula("\t=1"), "\u{FFFD}=1");
     }
 }

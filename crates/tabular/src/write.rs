@@ -12,11 +12,14 @@
 //! both read back to the same values.
 //!
 //! Exports carry full 证件号码 and 联系电话: exporting is an audited operation at the service
-//! layer, and the file is what the county hands on.
+//! layer, and the file is what the county hands on. Every file is created readable by its
+//! owner only, and no text cell can start a formula ([`safe`]).
 
 mod layout;
+mod safe;
 mod template;
 
+pub use safe::{create_private, quote_csv, starts_formula, unquote};
 pub use template::write_template;
 
 use crate::spec::{self, Template};
@@ -109,13 +112,15 @@ pub enum Value<'a> {
 }
 
 impl Value<'_> {
-    /// Writes the CSV text of the value into `buf` (cleared first).
+    /// Writes the CSV text of the value into `buf` (cleared first): text that a
+    /// spreadsheet would run as a formula behind an apostrophe ([`quote_csv`]); numbers
+    /// and dates, which the program formats itself, as they are.
     fn write_text(&self, buf: &mut String) {
         buf.clear();
         let _ = match self {
             Value::Empty => Ok(()),
-            Value::Text(s) => buf.write_str(s),
-            Value::Owned(s) => buf.write_str(s),
+            Value::Text(s) => buf.write_str(&quote_csv(s)),
+            Value::Owned(s) => buf.write_str(&quote_csv(s)),
             Value::Int(v) => write!(buf, "{v}"),
             Value::Money(m) => write!(buf, "{m}"),
             Value::Date(d) => write!(buf, "{:04}-{:02}-{:02}", d.year(), d.month(), d.day()),
@@ -269,7 +274,7 @@ struct CsvExport {
 impl CsvExport {
     fn new(template: &Template, path: &Path) -> Result<Self, WriteError> {
         let mut file =
-            BufWriter::with_capacity(1 << 16, File::create(path).map_err(WriteError::io(path))?);
+            BufWriter::with_capacity(1 << 16, create_private(path).map_err(WriteError::io(path))?);
         file.write_all(b"\xEF\xBB\xBF")
             .map_err(WriteError::io(path))?;
         let mut writer = csv::Writer::from_writer(file);

@@ -499,7 +499,7 @@ async fn the_county_approver_decides_and_assistance_follows() {
         let list = village.get("/api/v1/cases").await;
         assert_eq!(list.body["items"][0]["helper"], "王帮扶");
         let p = village
-            .get("/api/v1/pending?helper=王帮扶&within=400")
+            .get("/api/v1/pending?helper=王帮扶&within=366")
             .await;
         assert_eq!(ids(&p.body, "case_id"), vec![case], "{}", p.body);
         assert_eq!(p.body[0]["task"], "帮扶走访");

@@ -175,7 +175,16 @@ fn measure_problems_in_chinese() {
         MeasureStatus::Active,
     );
     m.amount = Some(Money::from_fen(-1));
-    assert_eq!(m.check(today)[0].to_string(), "帮扶金额不能为负数");
+    assert_eq!(
+        m.check(today)[0].to_string(),
+        "帮扶金额-0.01元超出范围：应在0元至1000000元之间"
+    );
+    m.amount = Some(Money::from_yuan(99_999_999));
+    assert!(
+        m.check(today)[0]
+            .to_string()
+            .contains("帮扶金额99999999元超出范围")
+    );
     m.amount = None;
     m.start = d(2024, 6, 2);
     assert!(m.check(today)[0].to_string().contains("状态应为“计划”"));
@@ -427,6 +436,38 @@ fn a_helper_needs_name_unit_and_a_past_pairing_date() {
     let e: Vec<String> = bad.check(today).iter().map(ToString::to_string).collect();
     assert_eq!(e.len(), 3, "{e:?}");
     assert!(e[2].contains("晚于今天"));
+    let hostile = Helper {
+        name: "王\u{1b}[8m".into(),
+        unit: "单位".repeat(101),
+        since: d(1, 1, 1),
+        ..bad
+    };
+    let e: Vec<String> = hostile
+        .check(today)
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(e.len(), 3, "{e:?}");
+    assert!(e[0].starts_with("帮扶责任人姓名："), "{e:?}");
+    assert!(e[1].contains("工作单位及职务过长：最多200个字"), "{e:?}");
+    assert!(e[2].contains("结对日期0001-01-01超出范围"), "{e:?}");
+}
+
+#[test]
+fn measure_text_and_dates_are_bounded() {
+    let today = d(2024, 6, 1);
+    let mut m = measure(
+        MeasureType::Dibao,
+        &[RiskType::Illness],
+        MeasureStatus::Planned,
+    );
+    assert!(m.check(today).is_empty());
+    m.provider = "县民政局\u{1b}[31m".into();
+    m.end = Some(d(9999, 12, 31));
+    let e: Vec<String> = m.check(today).iter().map(ToString::to_string).collect();
+    assert_eq!(e.len(), 2, "{e:?}");
+    assert!(e[0].contains("结束日期9999-12-31超出范围"), "{e:?}");
+    assert!(e[1].contains("责任部门第5个字是换行或控制字符"), "{e:?}");
 }
 
 proptest! {

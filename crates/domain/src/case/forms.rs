@@ -3,10 +3,20 @@
 //! the [`Action`](super::Action) that records the step and stay on the case's
 //! [`Steps`](super::Steps), so what the review and the county decided on can be read later.
 
-use crate::FieldError;
 use crate::enums::{HousingSafety, WaterSafety};
 use crate::money::Money;
+use crate::text::TextField;
+use crate::{FieldError, bounds};
 use serde::{Deserialize, Serialize};
+
+/// 核实情况 of the 入户核实表.
+pub const VERIFICATION_NOTE: TextField = TextField::lines("核实情况", bounds::NOTE_CHARS);
+/// 签字人 of the 承诺授权书 (the head, or every adult member).
+pub const SIGNED_BY: TextField = TextField::line("签字人", bounds::LINE_CHARS);
+/// 授权查询事项.
+pub const QUERIES: TextField = TextField::line("授权查询事项", bounds::LINE_CHARS);
+/// 附件名称 (the scan's file name as the client gave it).
+pub const ATTACHMENT_NAME: TextField = TextField::line("附件名称", bounds::LINE_CHARS);
 
 /// 入户核实表: what the cadres found at the household (identification and elimination).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -39,11 +49,17 @@ impl Verification {
         self.net_income_12m.per_capita(self.members)
     }
 
-    /// Checks the form: at least one member, labour not above the members, sane amounts.
+    /// Checks the form: one to thirty members, labour not above the members, amounts
+    /// within their plausible range ([`crate::bounds`]), a bounded note.
     pub fn check(&self) -> Vec<FieldError> {
         let mut out = Vec::new();
-        if self.members == 0 {
-            out.push(FieldError::new("共同生活人数至少为1人"));
+        if let Err(e) = bounds::within(
+            "共同生活人数",
+            self.members,
+            &bounds::HOUSEHOLD_MEMBERS,
+            "人",
+        ) {
+            out.push(e);
         }
         if self.labour_members > self.members {
             out.push(FieldError::new(format!(
@@ -54,9 +70,15 @@ impl Verification {
         if let Err(e) = self.rigid_spending_12m.check_sane("刚性支出") {
             out.push(e);
         }
-        if self.net_income_12m > crate::money::SANE_LIMIT {
-            out.push(FieldError::new("家庭纯收入超过1亿元，请核对单位是否为元"));
+        if let Err(e) = bounds::within(
+            "近12个月家庭纯收入",
+            self.net_income_12m,
+            &bounds::HOUSEHOLD_INCOME,
+            "元",
+        ) {
+            out.push(e);
         }
+        VERIFICATION_NOTE.check_into(&self.note, &mut out);
         out
     }
 
@@ -110,4 +132,18 @@ pub struct Consent {
     pub queries: String,
     /// The scanned signed form, when uploaded.
     pub attachment: Option<Attachment>,
+}
+
+impl Consent {
+    /// Checks the bounds of the form's text (whether it is filled in is the procedure's
+    /// business, which names the missing field).
+    pub fn check(&self) -> Vec<FieldError> {
+        let mut out = Vec::new();
+        SIGNED_BY.check_into(&self.signed_by, &mut out);
+        QUERIES.check_into(&self.queries, &mut out);
+        if let Some(a) = &self.attachment {
+            ATTACHMENT_NAME.check_into(&a.name, &mut out);
+        }
+        out
+    }
 }

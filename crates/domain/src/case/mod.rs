@@ -29,11 +29,11 @@ pub use deadlines::{
     DayCount, Deadlines, Span, WorkCalendar, due_date, follow_up_due, is_overdue, publicity_ends,
 };
 
-use crate::FieldError;
 use crate::enums::HouseholdType;
 use crate::money::Money;
 use crate::monitoring::{Category, MAX_RISKS, RiskSet, fitting_category};
-use crate::text::fold_width;
+use crate::text::{TextField, fold_width};
+use crate::{FieldError, bounds};
 use chrono::{Months, NaiveDate};
 use serde::{Deserialize, Serialize};
 
@@ -231,6 +231,34 @@ pub enum Action {
     Rollback { on: NaiveDate, reason: String },
 }
 
+/// 经办人 (the name recorded with every step).
+pub const ACTOR_NAME: TextField = TextField::line("经办人", bounds::SHORT_CHARS);
+/// 比对结果.
+pub const FINDINGS: TextField = TextField::lines("比对结果", bounds::NOTE_CHARS);
+/// 参加人员 of a 民主评议.
+pub const PARTICIPANTS: TextField = TextField::lines("参加人员", bounds::REASON_CHARS);
+/// 评议纪要.
+pub const MINUTES: TextField = TextField::lines("评议纪要", bounds::MINUTES_CHARS);
+/// 不同意的理由 of a review.
+pub const DISAGREEMENT: TextField = TextField::lines("不同意的理由", bounds::REASON_CHARS);
+/// 异议内容.
+pub const OBJECTION: TextField = TextField::lines("异议内容", bounds::NOTE_CHARS);
+/// 审核意见 (乡镇初审/审核, 县级审定风险消除).
+pub const OPINION: TextField = TextField::lines("审核意见", bounds::NOTE_CHARS);
+/// 风险消除说明 (the village's proposal).
+pub const PROPOSAL: TextField = TextField::lines("风险消除说明", bounds::NOTE_CHARS);
+/// 退回理由.
+pub const SEND_BACK_REASON: TextField = TextField::lines("退回理由", bounds::REASON_CHARS);
+/// 不予通过的理由.
+pub const REFUSAL_REASON: TextField = TextField::lines("不予通过的理由", bounds::REASON_CHARS);
+/// 开通绿色通道的理由.
+pub const FAST_TRACK_REASON: TextField =
+    TextField::lines("开通绿色通道的理由", bounds::REASON_CHARS);
+/// 不予纳入的理由 of a lead (线索研判), told to the household.
+pub const DISMISSAL_REASON: TextField = TextField::lines("不予纳入的理由", bounds::REASON_CHARS);
+/// 回退理由.
+pub const ROLLBACK_REASON: TextField = TextField::lines("回退理由", bounds::REASON_CHARS);
+
 impl Action {
     pub fn kind(&self) -> ActionKind {
         match self {
@@ -250,6 +278,74 @@ impl Action {
             Action::StartAssistance { .. } => ActionKind::StartAssistance,
             Action::ProposeElimination { .. } => ActionKind::ProposeElimination,
             Action::Rollback { .. } => ActionKind::Rollback,
+        }
+    }
+
+    /// The bounds of the action's free text and figures ([`crate::bounds`]): what a
+    /// form or a request may carry at all, whatever the stage. Whether a required text
+    /// is filled in is checked by [`transition`], which knows the step.
+    pub fn check(&self) -> Vec<FieldError> {
+        let mut out = Vec::new();
+        let text = |field: TextField, s: &str, out: &mut Vec<FieldError>| field.check_into(s, out);
+        let outcome = |o: &Outcome, out: &mut Vec<FieldError>| {
+            if let Outcome::NotAgreed { reason } = o {
+                DISAGREEMENT.check_into(reason, out);
+            }
+        };
+        match self {
+            Action::Verify { form, .. } => out = form.check(),
+            Action::Consent { consent, .. } => out = consent.check(),
+            Action::Compare { findings, .. } => text(FINDINGS, findings, &mut out),
+            Action::Review {
+                participants,
+                minutes,
+                outcome: o,
+                ..
+            } => {
+                text(PARTICIPANTS, participants, &mut out);
+                text(MINUTES, minutes, &mut out);
+                outcome(o, &mut out);
+            }
+            Action::Objection { text: t, .. } => text(OBJECTION, t, &mut out),
+            Action::TownshipReview {
+                note, outcome: o, ..
+            } => {
+                text(OPINION, note, &mut out);
+                outcome(o, &mut out);
+            }
+            Action::ApproveIdentification {
+                per_capita, line, ..
+            } => {
+                if let Some(pc) = per_capita
+                    && let Err(e) =
+                        bounds::within("家庭人均纯收入", *pc, &bounds::PER_CAPITA_INCOME, "元")
+                {
+                    out.push(e);
+                }
+                if let Err(e) = bounds::within("监测范围", *line, &bounds::MONITORING_LINE, "元")
+                {
+                    out.push(e);
+                }
+            }
+            Action::ApproveElimination { note, .. } => text(OPINION, note, &mut out),
+            Action::SendBack { reason, .. } => text(SEND_BACK_REASON, reason, &mut out),
+            Action::Refuse { reason, .. } => text(REFUSAL_REASON, reason, &mut out),
+            Action::FastTrack { reason, .. } => text(FAST_TRACK_REASON, reason, &mut out),
+            Action::ProposeElimination { note, .. } => text(PROPOSAL, note, &mut out),
+            Action::Rollback { reason, .. } => text(ROLLBACK_REASON, reason, &mut out),
+            Action::StartPublicity { .. }
+            | Action::ClosePublicity { .. }
+            | Action::StartAssistance { .. } => {}
+        }
+        out
+    }
+
+    /// The form a refused [`Action::check`] names.
+    fn form_name(&self) -> &'static str {
+        match self {
+            Action::Verify { .. } => "入户核实表",
+            Action::Consent { .. } => "承诺授权书",
+            other => other.kind().label(),
         }
     }
 
@@ -564,6 +660,12 @@ impl Case {
                 today,
             });
         }
+        if let Err(e) = ACTOR_NAME.check(&actor.name) {
+            return Err(WorkflowError::Form {
+                form: ActionKind::Open.label(),
+                problems: vec![e.message],
+            });
+        }
         Ok(Case {
             household_type,
             state: CaseState::Verifying,
@@ -812,6 +914,15 @@ pub fn transition(
                 .join("或"),
         });
     }
+    // Bounds first: nothing of an oversized or control-laden text reaches the case.
+    let mut problems = action.check();
+    ACTOR_NAME.check_into(&actor.name, &mut problems);
+    if !problems.is_empty() {
+        return Err(WorkflowError::Form {
+            form: action.form_name(),
+            problems: problems.into_iter().map(|p| p.message).collect(),
+        });
+    }
     let on = action.on();
     if on > today {
         return Err(WorkflowError::FutureDate { on, today });
@@ -845,13 +956,7 @@ pub fn transition(
             {
                 return Err(WorkflowError::AlreadyDone("入户核实"));
             }
-            let problems = form.check();
-            if !problems.is_empty() {
-                return Err(WorkflowError::Form {
-                    form: "入户核实表",
-                    problems: problems.into_iter().map(|p| p.message).collect(),
-                });
-            }
+            // The form was checked with the action, above.
             let note = form.summary();
             let st = steps(&mut next);
             st.verified_on = Some(on);

@@ -699,6 +699,125 @@ fn verification_form_and_consent_are_checked_and_kept() {
 }
 
 #[test]
+fn every_text_and_figure_of_a_step_is_bounded() {
+    let on = d(2024, 3, 1);
+    // The 入户核实表 of the finding: 65,535 members and an income of −99,999,999 元.
+    let absurd = Action::Verify {
+        on,
+        form: Verification {
+            members: 65_535,
+            net_income_12m: Money::from_yuan(-99_999_999),
+            ..form()
+        },
+    };
+    let e = err(&opened(), absurd, &village()).to_string();
+    assert!(e.starts_with("入户核实表填写有误"), "{e}");
+    assert!(
+        e.contains("共同生活人数65535人超出范围：应在1人至30人之间"),
+        "{e}"
+    );
+    assert!(e.contains("近12个月家庭纯收入-99999999元超出范围"), "{e}");
+    // A loss within the bound is a fact of life, not a typing error.
+    let loss = Verification {
+        net_income_12m: Money::from_yuan(-20_000),
+        ..form()
+    };
+    assert!(loss.check().is_empty());
+
+    // A 600,000-character note is refused whole; nothing of it reaches the case.
+    let long = "很".repeat(600_000);
+    let c = opened();
+    for (action, field) in [
+        (
+            Action::Verify {
+                on,
+                form: Verification {
+                    note: long.clone(),
+                    ..form()
+                },
+            },
+            "核实情况过长：最多2000个字",
+        ),
+        (
+            Action::Compare {
+                on,
+                findings: long.clone(),
+            },
+            "比对结果过长",
+        ),
+        (
+            Action::Refuse {
+                on,
+                reason: long.clone(),
+            },
+            "不予通过的理由过长：最多500个字",
+        ),
+        (
+            Action::FastTrack {
+                on,
+                reason: s("住院\u{1b}[2J"),
+            },
+            "开通绿色通道的理由第3个字是控制字符",
+        ),
+        (
+            Action::Consent {
+                on,
+                consent: consent("户主\n配偶"),
+            },
+            "签字人第3个字是换行或控制字符",
+        ),
+    ] {
+        let who = if matches!(action, Action::Compare { .. } | Action::FastTrack { .. }) {
+            county()
+        } else {
+            village()
+        };
+        let e = err(&c, action, &who).to_string();
+        assert!(e.contains(field), "{e}");
+        assert!(
+            e.chars().count() < 200,
+            "the message does not repeat the text"
+        );
+    }
+    // Multi-line fields keep their line breaks.
+    let two_lines = Action::Compare {
+        on,
+        findings: s("无财政供养\r\n无车辆"),
+    };
+    ok(&c, two_lines, &county());
+
+    // The figures the county decides on.
+    let wild = Action::ApproveIdentification {
+        on,
+        category: Category::Marginal,
+        risks: RiskSet::EMPTY.with(RiskType::Illness),
+        per_capita: Some(Money::from_yuan(6_000)),
+        line: Money::from_yuan(-5),
+        sudden_shock: false,
+    };
+    assert!(wild.check()[0].message.contains("监测范围-5元超出范围"));
+    // And the name recorded with every step.
+    let e = err(
+        &c,
+        Action::Compare {
+            on,
+            findings: s("无"),
+        },
+        &Actor::new(Level::County, "王五\u{1b}]0;x\u{7}"),
+    );
+    assert!(e.to_string().contains("经办人"), "{e}");
+    assert!(
+        Case::open(
+            HouseholdType::Ordinary,
+            on,
+            &Actor::new(Level::Village, "x".repeat(51)),
+            on
+        )
+        .is_err()
+    );
+}
+
+#[test]
 fn to_do_names_the_awaited_steps_and_levels() {
     let c = opened();
     use ActionKind as K;

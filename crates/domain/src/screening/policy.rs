@@ -13,6 +13,10 @@ use crate::{DisabilityGrade, FieldError};
 use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+/// 政策名称 (shown with every screening and on the policy's history).
+pub const TITLE: crate::text::TextField =
+    crate::text::TextField::line("政策名称 title", crate::bounds::LINE_CHARS);
+
 /// The built-in default policy, with its comments: what `policy show` prints before any
 /// policy has been loaded.
 pub const DEFAULT_POLICY_TOML: &str = include_str!("../../../../docs/policy.toml");
@@ -457,6 +461,9 @@ impl Policy {
     /// Every problem of the document, in Chinese.
     pub fn check(&self) -> Vec<String> {
         let mut out = Vec::new();
+        if let Err(e) = TITLE.check(&self.title) {
+            out.push(e.message);
+        }
         if !(1..=36).contains(&self.window_months) {
             out.push(format!(
                 "预警时间窗 window_months = {} 应在1至36个月之间",

@@ -28,6 +28,8 @@ pub(super) struct Styles {
     header_required: Format,
     header_optional: Format,
     text: Format,
+    /// Text that would start a formula: kept text by Excel's quote prefix.
+    quoted: Format,
     date: Format,
     money: Format,
 }
@@ -44,6 +46,7 @@ impl Styles {
             header_required: header.clone().set_background_color(Color::RGB(0xF8CBAD)),
             header_optional: header.set_background_color(Color::RGB(0xDDEBF7)),
             text: Format::new().set_num_format("@"),
+            quoted: Format::new().set_num_format("@").set_quote_prefix(),
             date: Format::new().set_num_format("yyyy-mm-dd"),
             money: Format::new().set_num_format("0.00"),
         }
@@ -271,10 +274,30 @@ impl XlsxExport {
     }
 
     pub(super) fn save(mut self) -> Result<(), WriteError> {
-        self.workbook
-            .save(&self.path)
-            .map_err(WriteError::xlsx(&self.path))
+        save_private(&mut self.workbook, &self.path)
     }
+}
+
+/// Saves a workbook into a file readable by its owner only ([`super::safe`]).
+pub(super) fn save_private(workbook: &mut Workbook, path: &Path) -> Result<(), WriteError> {
+    let file = super::safe::create_private(path).map_err(WriteError::io(path))?;
+    workbook
+        .save_to_writer(file)
+        .map_err(WriteError::xlsx(path))
+}
+
+/// A text cell, with the quote prefix when a spreadsheet would take it for a formula.
+fn write_text(
+    sheet: &mut Worksheet,
+    row: u32,
+    col: u16,
+    text: &str,
+    styles: &Styles,
+) -> Result<(), XlsxError> {
+    let (value, quoted) = super::safe::quote_xlsx(text);
+    let format = if quoted { &styles.quoted } else { &styles.text };
+    sheet.write_string_with_format(row, col, value, format)?;
+    Ok(())
 }
 
 fn write_row(
@@ -286,12 +309,8 @@ fn write_row(
     for (col, value) in (0u16..).zip(values) {
         match value {
             Value::Empty => {}
-            Value::Text(s) => {
-                sheet.write_string_with_format(row, col, *s, &styles.text)?;
-            }
-            Value::Owned(s) => {
-                sheet.write_string_with_format(row, col, s, &styles.text)?;
-            }
+            Value::Text(s) => write_text(sheet, row, col, s, styles)?,
+            Value::Owned(s) => write_text(sheet, row, col, s, styles)?,
             Value::Int(v) => {
                 sheet.write_number(row, col, *v as f64)?;
             }

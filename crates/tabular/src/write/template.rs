@@ -25,14 +25,14 @@ pub fn write_template(t: &Template, path: &Path) -> Result<(), WriteError> {
                         source: e.into(),
                     })?;
             }
-            std::fs::File::create(path)
+            super::create_private(path)
                 .and_then(|mut f| f.write_all(&out))
                 .map_err(WriteError::io(path))
         }
         OutFormat::Xlsx => {
             let mut workbook = Workbook::new();
             build(&mut workbook, t).map_err(WriteError::xlsx(path))?;
-            workbook.save(path).map_err(WriteError::xlsx(path))
+            layout::save_private(&mut workbook, path)
         }
     }
 }

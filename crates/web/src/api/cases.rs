@@ -410,6 +410,7 @@ async fn act_on_batch(
     if req.cases.is_empty() {
         return Err(ApiError::invalid("须列出至少一个案件"));
     }
+    input::case_list(&req.cases)?;
     let mut ids = req.cases.clone();
     ids.sort_unstable();
     if ids.windows(2).any(|w| w[0] == w[1]) {
@@ -490,7 +491,13 @@ async fn pending(
         scope: Some(scope),
         level,
         helper,
-        visits_within_days: q.within.unwrap_or(7),
+        visits_within_days: domain::bounds::within(
+            "提前天数 within",
+            q.within.unwrap_or(7),
+            &domain::bounds::LOOKAHEAD_DAYS,
+            "天",
+        )
+        .map_err(|e| ApiError::invalid(e.message))?,
     };
     let list = service::cases::pending(store, &query, today, &cfg).await?;
     Ok(Json(

@@ -7,7 +7,7 @@ use crate::error::{ApiError, ApiResult};
 use domain::Money;
 use domain::case::Actor;
 use domain::enums::Labelled;
-use domain::monitoring::{RiskSet, RiskType};
+use domain::monitoring::{MAX_RISKS, RiskSet, RiskType};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -47,8 +47,12 @@ pub fn label<T: Labelled>(s: &str, problems: &mut Vec<String>) -> Option<T> {
     T::parse(s).map_err(|e| problems.push(e.message)).ok()
 }
 
-/// Risk types by label (因病, 因务工就业不稳 …).
+/// Risk types by label (因病, 因务工就业不稳 …), at most five of them.
 pub fn risks(labels: &[String], problems: &mut Vec<String>) -> RiskSet {
+    if let Err(e) = domain::bounds::list_len("风险类型", labels.len(), MAX_RISKS) {
+        problems.push(e.message);
+        return RiskSet::EMPTY;
+    }
     labels
         .iter()
         .filter_map(|l| label::<RiskType>(l, problems))
@@ -76,6 +80,13 @@ pub fn actor(caller: &Caller) -> ApiResult<Actor> {
         .case_level()
         .ok_or_else(|| ApiError::forbidden(format!("“{}”角色不办理监测案件", caller.role())))?;
     Ok(Actor::new(level, caller.user.display_name.clone()))
+}
+
+/// The cases a batch or a notice names: at most [`domain::bounds::BATCH_CASES`], checked
+/// before any of them is looked up.
+pub fn case_list(ids: &[i64]) -> ApiResult<()> {
+    domain::bounds::list_len("案件", ids.len(), domain::bounds::BATCH_CASES)
+        .map_err(|e| ApiError::invalid(e.message))
 }
 
 /// Most rows a list page holds.

@@ -59,6 +59,7 @@ async fn build_notice(
     Body(req): Body<NoticeRequest>,
 ) -> ApiResult<(HeaderMap, String)> {
     let store = caller.store(Permission::WorkCases)?;
+    super::input::case_list(&req.cases)?;
     for &id in &req.cases {
         scoped_case(&caller, store, id).await?;
     }

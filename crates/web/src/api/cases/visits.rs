@@ -68,7 +68,9 @@ async fn record_visit(
     Body(req): Body<VisitRequest>,
 ) -> ApiResult<(StatusCode, Json<VisitOutcome>)> {
     let store = caller.store(Permission::WorkCases)?;
-    let no = req.household_no.trim();
+    let no =
+        domain::HouseholdNo::parse(&req.household_no).map_err(|e| ApiError::invalid(e.message))?;
+    let no = no.as_str();
     let what = format!("户 {no}");
     let village = store
         .household_village(no)
