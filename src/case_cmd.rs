@@ -263,7 +263,7 @@ pub(crate) enum MeasureCmd {
     },
     /// The measures of a case.
     List { case: i64 },
-    /// What the measures cover, and what is still required or suggested (domain.md §7.3).
+    /// What the measures cover, and what is still required or suggested (docs/domain.md §7.3).
     Plan { case: i64 },
 }
 

@@ -141,6 +141,40 @@ fn a_rejected_import_exits_2_and_changes_nothing() {
 }
 
 #[test]
+fn hostile_workbooks_are_refused_in_chinese_and_change_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let run = |args: &[&str]| {
+        let mut all = vec!["--database-url", "sqlite://h.db", "--key-file", "h.key"];
+        all.extend_from_slice(args);
+        fangpin(d, &all)
+    };
+    assert!(run(&["keygen"]).status.success());
+    assert!(
+        run(&["import", "regions", "--county", "520322"])
+            .status
+            .success()
+    );
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("crates/tabular/tests/hostile");
+    // Once: an abort after asking for hundreds of gigabytes; ~1 GB before a 422.
+    for (file, words) in [
+        ("cell-xfd1048576.xlsx", "第1048576行 XFD列"),
+        ("sst-uniquecount-huge.xlsx", "超出导入限制"),
+        ("a1-xfd2000.xlsx", "第2000行 XFD列"),
+    ] {
+        let path = corpus.join(file);
+        let o = run(&["import", "households", path.to_str().unwrap()]);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{file}: {err}");
+        assert!(err.contains(words), "{file}: {err}");
+        assert!(!err.contains("panicked"), "{file}: {err}");
+    }
+    let o = run(&["export", "households", "out.csv"]);
+    assert!(o.status.success());
+    assert!(stdout(&o).contains(" 0 行"), "{}", stdout(&o));
+}
+
+#[test]
 fn screening_the_demo_county_lists_leads_with_their_reasons() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();

@@ -1,4 +1,4 @@
-//! 账号角色与权限 (roles and what each may do, domain.md §6.1a, §11): pure rules that the
+//! 账号角色与权限 (roles and what each may do, docs/domain.md §6.1a, §11): pure rules that the
 //! service layer enforces for every caller. A user is bound to one region and sees and acts
 //! only inside its subtree; the role decides what it may do there.
 
@@ -73,7 +73,7 @@ impl Role {
         })
     }
 
-    /// The procedure level (domain.md §6.1a) at which this role acts on cases.
+    /// The procedure level (docs/domain.md §6.1a) at which this role acts on cases.
     pub fn case_level(self) -> Option<Level> {
         match self {
             Role::Village => Some(Level::Village),

@@ -1,4 +1,4 @@
-//! 帮扶措施 (assistance measures): the measure catalogue of domain.md §7.2 as data, the
+//! 帮扶措施 (assistance measures): the measure catalogue of docs/domain.md §7.2 as data, the
 //! measure record of §15, and the matching rules of §7.3 as one pure function, [`plan`].
 //!
 //! The catalogue has two levels [I, §7.1]: a [`MeasureGroup`] (the §7.2 types that the
@@ -24,7 +24,7 @@ use std::fmt;
 mod tests;
 
 labelled_enum! {
-    /// 帮扶措施类别 (measure group, domain.md §7.2). The codes are storage codes: append only.
+    /// 帮扶措施类别 (measure group, docs/domain.md §7.2). The codes are storage codes: append only.
     MeasureGroup, "帮扶措施类别" {
         /// 产业帮扶 (industry support) — development [N].
         Industry = 1: "产业帮扶",
@@ -72,7 +72,7 @@ labelled_enum! {
 }
 
 labelled_enum! {
-    /// 帮扶性质 (nature of a measure, domain.md §7.1).
+    /// 帮扶性质 (nature of a measure, docs/domain.md §7.1).
     MeasureNature, "帮扶性质" {
         /// 开发式帮扶 (development: for households with labour capacity).
         Development = 1: "开发式帮扶",
@@ -84,7 +84,7 @@ labelled_enum! {
 }
 
 impl MeasureGroup {
-    /// 开发式 or 兜底 (domain.md §7.3: development = 产业, 就业, 金融, 公益岗位).
+    /// 开发式 or 兜底 (docs/domain.md §7.3: development = 产业, 就业, 金融, 公益岗位).
     pub fn nature(self) -> MeasureNature {
         use MeasureGroup::*;
         match self {
@@ -111,7 +111,7 @@ impl MeasureGroup {
 }
 
 labelled_enum! {
-    /// 帮扶措施类型 (detailed measure type, domain.md §7.2). Code = group code × 100 + n.
+    /// 帮扶措施类型 (detailed measure type, docs/domain.md §7.2). Code = group code × 100 + n.
     /// Where each belongs and which risks it addresses is in [`CATALOGUE`].
     MeasureType, "帮扶措施类型" {
         /// 到户产业奖补 (per-household industry grant, 庭院经济).
@@ -221,7 +221,7 @@ macro_rules! entries {
     };
 }
 
-/// 帮扶措施目录 (the catalogue). The risk lists follow domain.md §7.3 [I based on N+V]:
+/// 帮扶措施目录 (the catalogue). The risk lists follow docs/domain.md §7.3 [I based on N+V]:
 /// 因病→健康/综合保障, 住房→住房, 饮水→饮水, 因学/辍学→教育, 务工不稳→就业/公益岗位,
 /// 产业失败→产业/金融/保险, 灾害→临时救助/保险/住房; for 因残, 因意外事故 and 缺劳动力, which
 /// §7.3 does not map, the assignment here is [I].
@@ -313,7 +313,7 @@ impl MeasureType {
 }
 
 labelled_enum! {
-    /// 措施状态 (status of a measure, domain.md §15).
+    /// 措施状态 (status of a measure, docs/domain.md §15).
     MeasureStatus, "措施状态" {
         /// 计划 (planned).
         Planned = 1: "计划" | "计划中",
@@ -331,7 +331,7 @@ impl MeasureStatus {
     }
 }
 
-/// 帮扶措施 (one assistance measure of a monitored household, domain.md §15).
+/// 帮扶措施 (one assistance measure of a monitored household, docs/domain.md §15).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Measure {
     pub ty: MeasureType,
@@ -423,7 +423,7 @@ impl Measure {
     }
 }
 
-/// Matching periods (domain.md §7.3), configurable per province.
+/// Matching periods (docs/domain.md §7.3), configurable per province.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MatchConfig {
     /// Months after identification at which a missing development measure is flagged: 1.
@@ -532,7 +532,7 @@ pub fn has_labour(labour: &[Labor]) -> bool {
     labour.iter().any(|l| l.has_capacity())
 }
 
-/// The matching rules of domain.md §7.3 [I based on N+V].
+/// The matching rules of docs/domain.md §7.3 [I based on N+V].
 pub fn plan(input: &PlanInput<'_>, cfg: &MatchConfig) -> Plan {
     let carried: Vec<&Measure> = input
         .measures
@@ -609,7 +609,7 @@ pub(crate) fn add_months(date: NaiveDate, months: u32) -> NaiveDate {
         .unwrap_or(NaiveDate::MAX)
 }
 
-/// 帮扶责任人 (the cadre responsible for a monitored household, domain.md §7.4): named, with
+/// 帮扶责任人 (the cadre responsible for a monitored household, docs/domain.md §7.4): named, with
 /// a work unit and a phone the household can call. The phone is personal information:
 /// stored encrypted, shown masked.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,5 +1,5 @@
 //! 农户自主申报 (self-declaration) and 干部排查 (cadre visits): the two discovery channels
-//! besides screening (domain.md §6.1, §12.2). A declaration asks only the minimal fields —
+//! besides screening (docs/domain.md §6.1, §12.2). A declaration asks only the minimal fields —
 //! name, phone, ID number, village, the difficulty in the household's words, a risk type —
 //! and is answered with a receipt code with which the household later sees its status.
 
@@ -97,7 +97,7 @@ pub struct Visit {
     pub risks: RiskSet,
     /// 收入核实: the household's per-capita net income (annual) as re-assessed at a
     /// follow-up visit (帮扶走访) of a monitored household; what shows, month by month,
-    /// whether the income is stably above the line (domain.md §8.1).
+    /// whether the income is stably above the line (docs/domain.md §8.1).
     pub income: Option<crate::money::Money>,
 }
 

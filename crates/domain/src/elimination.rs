@@ -1,4 +1,4 @@
-//! 风险消除条件 (risk-elimination conditions, domain.md §8.1): for one monitored household,
+//! 风险消除条件 (risk-elimination conditions, docs/domain.md §8.1): for one monitored household,
 //! which conditions hold and which do not, each with its figures in Chinese, so that the
 //! village can see why a proposal is blocked. Pure: the caller gathers the figures (latest
 //! assessment, 三保障 status, the assistance [`Plan`](crate::assistance::Plan)).
@@ -34,7 +34,7 @@ labelled_enum! {
 }
 
 impl Condition {
-    /// Stable key for APIs and exports (domain.md style codes).
+    /// Stable key for APIs and exports (upper snake case).
     pub fn key(self) -> &'static str {
         match self {
             Condition::IncomeStable => "INCOME_STABLE",

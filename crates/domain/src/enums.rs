@@ -162,7 +162,7 @@ labelled_enum! {
 }
 
 impl Labor {
-    /// 有劳动能力: ordinary, skilled, or weak/half labour (domain §7.3).
+    /// 有劳动能力: ordinary, skilled, or weak/half labour (docs/domain.md §7.3).
     pub fn has_capacity(self) -> bool {
         matches!(self, Labor::Ordinary | Labor::Skilled | Labor::Weak)
     }

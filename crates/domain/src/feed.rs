@@ -1,5 +1,5 @@
 //! 部门数据 (department feeds): the eight kinds of records departments send, one person and
-//! one event per row (formats.md). A row names its person by 证件号码; the import resolves
+//! one event per row (docs/formats.md). A row names its person by 证件号码; the import resolves
 //! it to a registry member once, and from then on an event carries the member's identity
 //! only ([`FeedEvent`]), never the ID number.
 
@@ -253,7 +253,7 @@ impl FeedEvent {
         self.detail.feed()
     }
 
-    /// The natural key of the record within its feed (formats.md, 记录键): two rows with
+    /// The natural key of the record within its feed (docs/formats.md, 记录键): two rows with
     /// the same key are the same record, whichever batch brought them. 64-bit FNV-1a over
     /// the key fields: stable across versions and platforms, because stored batches are
     /// compared with it.

@@ -51,7 +51,7 @@ impl IncomeRecord {
             + self.other_rigid_cost.unwrap_or_default()
     }
 
-    /// Per-capita income after rigid spending: (net − rigid) ÷ size (domain §4.4).
+    /// Per-capita income after rigid spending: (net − rigid) ÷ size (docs/domain.md §4.4).
     pub fn adjusted_per_capita(&self, household_size: u32) -> Option<Money> {
         (self.net() - self.rigid_spending()).per_capita(household_size)
     }
@@ -77,7 +77,7 @@ mod tests {
         }
     }
 
-    /// domain.md §4.4a: wages 14,000; farming 6,000 with costs 2,500; rent 800;
+    /// docs/domain.md §4.4a: wages 14,000; farming 6,000 with costs 2,500; rent 800;
     /// pension 2,400 + subsidies 1,300 → net 22,000, 5,500 per person for 4.
     #[test]
     fn worked_example() {

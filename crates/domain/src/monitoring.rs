@@ -1,4 +1,4 @@
-//! 监测对象 (monitored households): the three categories (domain.md §3) and the risk types
+//! 监测对象 (monitored households): the three categories (docs/domain.md §3) and the risk types
 //! (§5) that screening suggests and the case procedure decides.
 
 use crate::FieldError;
@@ -7,7 +7,7 @@ use crate::money::Money;
 use crate::text::fold_width;
 
 labelled_enum! {
-    /// 监测对象类别 (domain.md §3).
+    /// 监测对象类别 (docs/domain.md §3).
     Category, "监测对象类别" {
         /// 脱贫不稳定户: a 脱贫户 with income within the monitoring range and a relapse risk.
         UnstableExPoor = 1: "脱贫不稳定户",
@@ -20,7 +20,7 @@ labelled_enum! {
 }
 
 labelled_enum! {
-    /// 返贫/致贫风险类型 (domain.md §5.1). A household carries one to five.
+    /// 返贫/致贫风险类型 (docs/domain.md §5.1). A household carries one to five.
     RiskType, "风险类型" {
         /// 因病
         Illness = 1: "因病",
@@ -138,7 +138,7 @@ impl RiskSet {
     }
 }
 
-/// The category that fits a household's type and income (domain.md §3, [I]):
+/// The category that fits a household's type and income (docs/domain.md §3, [I]):
 /// at or below the line a 脱贫户 is 脱贫不稳定户 and an 一般农户 is 边缘易致贫户; above the
 /// line only a sudden shock (large rigid spending or a sharp income fall) qualifies, as
 /// 突发严重困难户. `None` when the income is above the line and there is no shock: the

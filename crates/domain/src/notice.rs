@@ -1,9 +1,9 @@
 //! 公示 / 公告 (public notices) of a village batch: the printable document posted in the
 //! village when households are identified as monitored (识别纳入) or marked as having their
 //! risk eliminated (风险消除), first as 村级公示 and, after the county's decision, as 公告
-//! (domain.md §6.2, §8.2).
+//! (docs/domain.md §6.2, §8.2).
 //!
-//! Redaction by construction (domain.md §6.5, §11): publicity must never show 身份证件号码,
+//! Redaction by construction (docs/domain.md §6.5, §11): publicity must never show 身份证件号码,
 //! 手机号, 银行账号 or 健康状况. A [`NoticeEntry`] therefore has room only for the permitted
 //! fields — the household head's name, the village group, the category, the household size
 //! and the risk *types* as a [`RiskSet`] (a set of type codes, which cannot carry a member's
@@ -28,7 +28,7 @@ use std::fmt::Write as _;
 
 labelled_enum! {
     /// 公示公告类型 (kind of public notice). 公示 runs in the village before the township and
-    /// county decide (once, village only, domain.md §6.5); 公告 announces the county's
+    /// county decide (once, village only, docs/domain.md §6.5); 公告 announces the county's
     /// result in the village, issued in the township's name (§6.2).
     NoticeKind, "公示公告类型" {
         /// 识别公示 — 村级公示 of proposed monitored households (identification).
@@ -122,7 +122,7 @@ impl NoticeKind {
 }
 
 /// 风险类型公示口径 (how risk types are worded in public). Even the type 因病 can reveal
-/// a member's health; domain.md §6.5 suggests a generic wording where the province allows.
+/// a member's health; docs/domain.md §6.5 suggests a generic wording where the province allows.
 #[derive(
     Debug, Clone, Copy, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
 )]
@@ -305,7 +305,7 @@ impl VillageGroup {
 }
 
 /// 公示名单中的一户 (one household of a notice). Only the fields publicity may show
-/// (domain.md §6.5): there is deliberately no field for an ID number, a phone, a bank
+/// (docs/domain.md §6.5): there is deliberately no field for an ID number, a phone, a bank
 /// account or a health condition, so none can be passed. Built by [`NoticeEntry::new`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NoticeEntry {

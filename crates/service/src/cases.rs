@@ -327,7 +327,7 @@ pub async fn assign_helper(
 }
 
 /// 帮扶计划: what the household's measures cover and what is still required or suggested
-/// (domain.md §7.3).
+/// (docs/domain.md §7.3).
 pub async fn plan(store: &Store, case_id: i64, today: NaiveDate) -> Result<Plan, ServiceError> {
     plan_of(store, &store.case(case_id).await?, today).await
 }
@@ -355,7 +355,7 @@ async fn plan_of(store: &Store, row: &CaseRow, today: NaiveDate) -> Result<Plan,
     ))
 }
 
-/// 风险消除条件: which conditions of domain.md §8.1 hold for a monitored household today,
+/// 风险消除条件: which conditions of docs/domain.md §8.1 hold for a monitored household today,
 /// from the stored data:
 /// - income: the newest assessment of 家庭人均纯收入 — a follow-up visit's re-assessment or
 ///   the yearly record — against the current year's line, and how long the assessments have

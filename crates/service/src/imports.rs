@@ -1,4 +1,4 @@
-//! 导入: households, members and incomes from CSV or XLSX (formats.md).
+//! 导入: households, members and incomes from CSV or XLSX (docs/formats.md).
 //!
 //! A file is read and every row parsed, then checked against the database inside the very
 //! transaction that will write it: the village exists, the household exists, an ID number

@@ -468,7 +468,7 @@ pub async fn run_screening(
         _ => snapshot,
     };
     // Households with an open case: monitored ones (identified, or going through
-    // elimination) use the lower medical threshold of 脱贫户 and 监测户 (domain.md §9.1), and
+    // elimination) use the lower medical threshold of 脱贫户 and 监测户 (docs/domain.md §9.1), and
     // every open case takes new warnings instead of a new lead.
     let cases = store.open_case_states().await?;
     for h in &mut snapshot.facts.households {

@@ -1,10 +1,10 @@
 //! Every figure the generator draws from, in one place, each with where it comes from.
 //!
-//! Tags follow `domain.md`: **[S]** a published statistic (named), **[P]** a provincial or
-//! county practice figure, **[A]** an assumption chosen so that the synthetic county looks
-//! plausible — tune freely, nothing downstream depends on the exact value. Amounts are yuan
-//! at 2025 prices unless said otherwise; earlier years are deflated with the growth rates
-//! below.
+//! Tags in the manner of `docs/domain.md` §0: **[S]** a published statistic (named), **[P]**
+//! a provincial or county practice figure, **[A]** an assumption chosen so that the
+//! synthetic county looks plausible — tune freely, nothing downstream depends on the exact
+//! value. Amounts are yuan at 2025 prices unless said otherwise; earlier years are deflated
+//! with the growth rates below.
 
 use domain::HousingSafety;
 
@@ -69,7 +69,7 @@ pub const HOUSING_WEIGHTS: [(HousingSafety, u32); 6] = [
 ];
 
 /// Share of households recorded with unsafe drinking water. [S] rural tap-water coverage 94%
-/// (mid-2025 briefing, domain.md §13); [A] about 1.5% still fail the 饮水安全 test.
+/// (mid-2025 briefing, docs/domain.md §13); [A] about 1.5% still fail the 饮水安全 test.
 pub const WATER_UNSAFE_SHARE: f64 = 0.015;
 
 // ---------------------------------------------------------------------------------------
@@ -182,13 +182,13 @@ pub const EX_POOR_HEALTH_FACTOR: f64 = 1.4;
 /// grades, as in 残联 certificate statistics.
 pub const DISABILITY_GRADE_WEIGHTS: [u32; 4] = [10, 20, 32, 38];
 
-/// 参加城乡居民医保 share. [S] coverage of 脱贫/监测 people kept ≥ 99% (domain.md §4.5);
+/// 参加城乡居民医保 share. [S] coverage of 脱贫/监测 people kept ≥ 99% (docs/domain.md §4.5);
 /// the rest of the rural population slightly lower.
 pub const MEDICAL_INSURED_SHARE: f64 = 0.985;
 
 /// Migrant work (外出务工): probability for a labour-capable, non-student member by sex and
 /// age band (18–29, 30–44, 45–59). [S] 脱贫劳动力务工 ~3,300万 of ~(6,000万+) working-age
-/// 脱贫 people (domain.md §13); [A] men more than women, fewer after 45.
+/// 脱贫 people (docs/domain.md §13); [A] men more than women, fewer after 45.
 pub const MIGRANT_SHARE: [(f64, f64); 3] = [(0.72, 0.55), (0.65, 0.45), (0.42, 0.2)];
 
 /// Months of migrant work in a year (6..=12), weights. [A] most migrants are away 10–12
@@ -370,7 +370,7 @@ pub const EX_POOR_EARNING_FACTOR: f64 = 0.82;
 pub const YEAR_NOISE_SIGMA: f64 = 0.07;
 
 /// Yearly probability that a household has a shock year (job loss, illness, failed crop).
-/// [A] gives the ≥30% income drops that 收入骤减 warnings look for (domain.md §4.4).
+/// [A] gives the ≥30% income drops that 收入骤减 warnings look for (docs/domain.md §4.4).
 pub const SHOCK_RATE: f64 = 0.035;
 /// Factor applied to wages and business in a shock year, uniform range. [A]
 pub const SHOCK_FACTOR: (f64, f64) = (0.1, 0.55);
@@ -383,7 +383,7 @@ pub const SHOCK_FACTOR: (f64, f64) = (0.1, 0.55);
 pub const RECORDED_FLOOR: (f64, f64) = (9_600.0, 0.12);
 
 /// Share of households at real risk whose recorded income is not lifted to the floor: with
-/// the shock years they make the few percent near or below the line. [A] domain.md §1: the
+/// the shock years they make the few percent near or below the line. [A] docs/domain.md §1: the
 /// 2020 scale was ~5% of the registered population.
 pub const AT_RISK_SHARE: f64 = 0.06;
 

@@ -183,11 +183,19 @@ struct Slot {
 
 /// What every parser keeps while rows go by: the header map, the problems found (each with
 /// the file column it sorts by) and the number of rows seen.
+///
+/// At most [`Limits::max_listed_problems`](crate::Limits) problems are kept; the others
+/// are counted. A file of a million bad cells would otherwise cost a gigabyte of problems
+/// that no clerk reads beyond the first screens.
 #[derive(Debug)]
 struct Collector {
     map: HeaderMap,
     found: Vec<(usize, Problem)>,
+    /// Problems found beyond the list's bound.
+    omitted: usize,
     rows: usize,
+    /// 行号 of the last row seen.
+    last_row: usize,
 }
 
 impl Collector {
@@ -196,17 +204,21 @@ impl Collector {
         Self {
             found: map.problems.clone(),
             map,
+            omitted: 0,
             rows: 0,
+            last_row: 1,
         }
     }
 
     /// Starts the checks of one row.
     fn row<'r>(&'r mut self, row: &'r Row) -> RowCheck<'r> {
         self.rows += 1;
+        self.last_row = row.number;
         RowCheck {
             row,
             map: &self.map,
             found: &mut self.found,
+            omitted: &mut self.omitted,
             ok: true,
         }
     }
@@ -217,9 +229,20 @@ impl Collector {
         if self.rows == 0 {
             warnings.push("文件只有表头，没有数据行".to_owned());
         }
+        let mut problems: Vec<Problem> = self.found.into_iter().map(|(_, p)| p).collect();
+        if self.omitted > 0 {
+            problems.push(Problem::row(
+                self.last_row,
+                format!(
+                    "另有{}个问题未逐条列出（只列出前{}个）：请先改正以上问题后重新导入",
+                    self.omitted,
+                    crate::Limits::STANDARD.max_listed_problems
+                ),
+            ));
+        }
         Parsed {
             records,
-            problems: self.found.into_iter().map(|(_, p)| p).collect(),
+            problems,
             warnings,
         }
     }
@@ -230,6 +253,7 @@ struct RowCheck<'r> {
     row: &'r Row,
     map: &'r HeaderMap,
     found: &'r mut Vec<(usize, Problem)>,
+    omitted: &'r mut usize,
     ok: bool,
 }
 
@@ -237,6 +261,10 @@ impl RowCheck<'_> {
     /// Records a problem of this row in `slot`'s column, echoing the cell's value.
     fn problem(&mut self, slot: Slot, message: impl Into<String>) {
         self.ok = false;
+        if self.found.len() >= crate::Limits::STANDARD.max_listed_problems {
+            *self.omitted += 1;
+            return;
+        }
         let number = self.row.number;
         let problem = match slot.index {
             Some(i) => Problem::cell(

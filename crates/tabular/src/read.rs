@@ -1,12 +1,18 @@
 //! Reading a spreadsheet file into a [`Table`] — or row by row through a [`RowStream`] — the
-//! header row, then every non-blank data row with its true spreadsheet row number. Owns the file-level concerns of an import — format
-//! by extension, text encoding of CSV (UTF-8 with or without BOM, GB18030 as saved by Chinese
-//! Excel), and turning XLSX cells (numbers, Excel dates, booleans) into [`Cell`]s. Knows
-//! nothing of templates: mapping headers to columns and typing values is [`crate::parse`].
+//! header row, then every non-blank data row with its true spreadsheet row number. Owns the
+//! file-level concerns of an import — format by extension confirmed by content, text
+//! encoding of CSV (UTF-8 with or without BOM, GB18030 as saved by Chinese Excel), the
+//! [`Limits`] of every file, and turning cells into [`Cell`]s (workbooks through
+//! [`crate::workbook`]). Knows nothing of templates: mapping headers to columns and typing
+//! values is [`crate::parse`].
 
+use crate::limits::{Limits, bytes_text, grouped};
+use crate::problem::{Problem, column_letter};
+use crate::workbook::{self, Content, SheetRows, check_cell_text};
 use chrono::NaiveDate;
 use std::borrow::Cow;
 use std::fmt::Write as _;
+use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 /// One cell as the file holds it. Text is trimmed; blank text is [`Cell::Empty`].
@@ -88,7 +94,8 @@ pub struct Table {
     pub rows: Vec<Row>,
 }
 
-/// Why a file could not be read at all (as opposed to problems in its rows).
+/// Why a file could not be read at all (as opposed to problems in its rows). Every
+/// message is Chinese; one about a cell names its row and column.
 #[derive(Debug, thiserror::Error)]
 pub enum ReadError {
     #[error("找不到文件：{}", .path.display())]
@@ -100,6 +107,21 @@ pub enum ReadError {
     },
     #[error("不支持的文件格式：{}（请使用CSV或XLSX文件）", .path.display())]
     UnsupportedFormat { path: PathBuf },
+    /// 未经测试的格式 — a spreadsheet format that is known but not read.
+    #[error(
+        "不支持{kind}：{}。请在Excel或WPS中“另存为”Excel工作簿（.xlsx）或“CSV UTF-8（逗号分隔）”后重新导入",
+        .path.display()
+    )]
+    FormatNotAccepted { path: PathBuf, kind: &'static str },
+    /// 内容与扩展名不符 — e.g. a workbook named .csv.
+    #[error("文件{}的内容与扩展名不符：{message}", .path.display())]
+    WrongContent { path: PathBuf, message: String },
+    /// 超出导入限制 (crate::limits).
+    #[error(
+        "文件{}超出导入限制：{message}。如果确是正常数据，请在Excel中另存为“CSV UTF-8（逗号分隔）”后导入",
+        .path.display()
+    )]
+    Limit { path: PathBuf, message: String },
     #[error("工作簿中没有名为“{sheet}”的工作表（现有工作表：{}）", .available.join("、"))]
     SheetNotFound {
         sheet: String,
@@ -109,44 +131,105 @@ pub enum ReadError {
     NoHeader { path: PathBuf },
     #[error("CSV文件第{row}行格式错误：{message}")]
     Csv { row: usize, message: String },
+    /// A problem of one row (or one cell of it) that stops the whole file from being read.
+    #[error("第{row}行{}：{message}", .column.map(|c| format!(" {}列", column_letter(c))).unwrap_or_default())]
+    Content {
+        /// 行号 as the spreadsheet shows it.
+        row: usize,
+        /// 列 by position (A = 0), when one cell is at fault.
+        column: Option<usize>,
+        message: String,
+    },
     #[error("无法打开Excel文件{}：{message}（文件可能已损坏或设置了密码）", .path.display())]
     Workbook { path: PathBuf, message: String },
 }
 
-/// The spreadsheet formats an import accepts, decided by the file extension.
+impl ReadError {
+    /// Where in the file the error lies, when it concerns one row: (row, column).
+    pub fn location(&self) -> Option<(usize, Option<usize>)> {
+        match self {
+            ReadError::Content { row, column, .. } => Some((*row, *column)),
+            ReadError::Csv { row, .. } => Some((*row, None)),
+            _ => None,
+        }
+    }
+
+    /// The error as the one problem of a file's report: at its row and column when it
+    /// concerns one, otherwise at row 1 (the file as a whole).
+    pub fn to_problem(&self) -> Problem {
+        match self {
+            ReadError::Content {
+                row,
+                column,
+                message,
+            } => Problem {
+                column_letter: column.map(column_letter),
+                ..Problem::row(*row, message.clone())
+            },
+            _ => Problem::row(self.location().map_or(1, |(row, _)| row), self.to_string()),
+        }
+    }
+}
+
+/// The spreadsheet formats an import accepts, decided by the file extension and then
+/// confirmed by the file's first bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     /// .csv (also .txt saved by Excel as “Unicode 文本”, tab-separated)
     Csv,
-    /// .xlsx / .xlsm / .xls / .xlsb / .ods, read with calamine
-    Workbook,
+    /// .xlsx (Office Open XML workbook)
+    Xlsx,
 }
 
 impl Format {
-    /// The format of `path` by its extension, if supported.
-    pub fn of(path: &Path) -> Option<Format> {
-        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
-        match ext.as_str() {
-            "csv" | "txt" => Some(Format::Csv),
-            "xlsx" | "xlsm" | "xls" | "xlsb" | "ods" => Some(Format::Workbook),
-            _ => None,
-        }
+    /// The format of `path` by its extension. Only formats with tests behind them are
+    /// accepted: other spreadsheet formats (.xls, .xlsb, .ods, WPS's .et …) are refused
+    /// with the advice to save the file as .xlsx or CSV.
+    pub fn of(path: &Path) -> Result<Format, ReadError> {
+        let ext = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase)
+            .unwrap_or_default();
+        let kind = match ext.as_str() {
+            "csv" | "txt" => return Ok(Format::Csv),
+            "xlsx" => return Ok(Format::Xlsx),
+            "xls" => "旧版Excel工作簿（.xls）",
+            "xlsm" => "启用宏的Excel工作簿（.xlsm）",
+            "xlsb" => "Excel二进制工作簿（.xlsb）",
+            "xlt" | "xltx" | "xltm" => "Excel模板",
+            "ods" => "OpenDocument表格（.ods）",
+            "et" | "ett" => "WPS表格（.et）",
+            "numbers" => "Numbers表格（.numbers）",
+            _ => {
+                return Err(ReadError::UnsupportedFormat {
+                    path: path.to_path_buf(),
+                });
+            }
+        };
+        Err(ReadError::FormatNotAccepted {
+            path: path.to_path_buf(),
+            kind,
+        })
     }
 }
 
 /// Reads a CSV or XLSX file (chosen by extension) into memory. `sheet` names the
 /// worksheet of a workbook; the first sheet is read when it is `None`. CSV files ignore
-/// `sheet`. For very large CSV files prefer [`RowStream`], which never holds every row.
+/// `sheet`. For very large files prefer [`RowStream`], which never holds every row.
 pub fn read_table(path: &Path, sheet: Option<&str>) -> Result<Table, ReadError> {
-    let mut stream = RowStream::open(path, sheet)?;
-    if let Source::Rows(rows) = &mut stream.source {
-        return Ok(Table {
-            source_note: stream.source_note,
-            headers: stream.headers,
-            rows: std::mem::take(rows).collect(),
-        });
-    }
-    collect(stream)
+    collect(RowStream::open(path, sheet)?)
+}
+
+/// Reads a file held in memory, as an upload named `name` (whose extension decides the
+/// format), under `limits`: the entry point for fuzzing the whole reader.
+pub fn read_bytes(
+    name: &Path,
+    bytes: Vec<u8>,
+    sheet: Option<&str>,
+    limits: &Limits,
+) -> Result<Table, ReadError> {
+    collect(RowStream::from_bytes(name, bytes, sheet, limits)?)
 }
 
 /// Reads CSV from memory (see [`RowStream::from_csv_bytes`] for the encodings). A header
@@ -171,55 +254,131 @@ fn collect(mut stream: RowStream) -> Result<Table, ReadError> {
 /// A file read one row at a time: the header row first, then each non-blank data row in
 /// turn. For CSV, one row buffer (and its cells' strings) is reused from row to row, so a
 /// file of millions of rows costs no allocation per cell and is never all in memory as
-/// cells. Workbooks are read whole by calamine and then handed out row by row.
+/// cells. A workbook is checked first ([`crate::workbook`]) and its sheet then read as a
+/// stream of cells on a thread of its own; neither holds more than a batch of rows.
 pub struct RowStream {
     source_note: String,
     headers: Vec<String>,
     source: Source,
+    limits: Limits,
     /// The row [`RowStream::next_row`] hands out.
     current: Row,
 }
 
 enum Source {
     Csv(Box<CsvSource>),
-    Rows(std::vec::IntoIter<Row>),
+    Sheet(SheetRows),
 }
 
 impl RowStream {
-    /// Opens a CSV or workbook file (format by extension) and reads its header row.
+    /// Opens a CSV or XLSX file (format by extension, confirmed by content) and reads its
+    /// header row, under the standard [`Limits`].
     pub fn open(path: &Path, sheet: Option<&str>) -> Result<Self, ReadError> {
+        Self::open_with(path, sheet, &Limits::STANDARD)
+    }
+
+    /// [`RowStream::open`] under other limits.
+    pub fn open_with(path: &Path, sheet: Option<&str>, limits: &Limits) -> Result<Self, ReadError> {
         if !path.exists() {
             return Err(ReadError::NotFound {
                 path: path.to_path_buf(),
             });
         }
-        let format = Format::of(path).ok_or_else(|| ReadError::UnsupportedFormat {
+        let io = |source| ReadError::Io {
             path: path.to_path_buf(),
-        })?;
-        let stream = match format {
-            Format::Csv => {
-                let bytes = std::fs::read(path).map_err(|source| ReadError::Io {
-                    path: path.to_path_buf(),
-                    source,
-                })?;
-                Self::from_csv_bytes(bytes)?
-            }
-            Format::Workbook => {
-                let table = read_workbook(path, sheet)?;
-                Self {
-                    source_note: table.source_note,
-                    headers: table.headers,
-                    source: Source::Rows(table.rows.into_iter()),
-                    current: Row::default(),
-                }
+            source,
+        };
+        let stream = match Format::of(path)? {
+            Format::Csv => Self::csv(std::fs::read(path).map_err(io)?, path, limits)?,
+            Format::Xlsx => {
+                let file = std::fs::File::open(path).map_err(io)?;
+                Self::xlsx(std::io::BufReader::new(file), path, sheet, limits)?
             }
         };
-        if stream.headers.iter().all(String::is_empty) {
+        stream.with_header(path)
+    }
+
+    /// A file held in memory, as an upload named `name` (its extension decides the
+    /// format), read exactly as [`RowStream::open_with`] reads a file.
+    pub fn from_bytes(
+        name: &Path,
+        bytes: Vec<u8>,
+        sheet: Option<&str>,
+        limits: &Limits,
+    ) -> Result<Self, ReadError> {
+        let stream = match Format::of(name)? {
+            Format::Csv => Self::csv(bytes, name, limits)?,
+            Format::Xlsx => Self::xlsx(std::io::Cursor::new(bytes), name, sheet, limits)?,
+        };
+        stream.with_header(name)
+    }
+
+    /// Refuses a file without a header row.
+    fn with_header(self, path: &Path) -> Result<Self, ReadError> {
+        if self.headers.iter().all(String::is_empty) {
             return Err(ReadError::NoHeader {
                 path: path.to_path_buf(),
             });
         }
-        Ok(stream)
+        Ok(self)
+    }
+
+    /// A workbook: its bytes must be a zip archive, which is checked, then its sheet read.
+    fn xlsx<R: Read + Seek + Send + 'static>(
+        mut reader: R,
+        path: &Path,
+        sheet: Option<&str>,
+        limits: &Limits,
+    ) -> Result<Self, ReadError> {
+        let io = |source| ReadError::Io {
+            path: path.to_path_buf(),
+            source,
+        };
+        let mut head = Vec::with_capacity(512);
+        reader
+            .by_ref()
+            .take(512)
+            .read_to_end(&mut head)
+            .map_err(io)?;
+        reader.seek(SeekFrom::Start(0)).map_err(io)?;
+        let wrong = |message: &str| ReadError::WrongContent {
+            path: path.to_path_buf(),
+            message: message.to_owned(),
+        };
+        match Content::sniff(&head) {
+            Content::Zip => {}
+            Content::Empty => {
+                return Err(ReadError::NoHeader {
+                    path: path.to_path_buf(),
+                });
+            }
+            Content::Ole => {
+                return Err(wrong(
+                    "内容是旧版Excel（.xls）文件，或是设置了打开密码的工作簿：请取消密码，另存为.xlsx后导入",
+                ));
+            }
+            Content::Pdf => return Err(wrong("内容是PDF文件，不是Excel工作簿")),
+            Content::Other if looks_like_text(&head) => {
+                return Err(wrong(
+                    "内容是文本，不是Excel工作簿：如果是CSV文件，请把扩展名改为.csv",
+                ));
+            }
+            Content::Other => return Err(wrong("内容不是Excel工作簿（文件可能已损坏）")),
+        }
+        let opened = workbook::open(reader, path, sheet, limits)?;
+        let source_note = format!("XLSX，工作表“{}”", opened.sheet);
+        let mut rows = SheetRows::start(opened, path, limits)?;
+        let headers = rows
+            .next()?
+            .map(|row| workbook::headers_of(&row))
+            .unwrap_or_default();
+        Ok(Self {
+            source_note,
+            headers,
+            source: Source::Sheet(rows),
+            limits: *limits,
+            current: Row::default(),
+        })
     }
 
     /// CSV held in memory: strips a UTF-8 BOM, reads UTF-8 when the bytes are valid UTF-8
@@ -228,18 +387,59 @@ impl RowStream {
     ///
     /// The encoding is decided on the first mebibyte; every record is still checked as
     /// UTF-8 as it is read, so a file that changes encoding further down is refused with
-    /// the line, never read as garbled text.
+    /// the line, never read as garbled text. Bytes that are neither UTF-8 nor GB18030 are
+    /// refused with the row and column where they are.
     pub fn from_csv_bytes(bytes: Vec<u8>) -> Result<Self, ReadError> {
-        let (text, skip, encoding) = if bytes.starts_with(b"\xEF\xBB\xBF") {
-            (bytes, 3, "UTF-8")
+        Self::csv(bytes, Path::new(""), &Limits::STANDARD)
+    }
+
+    fn csv(bytes: Vec<u8>, path: &Path, limits: &Limits) -> Result<Self, ReadError> {
+        let wrong = |message: &str| ReadError::WrongContent {
+            path: path.to_path_buf(),
+            message: message.to_owned(),
+        };
+        match Content::sniff(&bytes[..bytes.len().min(8)]) {
+            Content::Zip => {
+                return Err(wrong(
+                    "内容是Excel工作簿（.xlsx）或其他压缩文件，不是CSV：如果是Excel工作簿，请把扩展名改为.xlsx",
+                ));
+            }
+            Content::Ole => {
+                return Err(wrong(
+                    "内容是旧版Excel（.xls）文件，不是CSV：请在Excel中另存为“CSV UTF-8（逗号分隔）”后导入",
+                ));
+            }
+            Content::Pdf => return Err(wrong("内容是PDF文件，不是CSV")),
+            Content::Empty | Content::Other => {}
+        }
+        let (text, skip, encoding, garbled) = if bytes.starts_with(b"\xEF\xBB\xBF") {
+            (bytes, 3, "UTF-8", None)
         } else if bytes.starts_with(b"\xFF\xFE") || bytes.starts_with(b"\xFE\xFF") {
-            let (decoded, _, _) = encoding_rs::UTF_16LE.decode(&bytes);
-            (decoded.into_owned().into_bytes(), 0, "UTF-16")
+            let (decoded, _, errors) = encoding_rs::UTF_16LE.decode(&bytes);
+            let not = "文件不是有效的UTF-16编码";
+            (
+                decoded.into_owned().into_bytes(),
+                0,
+                "UTF-16",
+                errors.then_some(not),
+            )
         } else if looks_like_utf8(&bytes) {
-            (bytes, 0, "UTF-8")
+            (bytes, 0, "UTF-8", None)
         } else {
-            let (decoded, _) = encoding_rs::GB18030.decode_without_bom_handling(&bytes);
-            (decoded.into_owned().into_bytes(), 0, "GB18030")
+            let (decoded, errors) = encoding_rs::GB18030.decode_without_bom_handling(&bytes);
+            if errors && utf8_reaches_further(&bytes) {
+                // Mostly UTF-8 with a few bad bytes: read as UTF-8, so that the first bad
+                // byte is reported where it is (the csv reader checks every record).
+                (bytes, 0, "UTF-8", None)
+            } else {
+                let not = "文件既不是有效的UTF-8编码，也不是有效的GB18030/GBK编码";
+                (
+                    decoded.into_owned().into_bytes(),
+                    0,
+                    "GB18030",
+                    errors.then_some(not),
+                )
+            }
         };
         let delimiter = sniff_delimiter(&text[skip..]);
         let source_note = if delimiter == b'\t' {
@@ -259,16 +459,24 @@ impl RowStream {
             record: csv::StringRecord::new(),
             number: 0,
             spare: Vec::new(),
+            limits: *limits,
+            garbled,
         };
         let mut headers = Vec::new();
         if csv.next_record()? {
-            headers = csv.record.iter().map(clean_header).collect();
+            headers = csv
+                .record
+                .iter()
+                .take(limits.max_columns)
+                .map(clean_header)
+                .collect();
             trim_trailing_empty(&mut headers);
         }
         Ok(Self {
             source_note,
             headers,
             source: Source::Csv(Box::new(csv)),
+            limits: *limits,
             current: Row::default(),
         })
     }
@@ -288,35 +496,50 @@ impl RowStream {
     pub fn next_row(&mut self) -> Result<Option<&Row>, ReadError> {
         let filled = match &mut self.source {
             Source::Csv(csv) => csv.fill(&mut self.current)?,
-            Source::Rows(rows) => rows.next().map(|r| self.current = r).is_some(),
+            Source::Sheet(rows) => rows.next()?.map(|r| self.current = r).is_some(),
         };
         Ok(filled.then_some(&self.current))
     }
 
     /// Replaces the contents of `batch` with up to `max` next rows (none at the end of the
-    /// file), reusing the rows already in it: the way to hand rows to another thread.
+    /// file), reusing the rows already in it: the way to hand rows to another thread. A
+    /// batch also ends once it holds [`Limits::max_batch_bytes`] of text.
     pub fn next_batch(&mut self, batch: &mut Vec<Row>, max: usize) -> Result<(), ReadError> {
+        let budget = self.limits.max_batch_bytes;
+        let mut bytes = 0;
         match &mut self.source {
             Source::Csv(csv) => {
                 let mut n = 0;
-                while n < max {
+                while n < max && bytes < budget {
                     if n == batch.len() {
                         batch.push(Row::default());
                     }
                     if !csv.fill(&mut batch[n])? {
                         break;
                     }
+                    bytes += workbook::row_bytes(&batch[n]);
                     n += 1;
                 }
                 batch.truncate(n);
             }
-            Source::Rows(rows) => {
+            Source::Sheet(rows) => {
                 batch.clear();
-                batch.extend(rows.by_ref().take(max));
+                while batch.len() < max && bytes < budget {
+                    let Some(row) = rows.next()? else { break };
+                    bytes += workbook::row_bytes(&row);
+                    batch.push(row);
+                }
             }
         }
         Ok(())
     }
+}
+
+/// Whether the first bytes of a file look like text (no control bytes but blanks and
+/// line breaks).
+fn looks_like_text(head: &[u8]) -> bool {
+    head.iter()
+        .all(|&b| b >= 0x20 || matches!(b, b'\t' | b'\n' | b'\r'))
 }
 
 /// The CSV side of a [`RowStream`].
@@ -330,20 +553,34 @@ struct CsvSource {
     number: usize,
     /// Strings of cells that became empty, kept for reuse.
     spare: Vec<String>,
+    limits: Limits,
+    /// When decoding met bytes of no character (each became U+FFFD): the encodings the
+    /// bytes were not, for the message that points at the first such cell.
+    garbled: Option<&'static str>,
 }
 
 impl CsvSource {
     /// Reads the next record into `self.record` and advances `self.number` to its row.
     ///
     /// The csv reader skips blank lines, which a spreadsheet shows as rows. A record's
-    /// position is where the previous one ended (before its line break), so the line breaks
-    /// from there to its first byte are one terminator plus the blank rows between.
+    /// position is just after the first byte of the previous record's line break: after
+    /// its `\n`, or between the `\r` and `\n` of a CRLF. The rest of that CRLF is skipped;
+    /// each line break after it is a blank row.
     fn next_record(&mut self) -> Result<bool, ReadError> {
         let more = self
             .reader
             .read_record(&mut self.record)
             .map_err(|e| csv_error(e, self.number + 1))?;
         if !more {
+            if let Some(not) = self.garbled {
+                // Every undecodable byte became U+FFFD in some cell, and the first such
+                // cell was refused; this is a safety net that should never be reached.
+                return Err(ReadError::Content {
+                    row: self.number.max(1),
+                    column: None,
+                    message: format!("含有无法识别的字节：{not}"),
+                });
+            }
             return Ok(false);
         }
         let start = self
@@ -352,13 +589,68 @@ impl CsvSource {
             .and_then(|p| usize::try_from(p.byte()).ok())
             .unwrap_or(0);
         let text = self.reader.get_ref().get_ref();
-        let breaks = line_breaks_at(text.get(self.skip + start..).unwrap_or_default());
-        self.number += if self.number == 0 {
-            breaks + 1
+        let at = self.skip + start;
+        let breaks = if self.number == 0 {
+            line_breaks_at(text.get(at..).unwrap_or_default())
         } else {
-            breaks.max(1)
+            let crlf_tail =
+                at > 0 && text.get(at - 1) == Some(&b'\r') && text.get(at) == Some(&b'\n');
+            line_breaks_at(text.get(at + usize::from(crlf_tail)..).unwrap_or_default())
         };
+        self.number += breaks + 1;
+        self.check_record()?;
         Ok(true)
+    }
+
+    /// The bounds of one record: its length, its columns, each cell's length, no NUL
+    /// characters and no undecodable bytes. The common record passes on a few comparisons
+    /// and one scan for NUL.
+    fn check_record(&mut self) -> Result<(), ReadError> {
+        let limits = &self.limits;
+        let all = self.record.as_slice();
+        let row = self.number;
+        if all.len() > limits.max_row_bytes {
+            return Err(ReadError::Content {
+                row,
+                column: None,
+                message: format!(
+                    "这一行的内容超过{}（文件可能已损坏，或缺少换行）",
+                    bytes_text(limits.max_row_bytes as u64)
+                ),
+            });
+        }
+        let suspect = all.len() > limits.max_cell_chars
+            || self.record.len() > limits.max_columns
+            || memchr::memchr(0, all.as_bytes()).is_some()
+            || (self.garbled.is_some() && all.contains('\u{FFFD}'));
+        if !suspect {
+            return Ok(());
+        }
+        for (i, field) in self.record.iter().enumerate() {
+            let at = |message: String| ReadError::Content {
+                row,
+                column: Some(i),
+                message,
+            };
+            if i >= limits.max_columns && !trim(field).is_empty() {
+                return Err(at(format!(
+                    "超出了允许的最多列数（{}列，到{}列为止）：请删除该单元格或多余的列",
+                    grouped(limits.max_columns as u64),
+                    column_letter(limits.max_columns - 1)
+                )));
+            }
+            check_cell_text(field, limits).map_err(at)?;
+            if let Some(not) = self.garbled
+                && field.contains('\u{FFFD}')
+            {
+                self.garbled = None;
+                return Err(at(format!(
+                    "含有无法识别的字节：{not}（可能已损坏或不是文本文件）。\
+                     请在Excel中另存为“CSV UTF-8（逗号分隔）”后重新导入"
+                )));
+            }
+        }
+        Ok(())
     }
 
     /// Reads the next non-blank record into `row`, reusing its cells' strings. False at
@@ -368,7 +660,8 @@ impl CsvSource {
             row.number = self.number;
             let cells = &mut row.cells;
             let mut any = false;
-            for (i, field) in self.record.iter().enumerate() {
+            let width = self.record.len().min(self.limits.max_columns);
+            for (i, field) in self.record.iter().take(width).enumerate() {
                 let text = trim(field);
                 any |= !text.is_empty();
                 match cells.get_mut(i) {
@@ -380,7 +673,7 @@ impl CsvSource {
                     }
                 }
             }
-            while cells.len() > self.record.len() {
+            while cells.len() > width {
                 if let Some(Cell::Text(s)) = cells.pop() {
                     self.spare.push(s);
                 }
@@ -398,14 +691,23 @@ impl CsvSource {
 
 /// A CSV reading error in words a clerk can act on, at spreadsheet row `row`.
 fn csv_error(e: csv::Error, row: usize) -> ReadError {
-    let message = match e.kind() {
-        csv::ErrorKind::Utf8 { .. } => "含有不是UTF-8编码的字符（文件前部是UTF-8编码）：\
-             请将整个文件另存为“CSV UTF-8”或GBK编码的CSV后重新导入"
-            .to_owned(),
-        csv::ErrorKind::Io(err) => format!("读取失败：{err}"),
-        _ => e.to_string(),
-    };
-    ReadError::Csv { row, message }
+    match e.kind() {
+        csv::ErrorKind::Utf8 { err, .. } => ReadError::Content {
+            row,
+            column: Some(err.field()),
+            message: "含有不是UTF-8编码的字符（文件前部是UTF-8编码）：\
+                 请将整个文件另存为“CSV UTF-8”或GBK编码的CSV后重新导入"
+                .to_owned(),
+        },
+        csv::ErrorKind::Io(err) => ReadError::Csv {
+            row,
+            message: format!("读取失败：{err}"),
+        },
+        _ => ReadError::Csv {
+            row,
+            message: e.to_string(),
+        },
+    }
 }
 
 /// Trims blanks (ASCII, full-width and other Unicode spaces). The common field — starting
@@ -451,6 +753,27 @@ fn looks_like_utf8(bytes: &[u8]) -> bool {
     }
 }
 
+/// Whether the bytes read further as UTF-8 than as GB18030 before the first byte that is
+/// not a character: then they are UTF-8 with a few bad bytes, not GB18030.
+fn utf8_reaches_further(bytes: &[u8]) -> bool {
+    let utf8 = std::str::from_utf8(bytes).map_or_else(|e| e.valid_up_to(), |s| s.len());
+    let mut decoder = encoding_rs::GB18030.new_decoder_without_bom_handling();
+    let mut out = String::with_capacity(64 << 10);
+    let mut read = 0;
+    let gb18030 = loop {
+        out.clear();
+        let (result, n) =
+            decoder.decode_to_string_without_replacement(&bytes[read..], &mut out, true);
+        read += n;
+        match result {
+            encoding_rs::DecoderResult::InputEmpty => break bytes.len(),
+            encoding_rs::DecoderResult::OutputFull => continue,
+            encoding_rs::DecoderResult::Malformed(..) => break read,
+        }
+    };
+    utf8 > gb18030
+}
+
 /// Comma, unless the first line has tabs and no commas (Excel's “Unicode 文本”).
 fn sniff_delimiter(text: &[u8]) -> u8 {
     let first = text.split(|&b| b == b'\n').next().unwrap_or_default();
@@ -477,7 +800,7 @@ fn line_breaks_at(bytes: &[u8]) -> usize {
 }
 
 /// Trimmed text, or [`Cell::Empty`] when only blanks (ASCII or full-width) remain.
-fn text_cell(s: &str) -> Cell {
+pub(crate) fn text_cell(s: &str) -> Cell {
     let t = s.trim();
     if t.is_empty() {
         Cell::Empty
@@ -495,112 +818,6 @@ pub(crate) fn clean_header(s: &str) -> String {
 fn trim_trailing_empty(headers: &mut Vec<String>) {
     while headers.last().is_some_and(String::is_empty) {
         headers.pop();
-    }
-}
-
-fn trim_trailing_empty_cells(cells: &mut Vec<Cell>) {
-    while cells.last().is_some_and(Cell::is_empty) {
-        cells.pop();
-    }
-}
-
-fn read_workbook(path: &Path, sheet: Option<&str>) -> Result<Table, ReadError> {
-    use calamine::Reader as _;
-    let workbook_error = |message: String| ReadError::Workbook {
-        path: path.to_path_buf(),
-        message,
-    };
-    let mut workbook =
-        calamine::open_workbook_auto(path).map_err(|e| workbook_error(e.to_string()))?;
-    let names = workbook.sheet_names();
-    let name = match sheet {
-        Some(wanted) => names
-            .iter()
-            .find(|n| n.as_str() == wanted || n.trim() == wanted.trim())
-            .cloned()
-            .ok_or_else(|| ReadError::SheetNotFound {
-                sheet: wanted.to_owned(),
-                available: names.clone(),
-            })?,
-        None => names
-            .first()
-            .cloned()
-            .ok_or_else(|| workbook_error("工作簿中没有工作表".to_owned()))?,
-    };
-    let range = workbook
-        .worksheet_range(&name)
-        .map_err(|e| workbook_error(e.to_string()))?;
-    let ext = path
-        .extension()
-        .and_then(|e| e.to_str())
-        .unwrap_or("xlsx")
-        .to_ascii_uppercase();
-    let mut table = Table {
-        source_note: format!("{ext}，工作表“{name}”"),
-        ..Table::default()
-    };
-    let Some((first_row, first_col)) = range.start() else {
-        return Ok(table);
-    };
-    // calamine's range begins at the first used cell; pad back to column A and count rows
-    // from the top of the sheet so that letters and numbers match what Excel shows.
-    let pad = first_col as usize;
-    let mut rows = range.rows();
-    if let Some(header) = rows.next() {
-        table.headers = std::iter::repeat_n(String::new(), pad)
-            .chain(
-                header
-                    .iter()
-                    .map(|d| clean_header(&workbook_cell(d).text())),
-            )
-            .collect();
-        trim_trailing_empty(&mut table.headers);
-    }
-    for (i, data) in rows.enumerate() {
-        let mut cells = Vec::with_capacity(pad + data.len());
-        cells.resize(pad, Cell::Empty);
-        let mut any = false;
-        for d in data {
-            let cell = workbook_cell(d);
-            any |= !cell.is_empty();
-            cells.push(cell);
-        }
-        if any {
-            trim_trailing_empty_cells(&mut cells);
-            table.rows.push(Row {
-                number: first_row as usize + i + 2,
-                cells,
-            });
-        }
-    }
-    Ok(table)
-}
-
-/// A calamine cell as a [`Cell`]: date-formatted numbers become dates, error values
-/// (#N/A, #VALUE!…) become their text so that the row is reported, not silently blank.
-fn workbook_cell(d: &calamine::Data) -> Cell {
-    use calamine::Data;
-    match d {
-        Data::Empty => Cell::Empty,
-        Data::String(s) => text_cell(s),
-        Data::Float(v) => Cell::Number(*v),
-        Data::Int(v) => Cell::Number(*v as f64),
-        Data::Bool(b) => Cell::Bool(*b),
-        Data::DateTime(dt) => {
-            if dt.is_datetime() {
-                let (y, m, d, ..) = dt.to_ymd_hms_milli();
-                NaiveDate::from_ymd_opt(i32::from(y), u32::from(m), u32::from(d))
-                    .map_or(Cell::Number(dt.as_f64()), Cell::Date)
-            } else {
-                Cell::Number(dt.as_f64())
-            }
-        }
-        Data::DateTimeIso(s) => s
-            .get(..10)
-            .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
-            .map_or_else(|| text_cell(s), Cell::Date),
-        Data::DurationIso(s) => text_cell(s),
-        Data::Error(e) => Cell::Text(e.to_string()),
     }
 }
 
@@ -623,6 +840,20 @@ mod tests {
         let numbers: Vec<usize> = t.rows.iter().map(|r| r.number).collect();
         assert_eq!(numbers, vec![2, 4, 6, 7]);
         assert_eq!(t.source_note, "CSV，UTF-8编码");
+    }
+
+    #[test]
+    fn blank_lines_count_with_any_line_break() {
+        for (text, want) in [
+            ("h\nx\n\ny\n\n\nz", vec![2, 4, 7]),
+            ("h\r\nx\r\n\r\ny\r\n\r\n\r\nz", vec![2, 4, 7]),
+            ("h\rx\r\ry\r\r\rz", vec![2, 4, 7]),
+            ("h\n\"a\nb\"\n\nz\n", vec![2, 4]),
+        ] {
+            let t = read_csv_bytes(text.as_bytes()).unwrap();
+            let numbers: Vec<usize> = t.rows.iter().map(|r| r.number).collect();
+            assert_eq!(numbers, want, "{text:?}");
+        }
     }
 
     #[test]

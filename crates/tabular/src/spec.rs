@@ -1,4 +1,4 @@
-//! The column specifications of the import templates (formats.md), one source of truth for
+//! The column specifications of the import templates (docs/formats.md), one source of truth for
 //! readers, template writers, exports and the synthetic data generator.
 
 use domain::feed::{

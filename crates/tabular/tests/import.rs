@@ -209,6 +209,13 @@ fn file_level_errors_are_in_chinese() {
         read_table(&broken, None)
             .unwrap_err()
             .to_string()
+            .contains("内容与扩展名不符")
+    );
+    write(&broken, b"PK\x03\x04 but not a zip");
+    assert!(
+        read_table(&broken, None)
+            .unwrap_err()
+            .to_string()
             .contains("无法打开Excel文件")
     );
 }

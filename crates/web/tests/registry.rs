@@ -471,6 +471,50 @@ async fn an_import_is_all_or_nothing_and_stays_in_the_callers_region() {
     }
 }
 
+#[tokio::test]
+async fn a_hostile_workbook_is_one_problem_at_its_cell_and_the_server_keeps_serving() {
+    let corpus = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tabular/tests/hostile");
+    for s in servers().await {
+        let village = s.as_role(Role::Village, true).await;
+        // Once: an allocation of hundreds of gigabytes that killed the server.
+        let bytes = std::fs::read(corpus.join("cell-xfd1048576.xlsx")).unwrap();
+        let r = upload(
+            &village,
+            "/api/v1/imports/households",
+            "户信息.xlsx",
+            &bytes,
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        assert_eq!(r.headers["content-type"], "application/problem+json");
+        let p = &r.body["problems"][0];
+        assert_eq!(p["row"], 1_048_576, "{}", r.body);
+        assert_eq!(p["column_letter"], "XFD", "{}", r.body);
+        assert!(
+            p["message"].as_str().unwrap().contains("最多列数"),
+            "{}",
+            r.body
+        );
+        let bytes = std::fs::read(corpus.join("sst-uniquecount-huge.xlsx")).unwrap();
+        let r = upload(
+            &village,
+            "/api/v1/imports/households",
+            "户信息.xlsx",
+            &bytes,
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        let message = r.body["problems"][0]["message"].as_str().unwrap();
+        assert!(
+            message.contains("超出导入限制") && message.contains("户信息.xlsx"),
+            "{message}"
+        );
+        assert!(!message.contains("fangpin-upload"), "{message}");
+        // Still serving, and nothing was written.
+        assert_eq!(count(&village).await, 2);
+    }
+}
+
 fn medical_csv() -> String {
     format!(
         "证件号码,姓名,结算日期,医疗总费用,基本医保支付,大病保险支付,医疗救助支付,个人自付,就诊类型\n\

@@ -1,4 +1,4 @@
-//! 办理时限 (deadlines, domain.md §6.3): the 15-day limit from the first clue to the county
+//! 办理时限 (deadlines, docs/domain.md §6.3): the 15-day limit from the first clue to the county
 //! decision [N], the ≥ 5-day publicity [N], optional per-stage limits [P], counted in
 //! calendar days or in working days (Saturdays, Sundays and listed holidays skipped, listed
 //! make-up working days 调休上班 counted) as the province prescribes.
@@ -89,7 +89,7 @@ impl WorkCalendar {
 }
 
 /// 时限配置 (the configurable periods of the procedure). National defaults [N]; provinces
-/// and counties override them through versioned configuration (domain.md §0).
+/// and counties override them through versioned configuration (docs/domain.md §0).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Deadlines {

@@ -1,5 +1,5 @@
 //! The records the village fills in during the procedure: the 入户核实表 (home-verification
-//! form) and the 承诺授权书 (consent to data queries), domain.md §6.2. They travel inside
+//! form) and the 承诺授权书 (consent to data queries), docs/domain.md §6.2. They travel inside
 //! the [`Action`](super::Action) that records the step and stay on the case's
 //! [`Steps`](super::Steps), so what the review and the county decided on can be read later.
 

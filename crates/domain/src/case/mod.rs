@@ -4,14 +4,14 @@
 //! service layer loads a [`Case`], calls [`transition`], and stores the returned case and its
 //! newest [`Event`] in one transaction.
 //!
-//! Evidence tags follow domain.md §0: [N] national, [P:xx] provincial/local practice,
+//! Evidence tags follow docs/domain.md §0: [N] national, [P:xx] provincial/local practice,
 //! [I] inferred design choice.
 //!
 //! Shape of the model:
-//! - one [`CaseState`] per stage of the procedure (domain.md §6.2, §8.2, §8.4);
+//! - one [`CaseState`] per stage of the procedure (docs/domain.md §6.2, §8.2, §8.4);
 //! - the three steps that may run side by side before 民主评议 — 入户核实, 农户承诺授权,
 //!   信息比对 — are *data* on the case ([`Steps`]), not states, so no state explosion;
-//! - who may do what is one table, [`who_may`], keyed by action and stage (domain.md §6.1a);
+//! - who may do what is one table, [`who_may`], keyed by action and stage (docs/domain.md §6.1a);
 //! - [`transition`] is the only way to change a case; a refused action returns an error and
 //!   the caller's case is untouched (it is borrowed, never mutated).
 //!
@@ -104,7 +104,7 @@ impl CaseState {
 }
 
 labelled_enum! {
-    /// 办理层级 (administrative level of the person acting), domain.md §6.1a.
+    /// 办理层级 (administrative level of the person acting), docs/domain.md §6.1a.
     Level, "办理层级" {
         /// 村级: 村两委, 驻村工作队, 帮扶责任人, 村级监测员.
         Village = 1: "村级" | "村",
@@ -364,7 +364,7 @@ pub struct FastTrack {
     pub by: Level,
 }
 
-/// 认定结果 (the county's identification decision and the figures it rests on; domain.md
+/// 认定结果 (the county's identification decision and the figures it rests on; docs/domain.md
 /// §15: "store the line and year used by every assessment").
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Identification {
@@ -399,7 +399,7 @@ pub struct Event {
 }
 
 /// 监测案件 (one monitoring case of one household). A household may own several over time:
-/// a new risk after a valid elimination opens a new case (domain.md §8.3).
+/// a new risk after a valid elimination opens a new case (docs/domain.md §8.3).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Case {
     pub household_type: HouseholdType,
@@ -495,7 +495,7 @@ const VILLAGE_COUNTY: &[Level] = &[Level::Village, Level::County];
 const TOWNSHIP_COUNTY: &[Level] = &[Level::Township, Level::County];
 const ANY: &[Level] = &[Level::Village, Level::Township, Level::County];
 
-/// 权限表: which levels may take an action at a stage (domain.md §6.1a). Public so that pages
+/// 权限表: which levels may take an action at a stage (docs/domain.md §6.1a). Public so that pages
 /// and to-do lists (待办) show each level only what it may do.
 pub fn who_may(kind: ActionKind, state: CaseState) -> &'static [Level] {
     use CaseState as S;
@@ -600,7 +600,7 @@ impl Case {
     }
 
     /// Whether assistance measures may be recorded now: after approval, or before it on
-    /// the fast track (先帮扶后认定, domain.md §6.4).
+    /// the fast track (先帮扶后认定, docs/domain.md §6.4).
     pub fn may_assist(&self) -> bool {
         match self.state {
             CaseState::NotIncluded => false,

@@ -108,7 +108,7 @@ impl RuleId {
     }
 
     /// Whether the rule signals a sudden shock — 刚性支出较大 or 收入大幅缩减 — which
-    /// qualifies a household above the line as 突发严重困难户 (domain.md §3).
+    /// qualifies a household above the line as 突发严重困难户 (docs/domain.md §3).
     pub fn is_shock(self) -> bool {
         matches!(
             self,
@@ -318,7 +318,7 @@ pub struct Assessment {
     pub income: Option<(u16, Money)>,
     /// The monitoring line used.
     pub line: Option<Resolved>,
-    /// 建议类别 (suggested category), when one fits (domain.md §3).
+    /// 建议类别 (suggested category), when one fits (docs/domain.md §3).
     pub category: Option<Category>,
     /// 风险类型, at most five, the most frequent rules' first.
     pub risks: RiskSet,

@@ -3,7 +3,7 @@
 //!
 //! A policy is a TOML document (`docs/policy.toml` is the built-in default, commented line by
 //! line). Amounts are yuan; percents are whole numbers. Unknown keys are errors, so that a
-//! misspelt threshold is never silently replaced by its default. Values domain.md marks as
+//! misspelt threshold is never silently replaced by its default. Values docs/domain.md marks as
 //! uncertain are here, with their documented defaults, rather than constants in the rules.
 
 use crate::feed::HouseDamage;
@@ -40,7 +40,7 @@ pub struct Policy {
     pub rules: RuleSettings,
     #[serde(default)]
     pub quality: QualitySettings,
-    /// 办理时限: the periods of the case procedure (domain.md §6.3).
+    /// 办理时限: the periods of the case procedure (docs/domain.md §6.3).
     #[serde(default)]
     pub procedure: crate::case::Deadlines,
 }
@@ -180,7 +180,7 @@ impl Default for Switch {
 pub struct IncomeDrop {
     pub enabled: bool,
     /// 降幅（%）: per-capita net income down by at least this share on the year before.
-    /// No national figure exists (domain.md §4.4); 30 is the documented default.
+    /// No national figure exists (docs/domain.md §4.4); 30 is the documented default.
     pub min_drop_percent: u32,
 }
 
@@ -211,7 +211,7 @@ impl Default for RigidSpending {
     }
 }
 
-/// medical_burden: 医疗负担较重 (医保 warning, domain.md §9.1).
+/// medical_burden: 医疗负担较重 (医保 warning, docs/domain.md §9.1).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct MedicalBurden {
@@ -330,7 +330,7 @@ impl Default for Dropout {
 }
 
 /// A registry gap (未参保, 住房或饮水不安全): a 三保障 problem that qualifies a household whose
-/// income is within or near the monitoring range (domain.md §4.6: "income ≤ line and at
+/// income is within or near the monitoring range (docs/domain.md §4.6: "income ≤ line and at
 /// least one of …"); a household well above it can be expected to solve it itself.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]

@@ -279,7 +279,7 @@ fn medical_burden_thresholds_by_household_type() {
     assert_eq!(edge.rules(), vec![RuleId::MedicalBurden]);
 }
 
-/// domain.md §4.4a, variant: per-capita 12,000 (48,000 for 4), 38,000 out of pocket after
+/// docs/domain.md §4.4a, variant: per-capita 12,000 (48,000 for 4), 38,000 out of pocket after
 /// insurance → adjusted 2,500 per person; a 突发严重困难户 with risk 因病.
 #[test]
 fn worked_example_rigid_spending() {
@@ -315,7 +315,7 @@ fn worked_example_rigid_spending() {
     assert!(a.risks.contains(RiskType::Illness));
 }
 
-/// domain.md §4.4a: 22,000 net for 4 → 5,500 ≤ 8,700: 脱贫不稳定户 if a 脱贫户, else
+/// docs/domain.md §4.4a: 22,000 net for 4 → 5,500 ≤ 8,700: 脱贫不稳定户 if a 脱贫户, else
 /// 边缘易致贫户.
 #[test]
 fn worked_example_categories() {

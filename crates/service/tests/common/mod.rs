@@ -63,7 +63,7 @@ pub fn pid(name: &str) -> String {
 }
 
 /// Three households of four, four and one:
-/// - H1, a 脱贫户, is the worked example of domain.md §4.4a: net 22,000 for four in 2025
+/// - H1, a 脱贫户, is the worked example of docs/domain.md §4.4a: net 22,000 for four in 2025
 ///   (5,500 per person, at or below the 8,700 line);
 /// - H2, an 一般农户 with 48,000 net (12,000 per person), the example's variant;
 /// - H3, comfortable.

@@ -70,14 +70,16 @@ impl Drop for Upload {
 }
 
 impl Upload {
-    /// A file that could not be read at all (not CSV or XLSX, damaged, no header …): one
-    /// problem of the whole file, naming it as uploaded, not where it was kept.
+    /// A file that could not be read at all (not CSV or XLSX, damaged, beyond a limit, no
+    /// header …): one problem — at its row and column when it concerns one cell — naming
+    /// the file as uploaded, not where it was kept.
     fn unreadable<T>(&self, e: &tabular::read::ReadError) -> Uploaded<T> {
         let dir = format!("{}{}", self.dir.display(), std::path::MAIN_SEPARATOR);
-        let message = e.to_string().replace(&dir, "");
+        let mut problem = e.to_problem();
+        problem.message = problem.message.replace(&dir, "");
         Uploaded::Rejected(RejectedFile::from_report(tabular::problem::Report {
             source_note: String::new(),
-            problems: vec![tabular::problem::Problem::row(1, message)],
+            problems: vec![problem],
             warnings: Vec::new(),
         }))
     }

@@ -157,7 +157,7 @@ async fn add_measure(
     Ok((StatusCode::CREATED, Json(item(mid, &measure))))
 }
 
-/// 帮扶计划 (the matching rules of domain.md §7.3 applied to the case's measures).
+/// 帮扶计划 (the matching rules of docs/domain.md §7.3 applied to the case's measures).
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct PlanView {
     /// Nothing is required any more.
@@ -216,7 +216,7 @@ pub struct EliminationCheck {
     pub conditions: Vec<ConditionView>,
 }
 
-/// 风险消除条件: which conditions of domain.md §8.1 hold today, each with its figures.
+/// 风险消除条件: which conditions of docs/domain.md §8.1 hold today, each with its figures.
 #[utoipa::path(get, path = "/cases/{id}/elimination-check", tag = "帮扶",
     params(("id" = i64, Path, description = "监测案件编号")),
     responses(
