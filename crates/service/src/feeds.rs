@@ -8,7 +8,7 @@
 //! overlapping monthly exports, changes nothing.
 
 use crate::ServiceError;
-use crate::imports::{checksum, digests_of, file_name_of};
+use crate::imports::{ImportFile, checksum, digests_of};
 use chrono::NaiveDate;
 use domain::IdNumber;
 use domain::feed::{Feed, FeedEvent, FeedRow};
@@ -63,15 +63,18 @@ pub enum FeedOutcome {
 pub async fn import_feed(
     store: &Store,
     feed: Feed,
-    path: &Path,
+    file: impl Into<ImportFile<'_>>,
     sheet: Option<&str>,
     actor: &str,
     today: NaiveDate,
     within: Option<domain::RegionCode>,
 ) -> Result<FeedOutcome, ServiceError> {
     let started = std::time::Instant::now();
+    let ImportFile {
+        path,
+        name: file_name,
+    } = file.into();
     let checksum = checksum(path).await?;
-    let file_name = file_name_of(path);
     tracing::info!(feed = feed.name(), file = %file_name, "feed import started");
     let parsed = parse(feed, path, sheet, today).await?;
     let mut report = parsed.parsed.report(parsed.source_note.as_str());
