@@ -14,6 +14,7 @@ mod case_cmd;
 mod demo;
 mod screen_cmd;
 mod serve_cmd;
+mod synonyms_cmd;
 
 /// 防贫 — 防止返贫动态监测和帮扶: registry, screening and case management for counties.
 #[derive(Parser)]
@@ -88,6 +89,10 @@ enum Command {
     /// The screening policy (监测政策): load a version, show the one in effect.
     #[command(subcommand)]
     Policy(screen_cmd::PolicyCmd),
+    /// Departments' own words (同义词表) for feed values: load a county's table, show the
+    /// one in effect, list its versions.
+    #[command(subcommand)]
+    Synonyms(synonyms_cmd::SynonymsCmd),
     /// Screen every household against the policy (筛查预警) and open leads.
     Screen(screen_cmd::ScreenArgs),
     /// Data-quality checks of the registry (数据质量), listed by village.
@@ -336,6 +341,10 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Policy(cmd) => {
             let store = open(&cli).await?;
             screen_cmd::policy(&store, cmd, &actor(&cli)).await
+        }
+        Command::Synonyms(cmd) => {
+            let store = open(&cli).await?;
+            synonyms_cmd::synonyms(&store, cmd, &actor(&cli)).await
         }
         Command::Screen(args) => {
             let store = open(&cli).await?;

@@ -134,6 +134,7 @@ pub(crate) async fn import_feed(
             for w in &report.warnings {
                 println!("提示：{w}");
             }
+            print_mapped(&report);
             Ok(ExitCode::SUCCESS)
         }
         FeedOutcome::NothingNew { counts, report } => {
@@ -141,6 +142,7 @@ pub(crate) async fn import_feed(
                 "没有新记录（{}）：共 {} 行，重复 {} 条，户籍外 {} 条。数据库没有改动。",
                 report.source_note, counts.rows, counts.duplicates, counts.unmatched
             );
+            print_mapped(&report);
             Ok(ExitCode::SUCCESS)
         }
         FeedOutcome::Rejected { report } => {
@@ -154,6 +156,13 @@ pub(crate) async fn import_feed(
             }
             Ok(ExitCode::from(2))
         }
+    }
+}
+
+/// The department words read as template values (同义词表), one line per word.
+fn print_mapped(report: &tabular::Report) {
+    for m in &report.mapped {
+        println!("按同义词读取：{m}");
     }
 }
 

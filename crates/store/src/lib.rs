@@ -25,6 +25,7 @@ pub mod registry;
 pub mod screening;
 pub mod search;
 mod sql;
+pub mod synonyms;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 mod varint;

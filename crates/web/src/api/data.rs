@@ -63,6 +63,7 @@ fn unreadable<T>(upload: &Upload, e: &tabular::read::ReadError) -> Uploaded<T> {
         source_note: String::new(),
         problems: vec![problem],
         warnings: Vec::new(),
+        mapped: Vec::new(),
     }))
 }
 
@@ -287,6 +288,21 @@ pub struct FeedImportResult {
     pub period_to: Option<NaiveDate>,
     pub source_note: String,
     pub warnings: Vec<String>,
+    /// 按同义词读取: the department's own words read as template values, by column.
+    pub mapped: Vec<MappedWord>,
+}
+
+/// 同义词映射: rows whose value was a department's word for a template value.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct MappedWord {
+    /// 表头, e.g. 学段.
+    pub column: String,
+    /// The word as the table writes it, e.g. 初中.
+    pub from: String,
+    /// The template value it was read as, e.g. 七年级.
+    pub to: String,
+    /// 行数.
+    pub rows: u64,
 }
 
 /// 上传部门数据: a department's file of events (医保结算, 残疾人证 …), matched to the
@@ -351,6 +367,16 @@ async fn upload_feed(
         households: c.households,
         period_from: period.map(|p| p.0),
         period_to: period.map(|p| p.1),
+        mapped: report
+            .mapped
+            .into_iter()
+            .map(|m| MappedWord {
+                column: m.column,
+                from: m.from,
+                to: m.to,
+                rows: m.rows,
+            })
+            .collect(),
         source_note: report.source_note,
         warnings: report.warnings,
     };
