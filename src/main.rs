@@ -343,7 +343,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Quality(args) => {
             let store = open(&cli).await?;
-            screen_cmd::quality(&store, args, &actor(&cli)).await
+            screen_cmd::quality(&store, args).await
         }
         Command::Lead(cmd) => {
             let store = open(&cli).await?;

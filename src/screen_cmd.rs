@@ -364,9 +364,8 @@ fn print_report(r: &ScreenReport) {
     );
 }
 
-pub(crate) async fn quality(store: &Store, args: &QualityArgs, actor: &str) -> Result<ExitCode> {
-    let report =
-        service::screening::run_quality(store, region(&args.county)?, args.as_of, actor).await?;
+pub(crate) async fn quality(store: &Store, args: &QualityArgs) -> Result<ExitCode> {
+    let report = service::screening::run_quality(store, region(&args.county)?, args.as_of).await?;
     println!(
         "数据质量检查：{} 户，发现问题 {} 条",
         report.households,
