@@ -31,37 +31,37 @@ pub(crate) async fn synonyms(store: &Store, cmd: &SynonymsCmd, actor: &str) -> R
             let (version, table, stored) =
                 service::synonyms::load_synonyms(store, file, actor).await?;
             if stored {
-                println!(
+                outln!(
                     "已加载同义词表第 {version} 版「{}」：共 {} 个词，其中本县新增或改写 {} 个；此后导入部门数据即按此表读取",
                     table.title,
                     table.len(),
                     service::synonyms::county_words(&table)
                 );
             } else {
-                println!("该同义词表与第 {version} 版相同，未重复保存");
+                outln!("该同义词表与第 {version} 版相同，未重复保存");
             }
         }
         SynonymsCmd::Show { feed } => {
             let feed = feed.as_deref().map(parse_feed).transpose()?;
             let effect = service::synonyms::synonyms_in_effect(store).await?;
             match &effect.stored {
-                Some(s) => println!(
+                Some(s) => outln!(
                     "# 第 {} 版，{} 由 {} 加载；标“县级”的词为本县新增或改写，其余为内置\n",
                     s.version,
                     s.loaded_at.format("%Y-%m-%d %H:%M"),
                     s.loaded_by
                 ),
-                None => println!("# 尚未加载本县同义词表：以下为内置同义词表\n"),
+                None => outln!("# 尚未加载本县同义词表：以下为内置同义词表\n"),
             }
-            print!("{}", effect.table.to_toml(feed));
+            out!("{}", effect.table.to_toml(feed));
         }
         SynonymsCmd::History => {
             let all = service::synonyms::history(store).await?;
             if all.is_empty() {
-                println!("尚未加载同义词表（导入部门数据时使用内置同义词表）");
+                outln!("尚未加载同义词表（导入部门数据时使用内置同义词表）");
             }
             for v in all {
-                println!(
+                outln!(
                     "第 {:>3} 版  {}  {} {}  SHA-256 {}",
                     v.version,
                     v.title,

@@ -7,9 +7,9 @@ use chrono::NaiveDate;
 use domain::screening::Policy;
 use serde_json::json;
 use std::path::Path;
-use store::Store;
-use store::audit::Change;
+use store::audit::{Change, Who};
 use store::screening::StoredPolicy;
+use store::{Store, Tx};
 
 /// Stores a checked policy document as a new version, with its audit row (the document
 /// itself is kept in `policies`; the row names it by version and checksum); returns the
@@ -20,18 +20,32 @@ pub(crate) async fn store_policy(
     policy: &Policy,
     actor: &str,
 ) -> Result<i64, ServiceError> {
+    let mut tx = store.begin().await?;
+    let version = store_policy_in(&mut tx, store.who(), text, policy, actor).await?;
+    tx.commit().await?;
+    Ok(version)
+}
+
+/// [`store_policy`] inside the caller's transaction (a screening stores the built-in
+/// policy with the run that first uses it).
+pub(crate) async fn store_policy_in(
+    tx: &mut Tx,
+    who: &Who,
+    text: &str,
+    policy: &Policy,
+    actor: &str,
+) -> Result<i64, ServiceError> {
     let checksum = sha256_hex(text);
     let title = if policy.title.is_empty() {
         "未命名政策"
     } else {
         policy.title.as_str()
     };
-    let mut tx = store.begin().await?;
     let version = tx
         .insert_policy(title, policy.effective_from, text, &checksum, actor)
         .await?;
     tx.audit(
-        store.who(),
+        who,
         &Change {
             action: "policy.load",
             entity: "policy",
@@ -46,7 +60,6 @@ pub(crate) async fn store_policy(
         },
     )
     .await?;
-    tx.commit().await?;
     Ok(version)
 }
 

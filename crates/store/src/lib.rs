@@ -8,6 +8,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod backup;
 mod bulk;
 pub mod cases;
 pub mod channels;

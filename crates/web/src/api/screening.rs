@@ -396,8 +396,7 @@ async fn quality(
         .filter(|c| !c.is_empty())
         .map(|c| QualityCode::parse(c).map_err(|e| ApiError::invalid(e.message)))
         .transpose()?;
-    let report =
-        service::screening::run_quality(store, Some(scope), q.as_of, &caller.user.username).await?;
+    let report = service::screening::run_quality(store, Some(scope), q.as_of).await?;
     let mut by_code: Vec<QualityCount> = Vec::new();
     for code in QualityCode::ALL.iter() {
         let n = report
