@@ -40,14 +40,14 @@ pub(crate) async fn audit(store: &Store, cmd: &AuditCmd) -> Result<ExitCode> {
             let check = service::audit::verify(store).await?;
             match &check.first_bad {
                 None => {
-                    println!("审计日志完整：已校验 {} 条记录，未发现篡改。", check.rows);
+                    outln!("审计日志完整：已校验 {} 条记录，未发现篡改。", check.rows);
                     let (id, hash) = &check.head;
-                    println!("链头：第 {id} 条，哈希 {hash}（可另行记录，供日后核对）");
+                    outln!("链头：第 {id} 条，哈希 {hash}（可另行记录，供日后核对）");
                     Ok(ExitCode::SUCCESS)
                 }
                 Some((id, why)) => {
-                    println!("审计日志被篡改：第 {id} 条记录有问题。{why}");
-                    println!("此前的 {} 条记录校验无误。", check.rows);
+                    outln!("审计日志被篡改：第 {id} 条记录有问题。{why}");
+                    outln!("此前的 {} 条记录校验无误。", check.rows);
                     Ok(ExitCode::from(2))
                 }
             }
@@ -74,7 +74,7 @@ pub(crate) async fn audit(store: &Store, cmd: &AuditCmd) -> Result<ExitCode> {
             )
             .await?;
             if rows.is_empty() {
-                println!("没有符合条件的审计记录");
+                outln!("没有符合条件的审计记录");
             }
             for r in &rows {
                 print_row(r);
@@ -82,7 +82,7 @@ pub(crate) async fn audit(store: &Store, cmd: &AuditCmd) -> Result<ExitCode> {
             if rows.len() as u32 == *limit
                 && let Some(last) = rows.last()
             {
-                println!("（更早的记录：加 --before {}）", last.id);
+                outln!("（更早的记录：加 --before {}）", last.id);
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -103,14 +103,17 @@ fn print_row(r: &AuditRow) {
         .as_deref()
         .map(|c| format!("  来自 {c}"))
         .unwrap_or_default();
-    println!(
+    outln!(
         "#{:<6} {at}  {}（{}{region}）  {}  {target}{client}",
-        r.id, r.actor, r.role, r.action
+        r.id,
+        r.actor,
+        r.role,
+        r.action
     );
     if let Some(b) = &r.before {
-        println!("        前：{b}");
+        outln!("        前：{b}");
     }
     if let Some(a) = &r.after {
-        println!("        后：{a}");
+        outln!("        后：{a}");
     }
 }

@@ -107,9 +107,9 @@ pub(crate) async fn visit(store: &Store, a: &VisitArgs) -> Result<ExitCode> {
     };
     let out = service::channels::record_visit(store, &a.household_no, &visit, today()).await?;
     if let Some(case) = out.case {
-        println!("已记录帮扶走访 {}（监测案件 {case}）", out.visit);
+        outln!("已记录帮扶走访 {}（监测案件 {case}）", out.visit);
         if !visit.risks.is_empty() {
-            println!(
+            outln!(
                 "发现的风险（{}）已记入该案件，风险消除核查时计为新风险",
                 visit.risks.label()
             );
@@ -117,9 +117,9 @@ pub(crate) async fn visit(store: &Store, a: &VisitArgs) -> Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     match out.lead {
-        None => println!("已记录走访 {}：未发现风险", out.visit),
-        Some((lead, true)) => println!("已记录走访 {}，发现风险，已生成线索 {lead}", out.visit),
-        Some((lead, false)) => println!("已记录走访 {}，风险已并入该户线索 {lead}", out.visit),
+        None => outln!("已记录走访 {}：未发现风险", out.visit),
+        Some((lead, true)) => outln!("已记录走访 {}，发现风险，已生成线索 {lead}", out.visit),
+        Some((lead, false)) => outln!("已记录走访 {}，风险已并入该户线索 {lead}", out.visit),
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -148,14 +148,14 @@ pub(crate) async fn declare(store: &Store, cmd: &DeclareCmd) -> Result<ExitCode>
                 )
             })?;
             let r = service::channels::declare(store, &d).await?;
-            println!(
+            outln!(
                 "申报已受理，回执码：{}（请妥善保存，凭此查询办理进度）",
                 r.code
             );
             Ok(ExitCode::SUCCESS)
         }
         DeclareCmd::Status { receipt } => {
-            println!(
+            outln!(
                 "{}",
                 service::channels::declaration_status(store, receipt).await?
             );
@@ -223,7 +223,7 @@ pub(crate) async fn notice(store: &Store, a: &NoticeArgs) -> Result<ExitCode> {
     tabular::write::create_private(&a.out)
         .and_then(|mut f| std::io::Write::write_all(&mut f, text.as_bytes()))
         .with_context(|| format!("写出 {}", a.out.display()))?;
-    println!(
+    outln!(
         "{}（{}户）已写入 {}",
         notice.title(),
         notice.entries().len(),
@@ -297,12 +297,12 @@ pub(crate) async fn measure(store: &Store, cmd: &MeasureCmd) -> Result<ExitCode>
             let cfg = service::cases::deadlines(store, today()).await?;
             let id =
                 service::cases::add_measure(store, *case, &m, &who.actor()?, today(), &cfg).await?;
-            println!("已登记措施 {id}：{}", m.ty.label());
+            outln!("已登记措施 {id}：{}", m.ty.label());
             Ok(ExitCode::SUCCESS)
         }
         MeasureCmd::List { case } => {
             for (id, m) in store.measures_of(*case).await? {
-                println!(
+                outln!(
                     "措施 {id}  {}  {}  {}  {} 起{}",
                     m.ty.label(),
                     m.target_risks.label(),
@@ -316,19 +316,19 @@ pub(crate) async fn measure(store: &Store, cmd: &MeasureCmd) -> Result<ExitCode>
         MeasureCmd::Plan { case } => {
             let p = service::cases::plan(store, *case, today()).await?;
             if p.uncovered.is_empty() {
-                println!("每项风险均有措施覆盖");
+                outln!("每项风险均有措施覆盖");
             } else {
-                println!("尚无措施覆盖的风险：{}", p.uncovered.label());
+                outln!("尚无措施覆盖的风险：{}", p.uncovered.label());
             }
             for r in &p.required {
-                println!("需要：{r}");
+                outln!("需要：{r}");
             }
             for f in &p.flags {
-                println!("提示：{f}");
+                outln!("提示：{f}");
             }
             if !p.suggestions.is_empty() {
                 let names: Vec<&str> = p.suggestions.iter().map(|t| t.label()).collect();
-                println!("可选措施：{}", names.join("、"));
+                outln!("可选措施：{}", names.join("、"));
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -490,7 +490,7 @@ pub(crate) async fn lead(store: &Store, cmd: &LeadCmd) -> Result<ExitCode> {
                     .and_then(Category::from_code)
                     .map_or("待研判", Category::label);
                 let risks = RiskSet::from_bits(l.risks).unwrap_or_default().label();
-                println!(
+                outln!(
                     "线索 {:>7}  {}  {}  {category}  {risks}  预警{}条  {}",
                     l.id,
                     l.household_no,
@@ -499,12 +499,12 @@ pub(crate) async fn lead(store: &Store, cmd: &LeadCmd) -> Result<ExitCode> {
                     l.created_at.format("%Y-%m-%d")
                 );
             }
-            println!("共 {} 条", leads.len());
+            outln!("共 {} 条", leads.len());
             Ok(ExitCode::SUCCESS)
         }
         LeadCmd::Dismiss { lead, reason, who } => {
             service::cases::dismiss_lead(store, *lead, reason, &who.actor()?).await?;
-            println!("线索 {lead} 已不予纳入：{reason}");
+            outln!("线索 {lead} 已不予纳入：{reason}");
             Ok(ExitCode::SUCCESS)
         }
     }
@@ -515,14 +515,16 @@ pub(crate) async fn case(store: &Store, cmd: &CaseCmd) -> Result<ExitCode> {
     match cmd {
         CaseCmd::Open { lead, who } => {
             let id = service::cases::open_case(store, *lead, &who.actor()?, today()).await?;
-            println!("已立案：监测案件 {id}（线索 {lead}），下一步：入户核实");
+            outln!("已立案：监测案件 {id}（线索 {lead}），下一步：入户核实");
             Ok(ExitCode::SUCCESS)
         }
         CaseCmd::Show { case } => {
             let row = store.case(*case).await?;
-            println!(
+            outln!(
                 "监测案件 {}  户 {}  村 {}",
-                row.id, row.household_no, row.village
+                row.id,
+                row.household_no,
+                row.village
             );
             print_case(&row.case, &cfg);
             print_follow_up(store, &row, &cfg).await?;
@@ -531,7 +533,7 @@ pub(crate) async fn case(store: &Store, cmd: &CaseCmd) -> Result<ExitCode> {
         CaseCmd::History { household_no } => {
             let rows = store.cases_of_household(household_no).await?;
             if rows.is_empty() {
-                println!("户 {household_no} 没有监测案件");
+                outln!("户 {household_no} 没有监测案件");
             }
             if let Some(first) = rows.first() {
                 for v in store.visits_of(first.household_id).await? {
@@ -539,7 +541,7 @@ pub(crate) async fn case(store: &Store, cmd: &CaseCmd) -> Result<ExitCode> {
                 }
             }
             for row in rows {
-                println!(
+                outln!(
                     "\n监测案件 {}（{} 立案）",
                     row.id,
                     row.created_at.format("%Y-%m-%d")
@@ -565,7 +567,7 @@ pub(crate) async fn case(store: &Store, cmd: &CaseCmd) -> Result<ExitCode> {
             let list = service::cases::pending(store, &q, day, &cfg).await?;
             for p in &list {
                 let levels: Vec<&str> = p.levels.iter().map(|l| l.label()).collect();
-                println!(
+                outln!(
                     "案件 {:>6}  {}  {}  {}（{}）  期限 {}{}{}",
                     p.case_id,
                     p.household_no,
@@ -579,7 +581,7 @@ pub(crate) async fn case(store: &Store, cmd: &CaseCmd) -> Result<ExitCode> {
                     if p.overdue { "  已逾期" } else { "" }
                 );
             }
-            println!(
+            outln!(
                 "待办 {} 件，其中逾期 {} 件",
                 list.len(),
                 list.iter().filter(|p| p.overdue).count()
@@ -600,7 +602,7 @@ pub(crate) async fn case(store: &Store, cmd: &CaseCmd) -> Result<ExitCode> {
                 since: since.unwrap_or_else(today),
             };
             service::cases::assign_helper(store, *case, &helper, today()).await?;
-            println!(
+            outln!(
                 "监测案件 {case} 的帮扶责任人：{} {}（{}）",
                 helper.name,
                 helper.unit,
@@ -612,10 +614,10 @@ pub(crate) async fn case(store: &Store, cmd: &CaseCmd) -> Result<ExitCode> {
             let results = service::cases::elimination_check(store, *case, today()).await?;
             for r in &results {
                 let mark = if r.met { "满足" } else { "不满足" };
-                println!("[{mark}] {}：{}", r.code.label(), r.explanation);
+                outln!("[{mark}] {}：{}", r.code.label(), r.explanation);
             }
             if results.iter().all(|r| r.met) {
-                println!("可以提出风险消除");
+                outln!("可以提出风险消除");
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -641,7 +643,7 @@ pub(crate) async fn case(store: &Store, cmd: &CaseCmd) -> Result<ExitCode> {
                     &cfg,
                 )
                 .await?;
-                println!(
+                outln!(
                     "已办理，附件“{name}”已随案保存。监测案件 {id} 现在：{}",
                     row.case.state.label()
                 );
@@ -651,7 +653,7 @@ pub(crate) async fn case(store: &Store, cmd: &CaseCmd) -> Result<ExitCode> {
                 service::cases::act_batch(store, &ids, &action, &a.who.actor()?, today(), &cfg)
                     .await?;
             for row in rows {
-                println!(
+                outln!(
                     "已办理。监测案件 {} 现在：{}",
                     row.id,
                     row.case.state.label()
@@ -760,12 +762,12 @@ fn action(a: &ActArgs) -> Result<Action> {
 }
 
 fn print_case(case: &Case, cfg: &Deadlines) {
-    println!("当前环节：{}", case.state.label());
+    outln!("当前环节：{}", case.state.label());
     if let Some(due) = domain::case::due_date(case, cfg) {
-        println!("办理期限：{due}");
+        outln!("办理期限：{due}");
     }
     if let Some(i) = &case.identification {
-        println!(
+        outln!(
             "纳入：{}  {}  {}",
             i.approved_on,
             i.category.label(),
@@ -773,7 +775,7 @@ fn print_case(case: &Case, cfg: &Deadlines) {
         );
     }
     for e in &case.history {
-        println!(
+        outln!(
             "  {}  {:<10} {} → {}  {}:{}  {}",
             e.on,
             e.kind.label(),
@@ -796,7 +798,7 @@ fn print_visit(v: &store::channels::VisitRow) {
         .income
         .map_or_else(String::new, |m| format!("  核实人均纯收入{m}元"));
     let lead = v.lead.map_or_else(String::new, |l| format!("（线索 {l}）"));
-    println!(
+    outln!(
         "{kind} {}  {}  {}  {}{income}{lead}",
         v.on,
         v.visitor,
@@ -816,9 +818,11 @@ async fn print_follow_up(
             None => format!("自{}起", h.since),
             Some(end) => format!("{}至{end}", h.since),
         };
-        println!(
+        outln!(
             "帮扶责任人：{} {} {}  {period}",
-            h.name, h.unit, h.phone_masked
+            h.name,
+            h.unit,
+            h.phone_masked
         );
     }
     let visits: Vec<_> = store
@@ -831,7 +835,7 @@ async fn print_follow_up(
         print_visit(v);
     }
     if let Some(due) = domain::case::follow_up_due(&row.case, visits.first().map(|v| v.on), cfg) {
-        println!("下次帮扶走访：{due} 前");
+        outln!("下次帮扶走访：{due} 前");
     }
     Ok(())
 }

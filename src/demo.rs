@@ -59,7 +59,7 @@ pub async fn run(args: &DemoArgs) -> Result<ExitCode> {
     }
     .load_or_create()?;
     if created {
-        println!("已生成演示密钥 {}", key_file.display());
+        outln!("已生成演示密钥 {}", key_file.display());
     }
     let url = format!("sqlite://{}", args.db.display());
     let store = Store::open(&url, vault).await?;
@@ -72,12 +72,12 @@ pub async fn run(args: &DemoArgs) -> Result<ExitCode> {
         .iter()
         .find(|(l, _)| *l == domain::RegionLevel::Village)
         .map_or(0, |(_, n)| *n);
-    println!("已导入区划：{} 个村", villages);
+    outln!("已导入区划：{} 个村", villages);
 
     let data = args.db.with_extension("data");
     let summary =
         service::synthetic::generate(&divisions, county, args.households, args.seed, &data).await?;
-    println!(
+    outln!(
         "已生成 {} 户模拟数据（{} 人）到 {}",
         args.households,
         summary.rows("members").unwrap_or(0),
@@ -91,7 +91,7 @@ pub async fn run(args: &DemoArgs) -> Result<ExitCode> {
         let file = data.join(format!("{}.csv", kind.template().name));
         let t = Instant::now();
         match service::imports::import_registry(&store, kind, &file, None, "demo", None).await? {
-            ImportOutcome::Imported { rows, .. } => println!(
+            ImportOutcome::Imported { rows, .. } => outln!(
                 "已导入{}：{rows} 行，用时 {:.1} 秒",
                 kind.template().title,
                 t.elapsed().as_secs_f64()
@@ -114,10 +114,10 @@ pub async fn run(args: &DemoArgs) -> Result<ExitCode> {
             }
         }
     }
-    println!("已导入部门数据：8类 {feed_rows} 条");
+    outln!("已导入部门数据：8类 {feed_rows} 条");
     let lines = service::stats::county_summary(&store, county).await?;
-    println!();
-    print!("{}", render_summary(&lines));
+    outln!();
+    out!("{}", render_summary(&lines));
     let screened = service::screening::run_screening(
         &store,
         &ScreenOptions {
@@ -126,7 +126,7 @@ pub async fn run(args: &DemoArgs) -> Result<ExitCode> {
         },
     )
     .await?;
-    println!(
+    outln!(
         "\n筛查预警（截至 {}）：{} 户中预警 {} 户，生成线索 {} 条",
         screened.as_of,
         screened.households,
@@ -134,15 +134,15 @@ pub async fn run(args: &DemoArgs) -> Result<ExitCode> {
         screened.leads_new
     );
     for (rule, n) in &screened.by_rule {
-        println!("  {:<24} {n:>6} 户", rule.label());
+        outln!("  {:<24} {n:>6} 户", rule.label());
     }
     let prefix = format!(
         "fangpin --database-url sqlite://{} --key-file {}",
         args.db.display(),
         key_file.display()
     );
-    println!();
-    println!(
+    outln!();
+    outln!(
         "演示数据库 {} 已就绪（用时 {:.1} 秒）。查看：\n  {prefix} summary --county {}\n  {prefix} screen --dry-run --out 预警名单.xlsx\n  {prefix} quality",
         args.db.display(),
         started.elapsed().as_secs_f64(),
@@ -170,15 +170,15 @@ pub async fn run(args: &DemoArgs) -> Result<ExitCode> {
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("监听 {}（可用 --listen 换一个端口）", config.listen))?;
-    println!(
+    outln!(
         "\n演示服务已启动：http://{}/api/v1（接口文档 /api/openapi.json），按 Ctrl-C 停止。",
         listener.local_addr()?
     );
-    println!("演示账号（密码均为 {DEMO_PASSWORD}）：");
+    outln!("演示账号（密码均为 {DEMO_PASSWORD}）：");
     for (user, role, region) in &accounts {
-        println!("  {user:<18} {:<8} {region}", role.label());
+        outln!("  {user:<18} {:<8} {region}", role.label());
     }
-    println!(
+    outln!(
         "例如：curl -c c.txt -H 'Content-Type: application/json' -d '{{\"username\":\"demo_village\",\"password\":\"{DEMO_PASSWORD}\"}}' http://{}/api/v1/auth/login",
         listener.local_addr()?
     );

@@ -1,4 +1,6 @@
 //! `fangpin` — the one binary: every subcommand is a thin call into `service`.
+// Everything printed goes through `out` (sanitised, quiet on a closed pipe).
+#![warn(clippy::print_stdout, clippy::print_stderr)]
 
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
@@ -9,11 +11,15 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use store::Store;
 
+#[macro_use]
+mod out;
 mod audit_cmd;
+mod backup_cmd;
 mod case_cmd;
 mod demo;
 mod screen_cmd;
 mod serve_cmd;
+mod synonyms_cmd;
 
 /// 防贫 — 防止返贫动态监测和帮扶: registry, screening and case management for counties.
 #[derive(Parser)]
@@ -88,6 +94,10 @@ enum Command {
     /// The screening policy (监测政策): load a version, show the one in effect.
     #[command(subcommand)]
     Policy(screen_cmd::PolicyCmd),
+    /// Departments' own words (同义词表) for feed values: load a county's table, show the
+    /// one in effect, list its versions.
+    #[command(subcommand)]
+    Synonyms(synonyms_cmd::SynonymsCmd),
     /// Screen every household against the policy (筛查预警) and open leads.
     Screen(screen_cmd::ScreenArgs),
     /// Data-quality checks of the registry (数据质量), listed by village.
@@ -120,6 +130,17 @@ enum Command {
     /// Bearer tokens of department systems: create, revoke, list.
     #[command(subcommand)]
     Token(serve_cmd::TokenCmd),
+    /// 备份: a consistent copy of the whole database in a new file, made while the service
+    /// runs (SQLite: VACUUM INTO; PostgreSQL: pg_dump). The key is not in it: back the key
+    /// file up separately.
+    Backup(backup_cmd::BackupArgs),
+    /// 恢复: put a backup in place of the database (stop the service first). A database that
+    /// holds data is replaced only with --force.
+    Restore(backup_cmd::RestoreArgs),
+    /// Panics on purpose: what a user sees when the program meets a defect (for tests, and
+    /// for checking the scripts that run fangpin).
+    #[command(hide = true)]
+    InternalErrorTest,
 }
 
 #[derive(Subcommand)]
@@ -205,18 +226,25 @@ fn main() -> ExitCode {
             .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
             .init();
     }
+    out::on_panic(cli.verbose, serving);
     let rt = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("错误：无法启动运行时：{e}");
+            errln!("错误：无法启动运行时：{e}");
             return ExitCode::FAILURE;
         }
     };
-    match rt.block_on(run(cli)) {
-        Ok(code) => code,
-        Err(e) => {
-            eprintln!("错误：{e:#}");
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| rt.block_on(run(cli))));
+    match outcome {
+        Ok(Ok(code)) => code,
+        Ok(Err(e)) => {
+            errln!("错误：{e:#}");
             ExitCode::FAILURE
+        }
+        Err(_) => {
+            // The hook has told the user; threads still working are not waited for.
+            rt.shutdown_background();
+            ExitCode::from(out::EXIT_INTERNAL)
         }
     }
 }
@@ -247,7 +275,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Demo(args) => demo::run(args).await,
         Command::Keygen => {
             let v = service::keys::generate(&cli.key_file)?;
-            println!(
+            outln!(
                 "已生成密钥文件 {}（指纹 {}）。请备份到安全位置：丢失后无法解密证件号码和电话。",
                 cli.key_file.display(),
                 v.fingerprint()
@@ -264,9 +292,9 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             let source = tabular::divisions::Source::from_option(divisions.as_deref());
             let loaded = service::regions::import_regions(&store, &source, prefix).await?;
             for (level, n) in &loaded.by_level {
-                println!("{:<4} {n:>7}", level.label());
+                outln!("{:<4} {n:>7}", level.label());
             }
-            println!("新增或更名 {} 个区划", loaded.changed);
+            outln!("新增或更名 {} 个区划", loaded.changed);
             Ok(ExitCode::SUCCESS)
         }
         Command::Import(ImportCmd::Feed(args)) => {
@@ -296,7 +324,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             let t =
                 tabular::spec::by_name(kind).with_context(|| format!("没有名为“{kind}”的模板"))?;
             tabular::write::write_template(t, out)?;
-            println!("已写出{}模板 {}", t.title, out.display());
+            outln!("已写出{}模板 {}", t.title, out.display());
             Ok(ExitCode::SUCCESS)
         }
         Command::Export { kind, out, region } => {
@@ -306,7 +334,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             let scope = region.as_deref().map(RegionCode::parse).transpose()?;
             let store = open(&cli).await?;
             let n = service::exports::export_registry(&store, kind, out, scope).await?;
-            println!("已导出{} {n} 行到 {}", kind.template().title, out.display());
+            outln!("已导出{} {n} 行到 {}", kind.template().title, out.display());
             Ok(ExitCode::SUCCESS)
         }
         Command::Generate(args) => {
@@ -319,14 +347,14 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 &args.out,
             )
             .await?;
-            println!("{summary}");
+            outln!("{summary}");
             Ok(ExitCode::SUCCESS)
         }
         Command::Summary { county } => {
             let county = RegionCode::parse(county)?;
             let store = open(&cli).await?;
             let lines = service::stats::county_summary(&store, county).await?;
-            print!("{}", demo::render_summary(&lines));
+            out!("{}", demo::render_summary(&lines));
             Ok(ExitCode::SUCCESS)
         }
         Command::Feed(cmd) => {
@@ -337,13 +365,17 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             let store = open(&cli).await?;
             screen_cmd::policy(&store, cmd, &actor(&cli)).await
         }
+        Command::Synonyms(cmd) => {
+            let store = open(&cli).await?;
+            synonyms_cmd::synonyms(&store, cmd, &actor(&cli)).await
+        }
         Command::Screen(args) => {
             let store = open(&cli).await?;
             screen_cmd::screen(&store, args, &actor(&cli)).await
         }
         Command::Quality(args) => {
             let store = open(&cli).await?;
-            screen_cmd::quality(&store, args, &actor(&cli)).await
+            screen_cmd::quality(&store, args).await
         }
         Command::Lead(cmd) => {
             let store = open(&cli).await?;
@@ -376,6 +408,15 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Serve(args) => serve_cmd::serve(open(&cli).await?, args).await,
         Command::User(cmd) => serve_cmd::user(&open(&cli).await?, cmd).await,
         Command::Token(cmd) => serve_cmd::token(&open(&cli).await?, cmd).await,
+        Command::Backup(args) => {
+            let store = open(&cli).await?;
+            backup_cmd::backup(&store, &cli.database_url, &cli.key_file, args).await
+        }
+        Command::Restore(args) => {
+            let who = store::audit::Who::system(actor(&cli));
+            backup_cmd::restore(&cli.database_url, &cli.key_file, who, args).await
+        }
+        Command::InternalErrorTest => panic!("deliberate panic of internal-error-test"),
     }
 }
 
@@ -388,23 +429,26 @@ fn print_outcome(outcome: &ImportOutcome, report_csv: Option<&Path>) -> Result<E
             counts,
             report,
         } => {
-            println!(
+            outln!(
                 "导入成功（批次 {batch_id}，{}）：共 {rows} 行，新增 {}，更新 {}，未变 {}",
-                report.source_note, counts.inserted, counts.updated, counts.unchanged
+                report.source_note,
+                counts.inserted,
+                counts.updated,
+                counts.unchanged
             );
             for w in &report.warnings {
-                println!("提示：{w}");
+                outln!("提示：{w}");
             }
             Ok(ExitCode::SUCCESS)
         }
         ImportOutcome::Rejected { report } => {
-            println!("{}", report.render_text(200));
-            println!("文件未导入，数据库没有任何改动。请修改后重新导入。");
+            outln!("{}", report.render_text(200));
+            outln!("文件未导入，数据库没有任何改动。请修改后重新导入。");
             if let Some(p) = report_csv {
                 report
                     .write_csv(p)
                     .with_context(|| format!("写出问题报告 {}", p.display()))?;
-                println!("完整问题清单已写入 {}", p.display());
+                outln!("完整问题清单已写入 {}", p.display());
             }
             Ok(ExitCode::from(2))
         }

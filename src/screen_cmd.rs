@@ -119,7 +119,7 @@ pub(crate) async fn import_feed(
             period,
             report,
         } => {
-            println!(
+            outln!(
                 "导入成功（批次 {batch_id}，{}，{}）：共 {} 行，新增 {} 条，重复 {} 条，户籍外 {} 条；涉及 {} 户；数据期间 {} 至 {}",
                 feed.label(),
                 report.source_note,
@@ -132,28 +132,40 @@ pub(crate) async fn import_feed(
                 period.1
             );
             for w in &report.warnings {
-                println!("提示：{w}");
+                outln!("提示：{w}");
             }
+            print_mapped(&report);
             Ok(ExitCode::SUCCESS)
         }
         FeedOutcome::NothingNew { counts, report } => {
-            println!(
+            outln!(
                 "没有新记录（{}）：共 {} 行，重复 {} 条，户籍外 {} 条。数据库没有改动。",
-                report.source_note, counts.rows, counts.duplicates, counts.unmatched
+                report.source_note,
+                counts.rows,
+                counts.duplicates,
+                counts.unmatched
             );
+            print_mapped(&report);
             Ok(ExitCode::SUCCESS)
         }
         FeedOutcome::Rejected { report } => {
-            println!("{}", report.render_text(200));
-            println!("文件未导入，数据库没有任何改动。请修改后重新导入。");
+            outln!("{}", report.render_text(200));
+            outln!("文件未导入，数据库没有任何改动。请修改后重新导入。");
             if let Some(p) = &args.report {
                 report
                     .write_csv(p)
                     .with_context(|| format!("写出问题报告 {}", p.display()))?;
-                println!("完整问题清单已写入 {}", p.display());
+                outln!("完整问题清单已写入 {}", p.display());
             }
             Ok(ExitCode::from(2))
         }
+    }
+}
+
+/// The department words read as template values (同义词表), one line per word.
+fn print_mapped(report: &tabular::Report) {
+    for m in &report.mapped {
+        outln!("按同义词读取：{m}");
     }
 }
 
@@ -163,7 +175,7 @@ pub(crate) async fn feed(store: &Store, cmd: &FeedCmd, actor: &str) -> Result<Ex
             let feed = kind.as_deref().map(parse_feed).transpose()?;
             let batches = store.feed_batches(feed, *limit).await?;
             if batches.is_empty() {
-                println!("尚未导入部门数据");
+                outln!("尚未导入部门数据");
             }
             for b in batches {
                 let state = match (&b.withdrawn_at, &b.withdrawn_by) {
@@ -174,7 +186,7 @@ pub(crate) async fn feed(store: &Store, cmd: &FeedCmd, actor: &str) -> Result<Ex
                     ),
                     _ => "有效".to_owned(),
                 };
-                println!(
+                outln!(
                     "批次 {:>5}  {}  {}  {} 至 {}  共{}行 新增{} 重复{} 户籍外{} 涉及{}户  {}  {} {}",
                     b.id,
                     b.feed.0.label(),
@@ -195,7 +207,7 @@ pub(crate) async fn feed(store: &Store, cmd: &FeedCmd, actor: &str) -> Result<Ex
         }
         FeedCmd::Withdraw { batch } => {
             let b = service::feeds::withdraw_batch(store, *batch, actor).await?;
-            println!(
+            outln!(
                 "已撤回批次 {}（{}，{}，{} 条记录）。已生成的预警和线索保留，下次筛查不再计入这些记录。",
                 b.id,
                 b.feed.0.label(),
@@ -212,12 +224,13 @@ pub(crate) async fn policy(store: &Store, cmd: &PolicyCmd, actor: &str) -> Resul
         PolicyCmd::Load { file } => {
             let (version, p, stored) = service::policy::load_policy(store, file, actor).await?;
             if stored {
-                println!(
+                outln!(
                     "已加载监测政策第 {version} 版「{}」，自 {} 起生效",
-                    p.title, p.effective_from
+                    p.title,
+                    p.effective_from
                 );
             } else {
-                println!("该政策与第 {version} 版相同，未重复保存");
+                outln!("该政策与第 {version} 版相同，未重复保存");
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -225,25 +238,25 @@ pub(crate) async fn policy(store: &Store, cmd: &PolicyCmd, actor: &str) -> Resul
             let day = as_of.unwrap_or_else(|| chrono::Local::now().date_naive());
             let (stored, text) = service::policy::policy_for_day(store, day).await?;
             match stored {
-                Some(p) => println!(
+                Some(p) => outln!(
                     "# 第 {} 版，{} 由 {} 加载，自 {} 起生效\n",
                     p.version,
                     p.loaded_at.format("%Y-%m-%d %H:%M"),
                     p.loaded_by,
                     p.effective_from
                 ),
-                None => println!("# 尚未加载监测政策：以下为内置默认政策\n"),
+                None => outln!("# 尚未加载监测政策：以下为内置默认政策\n"),
             }
-            print!("{text}");
+            out!("{text}");
             Ok(ExitCode::SUCCESS)
         }
         PolicyCmd::History => {
             let all = service::policy::history(store).await?;
             if all.is_empty() {
-                println!("尚未加载监测政策（筛查时使用内置默认政策）");
+                outln!("尚未加载监测政策（筛查时使用内置默认政策）");
             }
             for p in all {
-                println!(
+                outln!(
                     "第 {:>3} 版  自 {} 起生效  {}  {} {}",
                     p.version,
                     p.effective_from,
@@ -284,7 +297,7 @@ pub(crate) async fn screen(store: &Store, args: &ScreenArgs, actor: &str) -> Res
     if let Some(out) = &args.out {
         let names = names(store, &report).await?;
         let n = service::reports::write_screening(&report, &names, out)?;
-        println!("预警名单 {n} 户已写入 {}", out.display());
+        outln!("预警名单 {n} 户已写入 {}", out.display());
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -311,52 +324,59 @@ fn print_report(r: &ScreenReport) {
         "全量筛查"
     };
     if r.policy_version == 0 {
-        println!(
+        outln!(
             "{mode}：截至 {}，内置默认政策（尚未加载政策，试算不保存）",
             r.as_of
         );
     } else {
-        println!(
+        outln!(
             "{mode}：截至 {}，监测政策第 {} 版「{}」",
-            r.as_of, r.policy_version, r.policy_title
+            r.as_of,
+            r.policy_version,
+            r.policy_title
         );
     }
     for n in &r.notes {
-        println!("提示：{n}");
+        outln!("提示：{n}");
     }
-    println!(
+    outln!(
         "筛查 {} 户（部门数据 {} 条），预警 {} 户",
         r.households,
         r.events,
         r.flagged.len()
     );
     if let Some(w) = &r.what_if {
-        println!(
+        outln!(
             "试算：现行政策预警 {} 户，调整后 {} 户；新进入 {} 户，退出 {} 户（未写入数据库）",
-            w.base, w.changed, w.enter, w.leave
+            w.base,
+            w.changed,
+            w.enter,
+            w.leave
         );
     }
     match r.run_id {
-        Some(id) => println!(
+        Some(id) => outln!(
             "已记录筛查批次 {id}：新线索 {} 条，并入已有线索 {} 户，新增预警 {} 条",
-            r.leads_new, r.leads_attached, r.warnings_new
+            r.leads_new,
+            r.leads_attached,
+            r.warnings_new
         ),
-        None if r.what_if.is_none() => println!("试运行：未写入数据库"),
+        None if r.what_if.is_none() => outln!("试运行：未写入数据库"),
         None => {}
     }
     if !r.by_rule.is_empty() {
-        println!("\n按规则（户）：");
+        outln!("\n按规则（户）：");
         for (rule, n) in &r.by_rule {
-            println!("  {:<20} {:<24} {n:>8}", rule.id(), rule.label());
+            outln!("  {:<20} {:<24} {n:>8}", rule.id(), rule.label());
         }
     }
     if !r.by_township.is_empty() {
-        println!("\n按乡镇（户）：");
+        outln!("\n按乡镇（户）：");
         for (code, (name, n)) in &r.by_township {
-            println!("  {} {:<12} {n:>8}", code.short(), name);
+            outln!("  {} {:<12} {n:>8}", code.short(), name);
         }
     }
-    println!(
+    outln!(
         "\n用时：读取 {:.2} 秒，研判 {:.3} 秒，写入 {:.2} 秒",
         r.timings.load.as_secs_f64(),
         r.timings.evaluate.as_secs_f64(),
@@ -364,10 +384,9 @@ fn print_report(r: &ScreenReport) {
     );
 }
 
-pub(crate) async fn quality(store: &Store, args: &QualityArgs, actor: &str) -> Result<ExitCode> {
-    let report =
-        service::screening::run_quality(store, region(&args.county)?, args.as_of, actor).await?;
-    println!(
+pub(crate) async fn quality(store: &Store, args: &QualityArgs) -> Result<ExitCode> {
+    let report = service::screening::run_quality(store, region(&args.county)?, args.as_of).await?;
+    outln!(
         "数据质量检查：{} 户，发现问题 {} 条",
         report.households,
         report.findings.len()
@@ -382,11 +401,11 @@ pub(crate) async fn quality(store: &Store, args: &QualityArgs, actor: &str) -> R
         *by_village.entry(f.village).or_default() += 1;
     }
     for (tag, (label, n)) in &by_code {
-        println!("  {tag} {label:<28} {n:>8}");
+        outln!("  {tag} {label:<28} {n:>8}");
     }
     let mut names = service::reports::Names::default();
     if !by_village.is_empty() {
-        println!("\n问题最多的村：");
+        outln!("\n问题最多的村：");
         let mut top: Vec<_> = by_village.iter().collect();
         top.sort_by_key(|(_, n)| std::cmp::Reverse(**n));
         for (v, n) in top.iter().take(10) {
@@ -394,7 +413,7 @@ pub(crate) async fn quality(store: &Store, args: &QualityArgs, actor: &str) -> R
                 .region(**v)
                 .await?
                 .map_or_else(|| v.to_string(), |r| r.name);
-            println!("  {v} {name:<16} {n:>6}");
+            outln!("  {v} {name:<16} {n:>6}");
         }
     }
     if let Some(out) = &args.out {
@@ -404,7 +423,7 @@ pub(crate) async fn quality(store: &Store, args: &QualityArgs, actor: &str) -> R
             }
         }
         let n = service::reports::write_quality(&report, &names, out)?;
-        println!("问题清单 {n} 条已写入 {}", out.display());
+        outln!("问题清单 {n} 条已写入 {}", out.display());
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -27,7 +27,7 @@ pub(crate) async fn serve(store: Store, a: &ServeArgs) -> Result<ExitCode> {
         .with_context(|| format!("监听 {}", config.listen))?;
     let addr = listener.local_addr()?;
     tracing::info!(%addr, "serving");
-    println!("防贫服务已启动：http://{addr}/api/v1（接口文档 http://{addr}/api/openapi.json）");
+    outln!("防贫服务已启动：http://{addr}/api/v1（接口文档 http://{addr}/api/openapi.json）");
     web::serve(
         listener,
         web::AppState::new(store, config),
@@ -132,9 +132,9 @@ pub(crate) async fn user(store: &Store, cmd: &UserCmd) -> Result<ExitCode> {
                 Creator::System,
             )
             .await?;
-            println!("已创建账号 {username}（{role}，{r}）");
+            outln!("已创建账号 {username}（{role}，{r}）");
             if generated {
-                println!("初始密码：{password}（请当面交给本人）");
+                outln!("初始密码：{password}（请当面交给本人）");
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -142,7 +142,7 @@ pub(crate) async fn user(store: &Store, cmd: &UserCmd) -> Result<ExitCode> {
             let scope = r.as_deref().map(region).transpose()?;
             let users = store.users(scope).await?;
             for u in &users {
-                println!(
+                outln!(
                     "{:<20} {:<8} {:<6} {}{}{}",
                     u.username,
                     u.display_name,
@@ -153,13 +153,13 @@ pub(crate) async fn user(store: &Store, cmd: &UserCmd) -> Result<ExitCode> {
                     if u.disabled { "  已停用" } else { "" }
                 );
             }
-            println!("共 {} 个账号", users.len());
+            outln!("共 {} 个账号", users.len());
             Ok(ExitCode::SUCCESS)
         }
         UserCmd::Disable { username } | UserCmd::Enable { username } => {
             let disable = matches!(cmd, UserCmd::Disable { .. });
             service::accounts::set_disabled(store, username, disable).await?;
-            println!(
+            outln!(
                 "账号 {username} 已{}",
                 if disable { "停用" } else { "启用" }
             );
@@ -168,9 +168,9 @@ pub(crate) async fn user(store: &Store, cmd: &UserCmd) -> Result<ExitCode> {
         UserCmd::ResetPassword { username, password } => {
             let pw =
                 service::accounts::reset_password(store, username, password.as_deref()).await?;
-            println!("账号 {username} 的密码已重置，锁定已解除");
+            outln!("账号 {username} 的密码已重置，锁定已解除");
             if password.is_none() {
-                println!("新密码：{pw}（请当面交给本人）");
+                outln!("新密码：{pw}（请当面交给本人）");
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -181,20 +181,20 @@ pub(crate) async fn token(store: &Store, cmd: &TokenCmd) -> Result<ExitCode> {
     match cmd {
         TokenCmd::Create { user, name } => {
             let (id, secret) = service::accounts::create_token(store, user, name).await?;
-            println!("令牌 {id}（{name}，以 {user} 的身份）：");
-            println!("{secret}");
-            println!("只显示这一次；请求时放在 Authorization: Bearer … 中");
+            outln!("令牌 {id}（{name}，以 {user} 的身份）：");
+            outln!("{secret}");
+            outln!("只显示这一次；请求时放在 Authorization: Bearer … 中");
             Ok(ExitCode::SUCCESS)
         }
         TokenCmd::Revoke { id } => {
             service::accounts::revoke_token(store, *id).await?;
-            println!("令牌 {id} 已吊销");
+            outln!("令牌 {id} 已吊销");
             Ok(ExitCode::SUCCESS)
         }
         TokenCmd::List { region: r } => {
             let scope = r.as_deref().map(region).transpose()?;
             for t in store.tokens(scope).await? {
-                println!(
+                outln!(
                     "{:>4}  {:<20} {:<16} {}{}",
                     t.id,
                     t.name,

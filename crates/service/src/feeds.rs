@@ -2,25 +2,31 @@
 //! row, each row is matched to a registry member by 证件号码 (through the keyed hash; the
 //! number itself is never stored), and the new records are written as one batch.
 //!
+//! Enumerated columns take the template's values or a department's own words for them, read
+//! through the synonym table in effect (`crate::synonyms`); the report says which words were
+//! read as what, and the batch's audit row keeps it with the table's version.
+//!
 //! A file imports whole or not at all. A row about someone outside the registry is counted,
 //! not kept. A record already stored — by an earlier batch, or earlier in the same file —
 //! is counted as a duplicate and skipped, so that re-importing a file, or importing
 //! overlapping monthly exports, changes nothing.
 
 use crate::ServiceError;
-use crate::imports::{checksum, digests_of, file_name_of};
+use crate::imports::{ImportFile, checksum, digests_of};
 use chrono::NaiveDate;
 use domain::IdNumber;
 use domain::feed::{Feed, FeedEvent, FeedRow};
 use rustc_hash::FxHashMap;
 use serde_json::json;
 use std::path::Path;
+use std::sync::Arc;
 use store::Store;
 use store::audit::Change;
 use store::feeds::{FeedBatch, NewFeedBatch, codec::Record};
 use store::registry::Digest;
 use tabular::parse::ParsedFile;
 use tabular::problem::{Problem, Report};
+use tabular::synonyms::Synonyms;
 
 /// The counts of a feed file.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -63,17 +69,22 @@ pub enum FeedOutcome {
 pub async fn import_feed(
     store: &Store,
     feed: Feed,
-    path: &Path,
+    file: impl Into<ImportFile<'_>>,
     sheet: Option<&str>,
     actor: &str,
     today: NaiveDate,
     within: Option<domain::RegionCode>,
 ) -> Result<FeedOutcome, ServiceError> {
     let started = std::time::Instant::now();
+    let ImportFile {
+        path,
+        name: file_name,
+    } = file.into();
     let checksum = checksum(path).await?;
-    let file_name = file_name_of(path);
     tracing::info!(feed = feed.name(), file = %file_name, "feed import started");
-    let parsed = parse(feed, path, sheet, today).await?;
+    // Departments' own words are read through the table in effect at the import.
+    let synonyms = crate::synonyms::synonyms_in_effect(store).await?;
+    let parsed = parse(feed, path, sheet, today, synonyms.table.clone()).await?;
     let mut report = parsed.parsed.report(parsed.source_note.as_str());
     let records = parsed.parsed.records;
     if records.is_empty() && report.problems.is_empty() {
@@ -89,6 +100,7 @@ pub async fn import_feed(
     tracing::debug!(
         ms = started.elapsed().as_millis() as u64,
         rows = records.len(),
+        mapped = report.mapped.iter().map(|m| m.rows).sum::<u64>(),
         "parsed"
     );
 
@@ -226,6 +238,17 @@ pub async fn import_feed(
                 "unmatched": counts.unmatched,
                 "households": counts.households,
                 "actor": actor,
+                // Which words were read as which values, under which table: a value
+                // stored from a department's word can be traced to the entry that read it.
+                "synonyms": {
+                    "version": synonyms.version(),
+                    "mapped": report.mapped.iter().map(|m| json!({
+                        "column": m.column,
+                        "from": m.from,
+                        "to": m.to,
+                        "rows": m.rows,
+                    })).collect::<Vec<_>>(),
+                },
             })),
         },
     )
@@ -302,11 +325,12 @@ async fn parse(
     path: &Path,
     sheet: Option<&str>,
     today: NaiveDate,
+    synonyms: Arc<Synonyms>,
 ) -> Result<ParsedFile<FeedRow>, ServiceError> {
     let path = path.to_path_buf();
     let sheet = sheet.map(str::to_owned);
     tokio::task::spawn_blocking(move || {
-        tabular::parse::parse_feed_file(feed, &path, sheet.as_deref(), today)
+        tabular::parse::parse_feed_file_with(feed, &path, sheet.as_deref(), today, synonyms)
     })
     .await
     .map_err(|e| ServiceError::Invalid(format!("读取文件失败：{e}")))?

@@ -14,7 +14,8 @@ use sha2::{Digest as _, Sha256};
 // our own files — not attacker-chosen — and SipHash was a visible share of an import.
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use serde_json::json;
-use std::path::Path;
+use std::borrow::Cow;
+use std::path::{Path, PathBuf};
 use store::audit::Change;
 use store::registry::{BatchRecord, Digest, MemberRole, Upserted};
 use store::{Field, Store, Tx};
@@ -55,6 +56,38 @@ impl RegistryKind {
     }
 }
 
+/// 导入文件: where a file to import lies, and the name it goes by in its batch record. A
+/// file named on the command line goes by its own name; an upload is kept under a name of
+/// the server's choosing and goes by the name the client gave it, which is never used as a
+/// path.
+#[derive(Debug, Clone)]
+pub struct ImportFile<'a> {
+    pub path: &'a Path,
+    pub name: Cow<'a, str>,
+}
+
+impl<'a> ImportFile<'a> {
+    /// A file kept at `path` that goes by `name`.
+    pub fn named(path: &'a Path, name: impl Into<Cow<'a, str>>) -> Self {
+        Self {
+            path,
+            name: name.into(),
+        }
+    }
+}
+
+impl<'a> From<&'a Path> for ImportFile<'a> {
+    fn from(path: &'a Path) -> Self {
+        Self::named(path, file_name_of(path))
+    }
+}
+
+impl<'a> From<&'a PathBuf> for ImportFile<'a> {
+    fn from(path: &'a PathBuf) -> Self {
+        path.as_path().into()
+    }
+}
+
 /// What became of an import.
 #[derive(Debug, Clone)]
 pub enum ImportOutcome {
@@ -77,14 +110,17 @@ pub enum ImportOutcome {
 pub async fn import_registry(
     store: &Store,
     kind: RegistryKind,
-    path: &Path,
+    file: impl Into<ImportFile<'_>>,
     sheet: Option<&str>,
     actor: &str,
     within: Option<RegionCode>,
 ) -> Result<ImportOutcome, ServiceError> {
     let started = std::time::Instant::now();
+    let ImportFile {
+        path,
+        name: file_name,
+    } = file.into();
     let checksum = checksum(path).await?;
-    let file_name = file_name_of(path);
     let batch = |rows: u64, counts: Upserted| BatchRecord {
         kind: kind.template().name,
         file_name: &file_name,

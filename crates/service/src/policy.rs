@@ -2,14 +2,14 @@
 //! version with its effective date; shown as the document that is in effect.
 
 use crate::ServiceError;
+use crate::documents::{Kept, read_document, sha256_hex};
 use chrono::NaiveDate;
 use domain::screening::Policy;
 use serde_json::json;
-use sha2::{Digest as _, Sha256};
 use std::path::Path;
-use store::Store;
-use store::audit::Change;
+use store::audit::{Change, Who};
 use store::screening::StoredPolicy;
+use store::{Store, Tx};
 
 /// Stores a checked policy document as a new version, with its audit row (the document
 /// itself is kept in `policies`; the row names it by version and checksum); returns the
@@ -20,18 +20,32 @@ pub(crate) async fn store_policy(
     policy: &Policy,
     actor: &str,
 ) -> Result<i64, ServiceError> {
-    let checksum = hex::encode(Sha256::digest(text.as_bytes()));
+    let mut tx = store.begin().await?;
+    let version = store_policy_in(&mut tx, store.who(), text, policy, actor).await?;
+    tx.commit().await?;
+    Ok(version)
+}
+
+/// [`store_policy`] inside the caller's transaction (a screening stores the built-in
+/// policy with the run that first uses it).
+pub(crate) async fn store_policy_in(
+    tx: &mut Tx,
+    who: &Who,
+    text: &str,
+    policy: &Policy,
+    actor: &str,
+) -> Result<i64, ServiceError> {
+    let checksum = sha256_hex(text);
     let title = if policy.title.is_empty() {
         "未命名政策"
     } else {
         policy.title.as_str()
     };
-    let mut tx = store.begin().await?;
     let version = tx
         .insert_policy(title, policy.effective_from, text, &checksum, actor)
         .await?;
     tx.audit(
-        store.who(),
+        who,
         &Change {
             action: "policy.load",
             entity: "policy",
@@ -46,9 +60,11 @@ pub(crate) async fn store_policy(
         },
     )
     .await?;
-    tx.commit().await?;
     Ok(version)
 }
+
+/// Largest policy document: the built-in one, with a comment on every key, is under 10 KB.
+const MAX_POLICY_BYTES: usize = 1024 * 1024;
 
 /// `fangpin policy load FILE`: checks the document and stores it as a new version. A file
 /// identical to the version in effect on its date is not stored twice.
@@ -57,10 +73,7 @@ pub async fn load_policy(
     path: &Path,
     actor: &str,
 ) -> Result<(i64, Policy, bool), ServiceError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ServiceError::Io {
-        path: path.display().to_string(),
-        source,
-    })?;
+    let text = read_document(path, MAX_POLICY_BYTES, "监测政策")?;
     let policy = Policy::from_toml(&text).map_err(|e| ServiceError::Invalid(e.message))?;
     if let Some(current) = store.policy_in_effect(policy.effective_from).await?
         && current.source == text
@@ -95,26 +108,11 @@ pub async fn policy_for_day(
 /// Lists ask for it on every request (their deadlines), so each text is parsed once per
 /// process and kept, found again by comparing the text itself.
 pub async fn policy_on(store: &Store, day: NaiveDate) -> Result<Policy, ServiceError> {
-    static PARSED: std::sync::Mutex<Vec<(String, Policy)>> = std::sync::Mutex::new(Vec::new());
-    /// Versions kept: those in effect now and lately, not the whole history.
-    const KEPT: usize = 8;
+    static PARSED: Kept<Policy> = Kept::new();
     let (_, text) = policy_for_day(store, day).await?;
-    let hit = {
-        let kept = PARSED.lock().unwrap_or_else(|e| e.into_inner());
-        kept.iter()
-            .find(|(t, _)| *t == text)
-            .map(|(_, p)| p.clone())
-    };
-    if let Some(p) = hit {
-        return Ok(p);
-    }
-    let policy = Policy::from_toml(&text).map_err(|e| ServiceError::Invalid(e.message))?;
-    let mut kept = PARSED.lock().unwrap_or_else(|e| e.into_inner());
-    if kept.len() >= KEPT {
-        kept.remove(0);
-    }
-    kept.push((text, policy.clone()));
-    Ok(policy)
+    PARSED.get(&text, |t| {
+        Policy::from_toml(t).map_err(|e| ServiceError::Invalid(e.message))
+    })
 }
 
 /// Every stored version, newest first.

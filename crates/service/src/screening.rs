@@ -377,13 +377,11 @@ pub fn evaluate(
 }
 
 /// The policy in effect on `day`, as (version, policy, document). When no policy was ever
-/// loaded, the built-in default is stored as version 1 if `may_store`, and otherwise used as
-/// version 0 (a dry run writes nothing).
+/// loaded, the built-in default, as version 0: a screening that writes stores it as
+/// version 1 in the transaction of its run (a dry run writes nothing).
 pub async fn policy_in_effect(
     store: &Store,
     day: NaiveDate,
-    actor: &str,
-    may_store: bool,
 ) -> Result<(i64, Policy, String), ServiceError> {
     if let Some(p) = store.policy_in_effect(day).await? {
         let policy = Policy::from_toml(&p.source).map_err(|e| {
@@ -393,13 +391,7 @@ pub async fn policy_in_effect(
     }
     if store.policies().await?.is_empty() {
         let text = domain::screening::policy::DEFAULT_POLICY_TOML;
-        let policy = Policy::builtin();
-        let version = if may_store {
-            crate::policy::store_policy(store, text, &policy, actor).await?
-        } else {
-            0
-        };
-        return Ok((version, policy, text.to_owned()));
+        return Ok((0, Policy::builtin(), text.to_owned()));
     }
     Err(ServiceError::Invalid(format!(
         "{day}没有生效的监测政策：已加载的政策生效日期都晚于该日，请加载更早生效的政策或调整截止日期"
@@ -425,8 +417,7 @@ pub async fn run_screening(
             .map_or(today, |d| d.min(today)),
     };
     let writes = !opts.dry_run && !opts.is_what_if();
-    let (version, base_policy, source) =
-        policy_in_effect(store, as_of, &opts.actor, writes).await?;
+    let (mut version, base_policy, source) = policy_in_effect(store, as_of).await?;
     let policy = if opts.is_what_if() {
         let mut p = if opts.overrides.is_empty() {
             base_policy.clone()
@@ -526,30 +517,6 @@ pub async fn run_screening(
     drop(snapshot);
 
     let t = Instant::now();
-    let mut counts = RunCounts {
-        households,
-        flagged: flagged.len() as u64,
-        ..RunCounts::default()
-    };
-    let mut run_id = None;
-    if writes {
-        let (id, c) = write_run(
-            store,
-            &cases,
-            opts,
-            version,
-            as_of,
-            incremental,
-            last_batch,
-            started_at,
-            &mut flagged,
-        )
-        .await?;
-        run_id = Some(id);
-        counts.warnings_new = c.0;
-        counts.leads_new = c.1;
-        counts.leads_attached = c.2;
-    }
     flagged.sort_by(|a, b| a.household_no.cmp(&b.household_no));
     let mut by_rule: BTreeMap<RuleId, u64> = BTreeMap::new();
     let mut by_township: BTreeMap<RegionCode, (String, u64)> = BTreeMap::new();
@@ -570,11 +537,30 @@ pub async fn run_screening(
             .await?
             .map_or_else(|| code.short(), |r| r.name);
     }
-    if let Some(id) = run_id {
-        counts.summary = summary_json(&by_rule, &by_township);
-        let mut tx = store.begin().await?;
-        tx.finish_run(id, &counts).await?;
-        tx.commit().await?;
+    let mut counts = RunCounts {
+        households,
+        flagged: flagged.len() as u64,
+        summary: summary_json(&by_rule, &by_township),
+        ..RunCounts::default()
+    };
+    let mut run_id = None;
+    if writes {
+        let builtin = (version == 0).then_some(source.as_str());
+        let (id, v) = write_run(
+            store,
+            &cases,
+            opts,
+            (version, builtin, &base_policy),
+            as_of,
+            incremental,
+            last_batch,
+            started_at,
+            &mut flagged,
+            &mut counts,
+        )
+        .await?;
+        run_id = Some(id);
+        version = v;
     }
     let write = t.elapsed();
     tracing::info!(
@@ -639,8 +625,10 @@ fn restrict(s: Snapshot, scope: RegionCode) -> Snapshot {
     out
 }
 
-/// Writes the run: leads and warnings not seen before. Returns the run id and (new
-/// warnings, new leads, attached leads).
+/// Writes the run in one transaction: the built-in policy if it is the one used (`policy`
+/// is the version, the built-in document when that version is 0, and the policy), leads and
+/// warnings not seen before, and the run with its counts (completed in `counts`), so that a
+/// run is recorded whole or not at all. Returns the run id and the policy version.
 #[expect(
     clippy::too_many_arguments,
     reason = "one call site, every value named there"
@@ -649,17 +637,24 @@ async fn write_run(
     store: &Store,
     cases: &FxHashMap<i64, (domain::case::CaseState, Option<i64>)>,
     opts: &ScreenOptions,
-    version: i64,
+    policy: (i64, Option<&str>, &Policy),
     as_of: NaiveDate,
     incremental: bool,
     last_batch: i64,
     started_at: chrono::DateTime<chrono::Utc>,
     flagged: &mut [Flagged],
-) -> Result<(i64, (u64, u64, u64)), ServiceError> {
+    counts: &mut RunCounts,
+) -> Result<(i64, i64), ServiceError> {
     let ids: Vec<i64> = flagged.iter().map(|f| f.household_id).collect();
     let known = store.warning_keys(&ids).await?;
     let open = store.open_leads(&ids).await?;
     let mut tx = store.begin().await?;
+    let version = match policy {
+        (0, Some(text), p) => {
+            crate::policy::store_policy_in(&mut tx, store.who(), text, p, &opts.actor).await?
+        }
+        (v, _, _) => v,
+    };
     let run = tx
         .insert_run(&NewRun {
             scope: opts.scope,
@@ -740,6 +735,10 @@ async fn write_run(
         })
         .collect();
     tx.insert_warnings(run, &rows).await?;
+    counts.warnings_new = rows.len() as u64;
+    counts.leads_new = new_leads.len() as u64;
+    counts.leads_attached = n_attached;
+    tx.finish_run(run, counts).await?;
     // One row per run, with its counts; the leads and warnings are in their tables, tagged
     // with the run.
     tx.audit(
@@ -765,7 +764,7 @@ async fn write_run(
     )
     .await?;
     tx.commit().await?;
-    Ok((run, (rows.len() as u64, new_leads.len() as u64, n_attached)))
+    Ok((run, version))
 }
 
 /// Notes on monitoring lines carried over from an earlier year.
@@ -834,11 +833,10 @@ pub async fn run_quality(
     store: &Store,
     scope: Option<RegionCode>,
     as_of: Option<NaiveDate>,
-    actor: &str,
 ) -> Result<QualityReport, ServiceError> {
     let today = chrono::Local::now().date_naive();
     let as_of = as_of.map_or(Ok(today), screening_day)?;
-    let (_, policy, _) = policy_in_effect(store, as_of, actor, false).await?;
+    let (_, policy, _) = policy_in_effect(store, as_of).await?;
     let snapshot = load_snapshot(store, Selection::Region(scope), as_of, as_of).await?;
     let parts = parallel_map(&(0..snapshot.len()).collect::<Vec<_>>(), |&i| {
         let mut out = Vec::new();

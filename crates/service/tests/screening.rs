@@ -379,7 +379,7 @@ async fn data_quality_lists_findings_by_village() {
             pid("张奶奶")
         );
         imported(&feed(&t, Feed::Death, "death.csv", &death).await);
-        let q = service::screening::run_quality(&t.store, None, Some(d(2026, 1, 1)), "test")
+        let q = service::screening::run_quality(&t.store, None, Some(d(2026, 1, 1)))
             .await
             .unwrap();
         assert_eq!(q.households, 3);

@@ -1,6 +1,10 @@
 //! The two backends behind one type, and the macro that runs one piece of sqlx code against
 //! whichever is live. The body is compiled once per backend, so a query that one dialect
 //! cannot run fails to compile or fails in the tests that run on both.
+//!
+//! Every transaction logs its start and its end at debug level (target `store::db`): the
+//! points between them are where a crash must leave nothing half-written, and the crash
+//! tests kill the process at each of them (`FANGPIN_LOG=store::db=debug`).
 
 use crate::error::StoreError;
 
@@ -27,14 +31,16 @@ impl Db {
     }
 
     pub async fn begin(&self) -> Result<Tx, StoreError> {
-        Ok(match self {
+        let tx = match self {
             Db::Sqlite(p) => {
                 // BEGIN IMMEDIATE takes the write lock at once, so two imports queue instead
                 // of failing with SQLITE_BUSY halfway through.
                 Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?)
             }
             Db::Postgres(p) => Tx::Postgres(p.begin().await?),
-        })
+        };
+        tracing::debug!("transaction begun");
+        Ok(tx)
     }
 }
 
@@ -50,6 +56,7 @@ impl Tx {
             Tx::Sqlite(t) => t.commit().await?,
             Tx::Postgres(t) => t.commit().await?,
         }
+        tracing::debug!("transaction committed");
         Ok(())
     }
 
@@ -58,6 +65,7 @@ impl Tx {
             Tx::Sqlite(t) => t.rollback().await?,
             Tx::Postgres(t) => t.rollback().await?,
         }
+        tracing::debug!("transaction rolled back");
         Ok(())
     }
 

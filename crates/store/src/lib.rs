@@ -8,6 +8,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod backup;
 mod bulk;
 pub mod cases;
 pub mod channels;
@@ -25,6 +26,7 @@ pub mod registry;
 pub mod screening;
 pub mod search;
 mod sql;
+pub mod synonyms;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 mod varint;

@@ -10,7 +10,8 @@
 //! - [`parse`] — headers to columns, rows to records, every [`Problem`] collected;
 //! - [`problem`] — problems, masking of sensitive values, the [`Report`];
 //! - [`write`](mod@write) — empty templates and exports (XLSX or CSV), streamed;
-//! - [`divisions`] — the statistics bureau's division files.
+//! - [`divisions`] — the statistics bureau's division files;
+//! - [`synonyms`] — departments' own words for the values of feed columns.
 //!
 //! An import is [`read_table`] then [`parse_members`] (and friends), or in one streaming
 //! pass [`parse_file`]`::<`[`MemberParser`]`>` — same result, no table in memory, reading
@@ -24,6 +25,7 @@ pub mod parse;
 pub mod problem;
 pub mod read;
 pub mod spec;
+pub mod synonyms;
 mod workbook;
 pub mod write;
 mod xml_scan;
@@ -31,8 +33,8 @@ mod xml_scan;
 pub use limits::Limits;
 pub use parse::{
     FeedParser, HeaderMap, HouseholdParser, IncomeParser, MemberParser, Parsed, ParsedFile,
-    RecordParser, RowParser, parse_feed_file, parse_feed_table, parse_file, parse_households,
-    parse_incomes, parse_members, parse_table,
+    RecordParser, RowParser, parse_feed_file, parse_feed_file_with, parse_feed_table, parse_file,
+    parse_households, parse_incomes, parse_members, parse_table,
 };
 pub use problem::{Problem, Report};
 pub use read::{Cell, ReadError, Row, RowStream, Table, read_bytes, read_csv_bytes, read_table};

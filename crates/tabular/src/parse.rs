@@ -14,6 +14,7 @@ use crate::convert;
 use crate::problem::{Problem, Report, column_letter};
 use crate::read::{Cell, ReadError, Row, RowStream, Table};
 use crate::spec::{self, Column, Required, Template};
+use crate::synonyms::{self, Mapped, Synonyms, Tally};
 use chrono::NaiveDate;
 use domain::feed::{
     AssistanceChange, AssistanceKind, DisabilityKind, DisasterKind, EmploymentEvent, EventDetail,
@@ -28,7 +29,7 @@ use domain::{
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 use std::path::Path;
-use std::sync::mpsc;
+use std::sync::{Arc, mpsc};
 
 /// The outcome of parsing one file against one template.
 #[derive(Debug, Clone, PartialEq)]
@@ -40,6 +41,8 @@ pub struct Parsed<T> {
     pub problems: Vec<Problem>,
     /// 提示 — unknown columns ignored and the like; they do not block the import.
     pub warnings: Vec<String>,
+    /// 同义词映射 — department words read as template values (feeds only).
+    pub mapped: Vec<Mapped>,
 }
 
 impl<T> Parsed<T> {
@@ -54,6 +57,7 @@ impl<T> Parsed<T> {
             source_note: source_note.into(),
             problems: self.problems.clone(),
             warnings: self.warnings.clone(),
+            mapped: self.mapped.clone(),
         }
     }
 }
@@ -244,6 +248,7 @@ impl Collector {
             records,
             problems,
             warnings,
+            mapped: Vec::new(),
         }
     }
 }
@@ -327,6 +332,46 @@ impl RowCheck<'_> {
 macro_rules! choice {
     ($t:ty) => {
         convert::label(<$t>::ALL, <$t>::label, <$t>::parse)
+    };
+}
+
+/// An enumerated feed column: a template value, else a word of the synonym table in effect
+/// (read as the value it maps onto, and counted), else refused with the values listed.
+/// Template values are found first and without allocating, as [`convert::label`] does; a
+/// word is looked up before the domain's `parse`, whose refusal costs a message.
+fn feed_choice<T: Copy + 'static>(
+    tally: &mut Tally,
+    feed: Feed,
+    all: &'static [T],
+    label: fn(T) -> &'static str,
+    parse: fn(&str) -> Result<T, FieldError>,
+) -> impl FnOnce(&Cell, &Column) -> Result<T, FieldError> {
+    move |cell, column| {
+        if let Cell::Text(s) = cell
+            && let Some(v) = all.iter().copied().find(|v| label(*v) == s)
+        {
+            return Ok(v);
+        }
+        let text = cell.text();
+        let Some(ci) = synonyms::column_index(feed, column.key) else {
+            return parse(&text);
+        };
+        if let Some(to) = tally.read(ci, &text) {
+            // A table maps only onto labels (checked when it is read).
+            return all
+                .iter()
+                .copied()
+                .find(|v| label(*v) == to)
+                .map_or_else(|| parse(to), Ok);
+        }
+        parse(&text).map_err(|e| FieldError::new(format!("{}；同义词表中也没有这个词", e.message)))
+    }
+}
+
+/// [`feed_choice`] for domain type `$t`.
+macro_rules! word {
+    ($tally:expr, $feed:expr, $t:ty) => {
+        feed_choice($tally, $feed, <$t>::ALL, <$t>::label, <$t>::parse)
     };
 }
 
@@ -822,8 +867,19 @@ pub fn parse_feed_file(
     sheet: Option<&str>,
     latest: NaiveDate,
 ) -> Result<ParsedFile<FeedRow>, ReadError> {
+    parse_feed_file_with(feed, path, sheet, latest, Synonyms::builtin())
+}
+
+/// [`parse_feed_file`] with the synonym table in effect (see [`FeedParser::with_synonyms`]).
+pub fn parse_feed_file_with(
+    feed: Feed,
+    path: &Path,
+    sheet: Option<&str>,
+    latest: NaiveDate,
+    synonyms: Arc<Synonyms>,
+) -> Result<ParsedFile<FeedRow>, ReadError> {
     parse_stream(path, sheet, |headers| {
-        FeedParser::new(feed, headers, latest)
+        FeedParser::with_synonyms(feed, headers, latest, synonyms)
     })
 }
 
@@ -926,7 +982,7 @@ impl DetailSlots {
 
     /// Checks the feed's own columns of one row: `None` when a required one is empty or
     /// invalid (the problem is recorded).
-    fn check(self, rc: &mut RowCheck<'_>) -> Option<EventDetail> {
+    fn check(self, rc: &mut RowCheck<'_>, tally: &mut Tally, feed: Feed) -> Option<EventDetail> {
         match self {
             DetailSlots::Medical {
                 total,
@@ -940,7 +996,7 @@ impl DetailSlots {
                 let paid = [basic, critical, assistance]
                     .map(|slot| rc.value(slot, convert::registry_money).unwrap_or_default());
                 let own = rc.value(out_of_pocket, convert::registry_money);
-                let visit = rc.value(visit, choice!(VisitType));
+                let visit = rc.value(visit, word!(tally, feed, VisitType));
                 let total_v = total_v?;
                 let paid: Money = paid.into_iter().sum();
                 if paid > total_v {
@@ -968,17 +1024,17 @@ impl DetailSlots {
                 })
             }
             DetailSlots::Disability { kind, grade } => {
-                let kind = rc.value(kind, choice!(DisabilityKind));
-                let grade = rc.value(grade, choice!(DisabilityGrade));
+                let kind = rc.value(kind, word!(tally, feed, DisabilityKind));
+                let grade = rc.value(grade, word!(tally, feed, DisabilityGrade));
                 Some(EventDetail::Disability {
                     kind: kind?,
                     grade: grade?,
                 })
             }
             DetailSlots::Disaster { kind, loss, damage } => {
-                let kind = rc.value(kind, choice!(DisasterKind));
+                let kind = rc.value(kind, word!(tally, feed, DisasterKind));
                 let loss = rc.value(loss, convert::registry_money);
-                let damage = rc.value(damage, choice!(HouseDamage));
+                let damage = rc.value(damage, word!(tally, feed, HouseDamage));
                 Some(EventDetail::Disaster {
                     kind: kind?,
                     loss,
@@ -990,8 +1046,8 @@ impl DetailSlots {
                 change,
                 amount,
             } => {
-                let kind = rc.value(kind, choice!(AssistanceKind));
-                let change = rc.value(change, choice!(AssistanceChange));
+                let kind = rc.value(kind, word!(tally, feed, AssistanceKind));
+                let change = rc.value(change, word!(tally, feed, AssistanceChange));
                 let amount_v = rc.value(amount, convert::registry_money);
                 let (kind, change) = (kind?, change?);
                 // A blank, not an invalid, amount: an invalid one is already reported.
@@ -1008,18 +1064,18 @@ impl DetailSlots {
                 })
             }
             DetailSlots::Employment { event } => rc
-                .value(event, choice!(EmploymentEvent))
+                .value(event, word!(tally, feed, EmploymentEvent))
                 .map(EventDetail::Employment),
             DetailSlots::Schooling { event, stage } => {
-                let event = rc.value(event, choice!(SchoolingEvent));
-                let stage = rc.value(stage, choice!(Schooling));
+                let event = rc.value(event, word!(tally, feed, SchoolingEvent));
+                let stage = rc.value(stage, word!(tally, feed, Schooling));
                 Some(EventDetail::Schooling {
                     event: event?,
                     stage,
                 })
             }
             DetailSlots::Housing { grade } => rc
-                .value(grade, choice!(HousingGrade))
+                .value(grade, word!(tally, feed, HousingGrade))
                 .map(EventDetail::Housing),
             DetailSlots::Death => Some(EventDetail::Death),
         }
@@ -1074,6 +1130,7 @@ impl<T: Clone> Memo<T> {
 /// record twice is for the service to resolve, and a feed file may have millions of rows.
 #[derive(Debug)]
 pub struct FeedParser {
+    feed: Feed,
     latest: NaiveDate,
     collector: Collector,
     id_number: Slot,
@@ -1083,16 +1140,31 @@ pub struct FeedParser {
     records: Vec<(usize, FeedRow)>,
     last_id: Memo<IdNumber>,
     last_name: Memo<PersonName>,
+    /// Department words read through the synonym table, counted for the report.
+    tally: Tally,
 }
 
 impl FeedParser {
-    /// Starts parsing a file of `feed` with this header row; event dates after `latest`
-    /// are problems.
+    /// Starts parsing a file of `feed` with this header row, reading department words
+    /// through the built-in synonym table; event dates after `latest` are problems.
     pub fn new(feed: Feed, headers: &[String], latest: NaiveDate) -> Self {
+        Self::with_synonyms(feed, headers, latest, Synonyms::builtin())
+    }
+
+    /// [`FeedParser::new`] with the synonym table in effect (a county's words laid over the
+    /// built-in ones).
+    pub fn with_synonyms(
+        feed: Feed,
+        headers: &[String],
+        latest: NaiveDate,
+        synonyms: Arc<Synonyms>,
+    ) -> Self {
         let collector = Collector::new(spec::feed_template(feed), headers);
         let map = &collector.map;
         let (detail, date_key) = DetailSlots::new(feed, map);
         Self {
+            feed,
+            tally: Tally::new(synonyms),
             latest,
             id_number: map.slot("id_number"),
             name: map.slot("name"),
@@ -1133,7 +1205,7 @@ impl RowParser for FeedParser {
                 ),
             );
         }
-        let detail = self.detail.check(&mut rc);
+        let detail = self.detail.check(&mut rc, &mut self.tally, self.feed);
         let (Some(id_number), Some(date), Some(detail), true) = (id_number, date, detail, rc.ok)
         else {
             return;
@@ -1149,6 +1221,8 @@ impl RowParser for FeedParser {
     }
 
     fn finish(self) -> Parsed<FeedRow> {
-        self.collector.finish(self.records)
+        let mut parsed = self.collector.finish(self.records);
+        parsed.mapped = self.tally.finish();
+        parsed
     }
 }

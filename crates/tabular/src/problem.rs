@@ -123,6 +123,8 @@ pub struct Report {
     pub problems: Vec<Problem>,
     /// 提示 — reported, not blocking.
     pub warnings: Vec<String>,
+    /// 同义词映射 — department words read as template values, with their rows.
+    pub mapped: Vec<crate::synonyms::Mapped>,
 }
 
 impl Report {
@@ -140,6 +142,9 @@ impl Report {
         }
         for w in &self.warnings {
             out.push_str(&format!("提示：{w}\n"));
+        }
+        for m in &self.mapped {
+            out.push_str(&format!("按同义词读取：{m}\n"));
         }
         if self.problems.is_empty() {
             out.push_str("未发现问题。\n");
@@ -267,6 +272,7 @@ mod tests {
             source_note: "CSV，UTF-8编码".into(),
             problems: vec![p, missing],
             warnings: vec!["未知列「备注」已忽略".into()],
+            ..Report::default()
         };
         let text = report.render_text(1);
         assert!(text.contains("发现2个问题"), "{text}");

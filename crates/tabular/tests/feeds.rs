@@ -515,7 +515,7 @@ fn medical_problems_by_row_and_column() {
     let text = format!(
         "证件号码,姓名,结算日期,医疗总费用,基本医保支付,大病保险支付,医疗救助支付,个人自付,就诊类型\n\
          {bad_check},张国强,2025-03-05,100,,,,,门诊\n\
-         {good_id},张国强,2025-03-05,100,,,,,急诊\n\
+         {good_id},张国强,2025-03-05,100,,,,,体检\n\
          {good_id},张国强,2025-03-05,100,-20,,,,\n\
          {good_id},张国强,2026-01-01,100,,,,,\n\
          {good_id},张国强,2025-03-05,100,60,30,20.5,,\n\
@@ -543,8 +543,11 @@ fn medical_problems_by_row_and_column() {
     );
 
     let p = find(ps, 3, "I");
-    assert_eq!(p.value.as_deref(), Some("急诊"));
-    assert_eq!(p.message, "就诊类型“急诊”不在可选值中，应为：门诊、住院");
+    assert_eq!(p.value.as_deref(), Some("体检"));
+    assert_eq!(
+        p.message,
+        "就诊类型“体检”不在可选值中，应为：门诊、住院；同义词表中也没有这个词"
+    );
 
     let p = find(ps, 4, "E");
     assert_eq!(p.message, "基本医保支付不能为负数");
@@ -611,7 +614,7 @@ fn other_feeds_problems() {
     // 残疾人证: an unknown category, a grade out of the list, an ID too short.
     let text = format!(
         "证件号码,姓名,残疾类别,残疾等级,发证日期\n\
-         {a},,听力障碍,二级,2025-01-10\n\
+         {a},,内脏残疾,二级,2025-01-10\n\
          {a},,视力残疾,五级,2025-01-10\n\
          {short},,视力残疾,一级,2025-01-10\n"
     );
@@ -621,7 +624,7 @@ fn other_feeds_problems() {
     assert!(
         find(ps, 2, "C")
             .message
-            .starts_with("残疾类别“听力障碍”不在可选值中")
+            .starts_with("残疾类别“内脏残疾”不在可选值中")
     );
     assert!(
         find(ps, 3, "D")

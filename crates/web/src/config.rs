@@ -4,7 +4,7 @@
 use serde::Deserialize;
 use service::accounts::LoginPolicy;
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Everything `fangpin serve` needs besides the database and key, which the global CLI
 /// options (`--database-url`, `--key-file`) give.
@@ -31,6 +31,11 @@ pub struct ServerConfig {
     /// Seconds a request may take before it is answered 503 (imports of large files
     /// excepted: they are bounded by the body limit).
     pub request_timeout_secs: u32,
+    /// 上传目录: the folder, owned by the service alone, where an uploaded file is kept
+    /// while its request runs (relative paths from the working directory, like the
+    /// database and the key file). Created 0700; emptied when the service starts, since
+    /// what a crash left there is personal data no request will remove.
+    pub upload_dir: PathBuf,
 }
 
 impl Default for ServerConfig {
@@ -44,6 +49,7 @@ impl Default for ServerConfig {
             lockout_minutes: 15,
             session_hours: 10,
             request_timeout_secs: 300,
+            upload_dir: PathBuf::from("uploads"),
         }
     }
 }
@@ -69,7 +75,7 @@ impl ServerConfig {
     }
 
     /// Environment overrides: FANGPIN_LISTEN, FANGPIN_HTTPS, FANGPIN_BEHIND_PROXY,
-    /// FANGPIN_MAX_BODY_MIB.
+    /// FANGPIN_MAX_BODY_MIB, FANGPIN_UPLOAD_DIR.
     pub fn apply_env(&mut self, var: impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
         fn parse<T: std::str::FromStr>(k: &str, v: &str) -> Result<T, ConfigError> {
             v.parse()
@@ -86,6 +92,9 @@ impl ServerConfig {
         }
         if let Some(v) = var("FANGPIN_MAX_BODY_MIB") {
             self.max_body_mib = parse("FANGPIN_MAX_BODY_MIB", &v)?;
+        }
+        if let Some(v) = var("FANGPIN_UPLOAD_DIR") {
+            self.upload_dir = PathBuf::from(v);
         }
         Ok(())
     }

@@ -2,7 +2,9 @@
 //! stable machine-readable `code` and a Chinese `detail` a user can act on. The cause chain
 //! goes to the log, never to the client.
 
+use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use service::ServiceError;
@@ -30,8 +32,9 @@ pub struct Problem {
     pub status: u16,
     /// What went wrong, in Chinese.
     pub detail: String,
-    /// Stable code for programs: unauthenticated, forbidden, not_found, invalid, conflict,
-    /// csrf, locked, too_large, internal, unavailable.
+    /// Stable code for programs: bad_request, unauthenticated, forbidden, csrf, not_found,
+    /// method_not_allowed, conflict, too_large, unsupported_media_type, invalid, locked,
+    /// too_many_requests, internal, unavailable, timeout.
     pub code: String,
 }
 
@@ -62,14 +65,41 @@ impl ApiError {
         Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", detail)
     }
 
+    /// The answer for `status` when nothing more is known: the problem+json that stands in
+    /// for the plain-text or empty error responses of axum and of the layers.
+    pub fn for_status(status: StatusCode) -> Self {
+        let (code, detail) = match status.as_u16() {
+            401 => ("unauthenticated", "请先登录"),
+            403 => ("forbidden", "无权进行此项操作"),
+            404 => (
+                "not_found",
+                "未找到：没有这个接口地址（接口列表见 /api/openapi.json）",
+            ),
+            405 => ("method_not_allowed", "该接口地址不支持这种请求方法"),
+            408 => ("timeout", "请求超时：请重试"),
+            409 => ("conflict", "数据冲突：请刷新后重试"),
+            413 => ("too_large", "请求内容过大"),
+            415 => ("unsupported_media_type", "请求内容的类型不受支持"),
+            422 => ("invalid", "请求内容不符合要求"),
+            429 => ("too_many_requests", "请求过于频繁，请稍后再试"),
+            503 => ("unavailable", "服务暂时不可用，请稍后重试"),
+            500.. => ("internal", "服务器内部错误，请稍后再试或联系管理员"),
+            _ => ("bad_request", "请求有误"),
+        };
+        Self::new(status, code, detail)
+    }
+
     fn title(&self) -> &'static str {
         match self.status.as_u16() {
             400 => "请求有误",
             401 => "未登录",
             403 => "无权操作",
             404 => "未找到",
+            405 => "请求方法不支持",
+            408 => "请求超时",
             409 => "数据冲突",
             413 => "请求过大",
+            415 => "内容类型不支持",
             422 => "数据有误",
             423 => "账号已锁定",
             429 => "请求过于频繁",
@@ -137,6 +167,51 @@ pub fn internal(e: &dyn std::error::Error) -> ApiError {
         "internal",
         "服务器内部错误，请稍后再试或联系管理员",
     )
+}
+
+/// A handler that panicked (caught by the panic layer): 500 like any failure of ours,
+/// and the service goes on serving.
+pub fn panicked(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let message = panic
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| panic.downcast_ref::<&str>().copied())
+        .unwrap_or("");
+    tracing::error!(panic = message, "request panicked");
+    ApiError::for_status(StatusCode::INTERNAL_SERVER_ERROR).into_response()
+}
+
+/// Whether `res` already carries a problem.
+fn is_problem(res: &Response) -> bool {
+    res.headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"))
+}
+
+/// The last word on every error: a response of axum itself or of a layer (a body refused
+/// by its `Content-Length`, …) carries text or nothing; it leaves as the problem+json of
+/// its status instead, keeping its other headers (the `Allow` of a 405). `max_body_mib`
+/// names the limit in the answer to a body too large.
+pub async fn problems_only(State(max_body_mib): State<u32>, req: Request, next: Next) -> Response {
+    let res = next.run(req).await;
+    let status = res.status();
+    if !(status.is_client_error() || status.is_server_error()) || is_problem(&res) {
+        return res;
+    }
+    tracing::debug!(%status, "plain error answered as problem+json");
+    let problem = if status == StatusCode::PAYLOAD_TOO_LARGE {
+        crate::upload::too_large(max_body_mib)
+    } else {
+        ApiError::for_status(status)
+    };
+    let mut out = problem.into_response();
+    let (parts, _) = res.into_parts();
+    for (name, value) in &parts.headers {
+        if name != header::CONTENT_LENGTH && !out.headers().contains_key(name) {
+            out.headers_mut().insert(name, value.clone());
+        }
+    }
+    out
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;

@@ -1,15 +1,18 @@
-//! Extractors every API handler shares: a JSON body, query parameters and a numeric path id
-//! whose rejections answer as problem+json in Chinese (axum's own are English plain text),
-//! and the server's day.
+//! Extractors every API handler shares: a JSON body, query parameters, a numeric path id
+//! and a path name, whose rejections answer as problem+json in Chinese (axum's own are
+//! English plain text), and the server's day. Upload forms: `crate::upload::Form`.
 
 use crate::error::{ApiError, ApiResult};
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::StatusCode;
 use axum::http::request::Parts;
 use chrono::NaiveDate;
 use serde::de::DeserializeOwned;
 
-/// A JSON request body; a body that cannot be read is refused with 422 `invalid`.
+/// A JSON request body. Refused as problem+json: 415 `unsupported_media_type` without a
+/// JSON content type, 400 `bad_request` when it is not JSON, 422 `invalid` when it is
+/// JSON of the wrong shape, 413 `too_large` past the body limit.
 pub struct Body<T>(pub T);
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
@@ -23,14 +26,24 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
                     "请求内容不符合要求：{}",
                     serde_detail(&e.body_text())
                 )),
-                JsonRejection::JsonSyntaxError(e) => ApiError::invalid(format!(
-                    "请求内容不是有效的 JSON：{}",
-                    serde_detail(&e.body_text())
-                )),
-                JsonRejection::MissingJsonContentType(_) => {
-                    ApiError::invalid("请求内容须为 JSON（Content-Type: application/json）")
+                JsonRejection::JsonSyntaxError(e) => ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "bad_request",
+                    format!("请求内容不是有效的 JSON：{}", serde_detail(&e.body_text())),
+                ),
+                JsonRejection::MissingJsonContentType(_) => ApiError::new(
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    "unsupported_media_type",
+                    "请求内容须为 JSON（Content-Type: application/json）",
+                ),
+                e if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                    ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", "请求内容过大")
                 }
-                _ => ApiError::invalid("无法读取请求内容"),
+                _ => ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "bad_request",
+                    "无法读取请求内容：传输中断或格式有误",
+                ),
             }),
         }
     }
@@ -63,6 +76,21 @@ impl<S: Send + Sync> FromRequestParts<S> for Id {
             .await
             .map(|p| Id(p.0))
             .map_err(|_| ApiError::not_found("未找到：编号应为数字"))
+    }
+}
+
+/// A name in the path (`/households/{no}`, `/imports/{kind}`); one that does not decode
+/// to text names nothing: 404.
+pub struct Name(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for Name {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> ApiResult<Self> {
+        axum::extract::Path::<String>::from_request_parts(parts, state)
+            .await
+            .map(|p| Name(p.0))
+            .map_err(|_| ApiError::not_found("未找到：地址中的名称无法识别"))
     }
 }
 

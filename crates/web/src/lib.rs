@@ -11,6 +11,7 @@ pub mod error;
 pub mod extract;
 pub mod server;
 pub mod state;
+pub mod upload;
 
 pub use config::ServerConfig;
 pub use server::{app, serve, shutdown_signal};

@@ -2,6 +2,7 @@
 
 use crate::auth::{Caller, SESSION_COOKIE, Via, client_address};
 use crate::error::{ApiError, ApiResult, Problem};
+use crate::extract::Body;
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
@@ -71,7 +72,7 @@ pub struct LoginResponse {
 async fn login(
     State(state): State<AppState>,
     parts: Parts,
-    Json(req): Json<LoginRequest>,
+    Body(req): Body<LoginRequest>,
 ) -> ApiResult<(HeaderMap, Json<LoginResponse>)> {
     let client = client_address(&parts, state.config.behind_proxy);
     let done = service::accounts::login(

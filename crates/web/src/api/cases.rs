@@ -21,9 +21,8 @@ mod visits;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::state::AppState;
+use crate::upload::{Form, client_file_name};
 use axum::Json;
-use axum::extract::DefaultBodyLimit;
-use axum::extract::multipart::{Multipart, MultipartRejection};
 use chrono::NaiveDate;
 use document::{CaseView, EventView, case_view};
 use domain::access::{Permission, Role};
@@ -43,14 +42,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_case))
         .routes(routes!(act_on_case))
         .routes(routes!(act_on_batch))
-        .merge(
-            // The scan may be up to MAX_CASE_FILE; axum's default limit (2 MB) would refuse it.
-            OpenApiRouter::new()
-                .routes(routes!(consent_with_scan))
-                .layer(DefaultBodyLimit::max(
-                    service::cases::MAX_CASE_FILE + 64 * 1024,
-                )),
-        )
+        .routes(routes!(consent_with_scan))
         .routes(routes!(pending))
         .merge(leads::router())
         .merge(measures::router())
@@ -317,50 +309,38 @@ pub struct ConsentUpload {
 async fn consent_with_scan(
     caller: Caller,
     Id(id): Id,
-    form: Result<Multipart, MultipartRejection>,
+    mut form: Form,
 ) -> ApiResult<Json<StepDone>> {
     let store = caller.store(Permission::WorkCases)?;
     let row = scoped_case(&caller, store, id).await?;
     may_take(&caller, ActionKind::Consent, &row)?;
-    let mut form = form.map_err(|_| {
-        ApiError::invalid("请求须为 multipart/form-data：字段 on、signed_by、queries 和文件 file")
-    })?;
-    let unreadable = |e: axum::extract::multipart::MultipartError| {
-        if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::new(
-                e.status(),
-                "too_large",
-                format!("扫描件不能超过{}MB", service::cases::MAX_CASE_FILE >> 20),
-            )
-        } else {
-            ApiError::invalid(format!("无法读取上传的表单：{}", e.body_text()))
-        }
-    };
     let (mut on, mut signed_by, mut queries, mut file) = (None, String::new(), String::new(), None);
-    while let Some(field) = form.next_field().await.map_err(unreadable)? {
+    while let Some(mut field) = form.next_field().await? {
         match field.name().unwrap_or("") {
             "on" => {
-                let text = field.text().await.map_err(unreadable)?;
+                let text = field.text("办理日期").await?;
                 on = Some(
                     NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").map_err(|_| {
                         ApiError::invalid(format!("办理日期“{text}”无效：应为 YYYY-MM-DD"))
                     })?,
                 );
             }
-            "signed_by" => signed_by = field.text().await.map_err(unreadable)?,
-            "queries" => queries = field.text().await.map_err(unreadable)?,
+            "signed_by" => signed_by = field.text("签字人").await?,
+            "queries" => queries = field.text("授权查询事项").await?,
             "file" => {
-                // The client's name without any folder, as the case document shows it.
-                let name = field
-                    .file_name()
-                    .and_then(|n| n.rsplit(['/', '\\']).next())
-                    .map(str::trim)
-                    .filter(|n| !n.is_empty())
-                    .unwrap_or("承诺授权书")
-                    .chars()
-                    .take(100)
-                    .collect::<String>();
-                file = Some((name, field.bytes().await.map_err(unreadable)?));
+                // The client's name, cleaned, as the case document shows it. The scan is
+                // kept with the case, so it is read into memory: never more than the most
+                // a case file may be.
+                let name = client_file_name(field.file_name(), "承诺授权书");
+                let max = service::cases::MAX_CASE_FILE;
+                let data = field.bytes(max).await?.ok_or_else(|| {
+                    ApiError::new(
+                        axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+                        "too_large",
+                        format!("扫描件不能超过{}MB", max >> 20),
+                    )
+                })?;
+                file = Some((name, data));
             }
             _ => {}
         }

@@ -2,9 +2,9 @@
 //! (`/imports/{kind}`), department feeds uploaded, listed and followed up
 //! (`/feeds`), and the 422 answer carrying a file's row-and-column problems.
 //!
-//! An upload is written to a private temporary directory (removed when the request ends,
-//! whatever happens), under its original file name, which the batch records and whose
-//! extension decides how it is read. A registry file is imported only if every row lies in
+//! An upload is streamed into the service's upload folder and removed when the request
+//! ends (`crate::upload`); the batch records the name the client gave it, and the
+//! extension of that name decides how it is read. A registry file is imported only if every row lies in
 //! the caller's region (`service::imports::import_registry_within`); a feed keeps only the
 //! records about people registered there (`service::feeds::import_feed_within`), and its
 //! batch is seen by the callers of that region only. A department liaison uploads and sees
@@ -14,8 +14,8 @@
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::state::AppState;
+use crate::upload::{Form, Upload};
 use axum::Json;
-use axum::extract::{Multipart, Path};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -38,7 +38,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(feed_outcome))
 }
 
-pub(crate) use crate::extract::{Body, Id, Params, today};
+pub(crate) use crate::extract::{Body, Id, Name, Params, today};
 
 // ------------------------------------------------------------------------ uploads
 
@@ -53,119 +53,18 @@ pub struct UploadForm {
     sheet: Option<String>,
 }
 
-/// An uploaded file in a private temporary directory, removed on drop.
-struct Upload {
-    dir: std::path::PathBuf,
-    path: std::path::PathBuf,
-    sheet: Option<String>,
-}
-
-impl Drop for Upload {
-    fn drop(&mut self) {
-        // The file is personal data: it must not outlive the request.
-        if let Err(e) = std::fs::remove_dir_all(&self.dir) {
-            tracing::warn!(error = %e, "could not remove an upload's temporary directory");
-        }
-    }
-}
-
-impl Upload {
-    /// A file that could not be read at all (not CSV or XLSX, damaged, beyond a limit, no
-    /// header …): one problem — at its row and column when it concerns one cell — naming
-    /// the file as uploaded, not where it was kept.
-    fn unreadable<T>(&self, e: &tabular::read::ReadError) -> Uploaded<T> {
-        let dir = format!("{}{}", self.dir.display(), std::path::MAIN_SEPARATOR);
-        let mut problem = e.to_problem();
-        problem.message = problem.message.replace(&dir, "");
-        Uploaded::Rejected(RejectedFile::from_report(tabular::problem::Report {
-            source_note: String::new(),
-            problems: vec![problem],
-            warnings: Vec::new(),
-        }))
-    }
-}
-
-/// A file name from a browser, made safe to create: its last path component, printable,
-/// at most 100 characters; the extension (which decides the format) kept.
-fn safe_file_name(name: &str) -> String {
-    let base = name.rsplit(['/', '\\']).next().unwrap_or_default();
-    let clean: String = base
-        .chars()
-        .filter(|c| !c.is_control() && !matches!(c, ':' | '*' | '?' | '"' | '<' | '>' | '|'))
-        .collect();
-    let clean = clean.trim().trim_start_matches('.');
-    let mut out: String = clean.chars().rev().take(100).collect();
-    out = out.chars().rev().collect();
-    if out.is_empty() {
-        "上传文件".to_owned()
-    } else {
-        out
-    }
-}
-
-/// Reads the multipart form: the `file` field, streamed to a temporary file under its
-/// original name, and the optional `sheet`.
-async fn receive(mut form: Multipart) -> ApiResult<Upload> {
-    use rand::RngCore;
-    use tokio::io::AsyncWriteExt;
-    let bad = |e: axum::extract::multipart::MultipartError| {
-        ApiError::new(
-            e.status(),
-            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                "too_large"
-            } else {
-                "invalid"
-            },
-            format!("上传内容无法读取：{}", e.body_text()),
-        )
-    };
-    let mut token = [0u8; 16];
-    rand::rng().fill_bytes(&mut token);
-    let dir = std::env::temp_dir().join(format!("fangpin-upload-{}", hex::encode(token)));
-    let mut builder = std::fs::DirBuilder::new();
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt;
-        builder.mode(0o700);
-    }
-    builder
-        .create(&dir)
-        .map_err(|e| crate::error::internal(&e))?;
-    let mut upload = Upload {
-        path: dir.clone(),
-        dir,
-        sheet: None,
-    };
-    let mut got_file = false;
-    while let Some(mut field) = form.next_field().await.map_err(bad)? {
-        match field.name() {
-            Some("file") if !got_file => {
-                let name = safe_file_name(field.file_name().unwrap_or_default());
-                upload.path = upload.dir.join(name);
-                let mut f = tokio::fs::File::create(&upload.path)
-                    .await
-                    .map_err(|e| crate::error::internal(&e))?;
-                while let Some(chunk) = field.chunk().await.map_err(bad)? {
-                    f.write_all(&chunk)
-                        .await
-                        .map_err(|e| crate::error::internal(&e))?;
-                }
-                f.flush().await.map_err(|e| crate::error::internal(&e))?;
-                got_file = true;
-            }
-            Some("sheet") => {
-                let s = field.text().await.map_err(bad)?;
-                upload.sheet = Some(s.trim().to_owned()).filter(|s| !s.is_empty());
-            }
-            _ => {}
-        }
-    }
-    if !got_file {
-        return Err(ApiError::invalid(
-            "请在表单字段“file”中上传文件（multipart/form-data）",
-        ));
-    }
-    Ok(upload)
+/// A file that could not be read at all (not CSV or XLSX, damaged, beyond a limit, no
+/// header …): one problem — at its row and column when it concerns one cell — naming the
+/// file as uploaded, not where it was kept.
+fn unreadable<T>(upload: &Upload, e: &tabular::read::ReadError) -> Uploaded<T> {
+    let mut problem = e.to_problem();
+    problem.message = upload.in_own_words(&problem.message);
+    Uploaded::Rejected(RejectedFile::from_report(tabular::problem::Report {
+        source_note: String::new(),
+        problems: vec![problem],
+        warnings: Vec::new(),
+        mapped: Vec::new(),
+    }))
 }
 
 // ------------------------------------------------------------------ file problems
@@ -290,35 +189,32 @@ pub struct ImportResult {
         (status = 200, description = "已导入", body = ImportResult),
         (status = 403, description = "无权导入户籍档案", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "没有这种导入", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "超过请求大小上限（max_body_mib）", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "文件有问题，未导入（code 为 invalid_file，problems 列出每个问题）",
             body = RejectedFile, content_type = "application/problem+json"),
     ))]
 async fn import_registry(
     caller: Caller,
-    Path(kind): Path<String>,
-    form: Multipart,
+    Name(kind): Name,
+    form: Form,
 ) -> ApiResult<Uploaded<ImportResult>> {
     let store = caller.store(Permission::WriteRegistry)?;
     let kind = RegistryKind::parse(&kind).ok_or_else(|| {
         ApiError::not_found("未找到：导入种类应为 households、members 或 incomes")
     })?;
-    let upload = receive(form).await?;
-    let file_name = upload
-        .path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
+    let upload = form.receive().await?;
+    let file_name = upload.name.clone();
     let outcome = match service::imports::import_registry(
         store,
         kind,
-        &upload.path,
+        upload.file(),
         upload.sheet.as_deref(),
         &caller.user.username,
         Some(caller.scope()),
     )
     .await
     {
-        Err(service::ServiceError::Read(e)) => return Ok(upload.unreadable(&e)),
+        Err(service::ServiceError::Read(e)) => return Ok(unreadable(&upload, &e)),
         other => other?,
     };
     Ok(match outcome {
@@ -392,6 +288,21 @@ pub struct FeedImportResult {
     pub period_to: Option<NaiveDate>,
     pub source_note: String,
     pub warnings: Vec<String>,
+    /// 按同义词读取: the department's own words read as template values, by column.
+    pub mapped: Vec<MappedWord>,
+}
+
+/// 同义词映射: rows whose value was a department's word for a template value.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct MappedWord {
+    /// 表头, e.g. 学段.
+    pub column: String,
+    /// The word as the table writes it, e.g. 初中.
+    pub from: String,
+    /// The template value it was read as, e.g. 七年级.
+    pub to: String,
+    /// 行数.
+    pub rows: u64,
 }
 
 /// 上传部门数据: a department's file of events (医保结算, 残疾人证 …), matched to the
@@ -406,13 +317,14 @@ pub struct FeedImportResult {
         (status = 200, description = "已导入，或没有新记录", body = FeedImportResult),
         (status = 403, description = "无权上传该部门的数据", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "没有这种部门数据", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "超过请求大小上限（max_body_mib）", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "文件有问题，未导入", body = RejectedFile,
             content_type = "application/problem+json"),
     ))]
 async fn upload_feed(
     caller: Caller,
-    Path(kind): Path<String>,
-    form: Multipart,
+    Name(kind): Name,
+    form: Form,
 ) -> ApiResult<Uploaded<FeedImportResult>> {
     let feed = feed_named(&kind)?;
     let store = caller.store(Permission::ImportFeed(feed))?;
@@ -423,16 +335,12 @@ async fn upload_feed(
             feed.label()
         )));
     }
-    let upload = receive(form).await?;
-    let file_name = upload
-        .path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
+    let upload = form.receive().await?;
+    let file_name = upload.name.clone();
     let outcome = match service::feeds::import_feed(
         store,
         feed,
-        &upload.path,
+        upload.file(),
         upload.sheet.as_deref(),
         &caller.user.username,
         today(),
@@ -440,7 +348,7 @@ async fn upload_feed(
     )
     .await
     {
-        Err(service::ServiceError::Read(e)) => return Ok(upload.unreadable(&e)),
+        Err(service::ServiceError::Read(e)) => return Ok(unreadable(&upload, &e)),
         other => other?,
     };
     let result = |outcome: &str,
@@ -459,6 +367,16 @@ async fn upload_feed(
         households: c.households,
         period_from: period.map(|p| p.0),
         period_to: period.map(|p| p.1),
+        mapped: report
+            .mapped
+            .into_iter()
+            .map(|m| MappedWord {
+                column: m.column,
+                from: m.from,
+                to: m.to,
+                rows: m.rows,
+            })
+            .collect(),
         source_note: report.source_note,
         warnings: report.warnings,
     };
@@ -638,21 +556,4 @@ async fn feed_outcome(caller: Caller, Id(id): Id) -> ApiResult<Json<FeedOutcomeR
             })
             .collect(),
     }))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::safe_file_name;
-
-    #[test]
-    fn file_names_from_browsers_are_made_safe() {
-        assert_eq!(safe_file_name("C:\\Users\\村\\户信息.xlsx"), "户信息.xlsx");
-        assert_eq!(safe_file_name("../../etc/passwd"), "passwd");
-        assert_eq!(safe_file_name("..hidden.csv"), "hidden.csv");
-        assert_eq!(safe_file_name(""), "上传文件");
-        assert_eq!(safe_file_name("a\u{0}b.csv"), "ab.csv");
-        let long = format!("{}.csv", "x".repeat(300));
-        assert!(safe_file_name(&long).ends_with(".csv"));
-        assert_eq!(safe_file_name(&long).chars().count(), 100);
-    }
 }

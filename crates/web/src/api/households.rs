@@ -9,12 +9,11 @@
 //! /households/search` takes the same search in a body, for clients behind proxies that
 //! log query strings.
 
-use super::data::{Body, Id, Params};
+use super::data::{Body, Id, Name, Params};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::state::AppState;
 use axum::Json;
-use axum::extract::Path;
 use chrono::{DateTime, Datelike, Utc};
 use domain::RegionCode;
 use domain::access::Permission;
@@ -381,7 +380,7 @@ fn detail(r: HouseholdRecord, cases: Vec<store::cases::CaseRow>) -> HouseholdDet
         (status = 403, description = "无权查看户籍档案", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "没有这一户（或不在辖区内）", body = Problem, content_type = "application/problem+json"),
     ))]
-async fn get_household(caller: Caller, Path(no): Path<String>) -> ApiResult<Json<HouseholdDetail>> {
+async fn get_household(caller: Caller, Name(no): Name) -> ApiResult<Json<HouseholdDetail>> {
     let store = caller.store(Permission::ReadRegistry)?;
     let (h, cases) = service::search::household(store, &no)
         .await?
@@ -438,7 +437,7 @@ pub struct RevealedPhone {
         (status = 403, description = "无权查看完整联系电话", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "没有这一户（或不在辖区内）", body = Problem, content_type = "application/problem+json"),
     ))]
-async fn reveal_phone(caller: Caller, Path(no): Path<String>) -> ApiResult<Json<RevealedPhone>> {
+async fn reveal_phone(caller: Caller, Name(no): Name) -> ApiResult<Json<RevealedPhone>> {
     let store = caller.store(Permission::RevealPersonal)?;
     let phone = service::search::reveal_phone(store, &no, caller.scope()).await?;
     Ok(Json(RevealedPhone {

@@ -3,12 +3,11 @@
 //! counts by region. Everything is scoped to the caller's subtree; a run screens the
 //! caller's region only.
 
-use super::data::{Body, Params, StateCount, today};
+use super::data::{Body, Name, Params, StateCount, today};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::state::AppState;
 use axum::Json;
-use axum::extract::Path;
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::RegionCode;
 use domain::access::Permission;
@@ -397,8 +396,7 @@ async fn quality(
         .filter(|c| !c.is_empty())
         .map(|c| QualityCode::parse(c).map_err(|e| ApiError::invalid(e.message)))
         .transpose()?;
-    let report =
-        service::screening::run_quality(store, Some(scope), q.as_of, &caller.user.username).await?;
+    let report = service::screening::run_quality(store, Some(scope), q.as_of).await?;
     let mut by_code: Vec<QualityCount> = Vec::new();
     for code in QualityCode::ALL.iter() {
         let n = report
@@ -509,7 +507,7 @@ pub struct RegionCounts {
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "区划不存在或不在辖区内", body = Problem, content_type = "application/problem+json"),
     ))]
-async fn region_counts(caller: Caller, Path(code): Path<String>) -> ApiResult<Json<RegionCounts>> {
+async fn region_counts(caller: Caller, Name(code): Name) -> ApiResult<Json<RegionCounts>> {
     let store = caller.store(Permission::ReadRegistry)?;
     let region = RegionCode::parse(&code)
         .map_err(|_| ApiError::not_found(format!("未找到：区划 {code}")))?;

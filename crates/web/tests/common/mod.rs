@@ -99,6 +99,11 @@ pub async fn servers() -> Vec<TestServer> {
 
 pub async fn start(t: TestStore, mut config: ServerConfig) -> TestServer {
     seed(&t).await;
+    // Each server its own upload folder: the default one, relative to the working
+    // directory, would be shared by every server of a test binary (and is locked by one).
+    if config.upload_dir == ServerConfig::default().upload_dir {
+        config.upload_dir = t.dir.path().join("uploads");
+    }
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     config.listen = listener.local_addr().unwrap();
     let base = format!("http://{}", config.listen);
