@@ -161,8 +161,23 @@ def fields():
         ("health", 7, "长期慢性病、残疾"),
         ("labels", 8, "脱贫户"),
         ("fold", 9, "ＡＢＣ　１２３"),
+        ("free-text", 9, "  户主务工受伤，\r\n收入中断\t已走访  "),
     ]:
         write("fields", name, bytes([which]) + value.encode("utf-8"))
+
+
+# A county's synonym document: a section by Chinese names and one by English keys, a word
+# added, one overriding a built-in word, one withdrawn.
+SYNONYMS = """title = "桐梓县同义词表"
+
+["受灾人员"."灾害类型"]
+"凌冻" = "低温冷冻"
+"台风" = "其他"
+
+[schooling.stage]
+"初中" = false
+"职业高中" = "中职一年级"
+"""
 
 
 def policy():
@@ -173,6 +188,7 @@ def policy():
         "window_months=6",
         "rules.disaster.min_damage=倒塌",
     ]).encode("utf-8"))
+    write("policy", "synonyms", b"\x02" + SYNONYMS.encode("utf-8"))
 
 
 def api():

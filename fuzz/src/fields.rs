@@ -6,13 +6,14 @@
 //! Selector byte (modulo 10): 0 证件号码, 1 联系电话, 2 金额（元）, 3 区划代码 and 适用范围,
 //! 4 户编号, 5 姓名 and 村民小组, 6 自主申报 (six fields separated by line feeds; the form
 //! whose answer is the 回执码), 7 健康状况 and 风险类型 lists, 8 labels and yes/no flags,
-//! 9 width folding.
+//! 9 width folding and the free-text fields (the bounds and characters every note, reason
+//! and address is checked for, and the short quotation an error message makes of it).
 
 use domain::declaration::Declaration;
 use domain::monitoring::{RiskSet, RiskType};
 use domain::notice::VillageGroup;
 use domain::screening::policy::Scope;
-use domain::text::fold_width;
+use domain::text::{TextField, fold_width, is_forbidden, quoted};
 use domain::{
     Health, HouseholdNo, HouseholdType, IdNumber, Money, PersonName, Phone, RegionCode, Relation,
 };
@@ -54,8 +55,28 @@ pub fn check(data: &[u8]) {
         }
         _ => {
             let _ = fold_width(s);
+            free_text(s);
         }
     }
+}
+
+/// A free-text field, single- and multi-line: an accepted value is within its bound and
+/// reads back as itself; a quotation is short and harmless whatever the value.
+fn free_text(s: &str) {
+    for field in [
+        TextField::line("单位", domain::bounds::SHORT_CHARS),
+        TextField::lines("走访情况", domain::bounds::NOTE_CHARS),
+    ] {
+        if let Ok(v) = field.parse(s) {
+            assert!(v.chars().count() <= field.max_chars, "{field:?}: {s:?}");
+            assert_eq!(field.parse(&v).as_ref(), Ok(&v), "{field:?}: {s:?}");
+        }
+    }
+    let q = quoted(s);
+    assert!(
+        q.chars().count() <= 21 && !q.chars().any(is_forbidden),
+        "{q:?}"
+    );
 }
 
 fn id_number(s: &str) {

@@ -8,7 +8,8 @@
 //!   as CSV or as a workbook, read and checked exactly as an import reads them;
 //! - [`fields`] — the single-value parsers of forms and cells: 证件号码, 联系电话, 金额,
 //!   区划代码, 户编号, 姓名, the 自主申报 form that is answered with a 回执码, labels;
-//! - [`policy`] — the screening policy TOML and its "what if" overrides;
+//! - [`policy`] — the screening policy TOML and its "what if" overrides, and a county's
+//!   synonym document for department feeds;
 //! - [`api`] — the JSON bodies (and query strings) of every API operation, through the
 //!   real router with a real database.
 //!

@@ -3,8 +3,13 @@
 //! must then be usable: resolving lines and windows and screening a household with it
 //! must not fail, whatever thresholds it sets.
 //!
-//! Selector byte: even — the rest is a whole policy document; odd — the rest is overrides,
-//! one `path=value` per line, applied to the built-in policy.
+//! The county's synonym document for department feeds (`fangpin synonyms load`), TOML too,
+//! is fuzzed here as well: an accepted document must map every word it holds onto a value
+//! of its column, and find each word again as written and as normalised.
+//!
+//! Selector byte, modulo 3: 0 — the rest is a whole policy document; 1 — the rest is
+//! overrides, one `path=value` per line, applied to the built-in policy; 2 — the rest is a
+//! county's synonym document.
 
 use chrono::NaiveDate;
 use domain::screening::policy::DEFAULT_POLICY_TOML;
@@ -12,13 +17,16 @@ use domain::screening::{
     HouseholdFacts, HouseholdView, MemberFacts, Policy, YearIncome, assess, screen,
 };
 use domain::{Health, HouseholdType, Labor, Money, RegionCode, Relation};
+use tabular::synonyms::{COLUMNS, Synonyms, normalise};
 
 /// One input: selector byte, then a document or overrides.
 pub fn check(data: &[u8]) {
     let (which, rest) = crate::pick(data);
     let text = crate::text(rest);
-    let policy = if which % 2 == 0 {
+    let policy = if which % 3 == 0 {
         Policy::from_toml(&text)
+    } else if which % 3 == 2 {
+        return synonyms(&text);
     } else {
         let overrides: Vec<(String, String)> = text
             .lines()
@@ -29,6 +37,28 @@ pub fn check(data: &[u8]) {
     };
     if let Ok(policy) = policy {
         use_policy(&policy);
+    }
+}
+
+/// A county's synonym document laid over the built-in table.
+fn synonyms(text: &str) {
+    let Ok(table) = Synonyms::with_county(text) else {
+        return;
+    };
+    for (column, spec) in COLUMNS.iter().enumerate() {
+        let labels = spec.labels();
+        for entry in table.entries(column) {
+            assert!(
+                labels.contains(&entry.label),
+                "{entry:?} in {}",
+                spec.title()
+            );
+            for word in [entry.word.clone(), normalise(&entry.word)] {
+                let (i, label) = table.find(column, &word).expect("a word of the table");
+                assert_eq!(label, entry.label, "{word:?} in {}", spec.title());
+                assert_eq!(table.entry(column, i).label, label);
+            }
+        }
     }
 }
 

@@ -1,4 +1,5 @@
-//! AFL target: The screening policy and its overrides (see `fangpin_fuzz::policy`).
+//! AFL target: The screening policy, its overrides and a county's synonym document (see
+//! `fangpin_fuzz::policy`).
 
 fn main() {
     afl::fuzz!(|data: &[u8]| {
