@@ -277,7 +277,12 @@ async fn setup(dir: &std::path::Path) -> (axum::Router, Vec<Session>, [i64; 2]) 
         .await
         .expect("an account");
     }
-    let app = web::app(web::AppState::new(store, web::ServerConfig::default()));
+    // Uploads are left to the file targets; should one arrive, it stays in this folder.
+    let config = web::ServerConfig {
+        upload_dir: dir.join("uploads"),
+        ..web::ServerConfig::default()
+    };
+    let app = web::app(web::AppState::new(store, config));
     let mut sessions = Vec::new();
     for role in Role::ALL.iter().copied() {
         if let Some(s) = login(&app, role).await {
