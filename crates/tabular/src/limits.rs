@@ -15,6 +15,12 @@ pub struct Limits {
     /// 最多列数: the last column a non-empty cell may sit in. Templates have at most a few
     /// dozen columns; a department's own export rarely a hundred.
     pub max_columns: usize,
+    /// 工作表最多行数: the last row a non-empty cell of a workbook may sit in — Excel's own
+    /// maximum (1,048,576), so no workbook Excel wrote is refused, while a crafted one
+    /// cannot carry more rows than its compressed size would otherwise allow (an import
+    /// holds its rows until the file is checked whole). CSV files are not bounded by rows:
+    /// a province's files are CSV, and an upload is bounded by its size.
+    pub max_rows: usize,
     /// 单元格最多字符数: Excel's own limit for one cell (32,767).
     pub max_cell_chars: usize,
     /// 一行最多字节: the text of one row, all cells together (UTF-8 bytes).
@@ -59,6 +65,7 @@ impl Limits {
     /// The limits of every import (docs/formats.md, “Limits”).
     pub const STANDARD: Limits = Limits {
         max_columns: 1_024,
+        max_rows: 1_048_576,
         max_cell_chars: 32_767,
         max_row_bytes: 1 << 20,
         max_batch_bytes: 8 << 20,

@@ -972,6 +972,12 @@ impl<'l> RowBuilder<'l> {
         if cell.is_empty() {
             return Ok(None);
         }
+        if number > self.limits.max_rows {
+            return Err(at(format!(
+                "超出了工作表允许的最多行数（{}行）：请删除多余的行，或拆分为几个文件分批导入",
+                grouped(self.limits.max_rows as u64)
+            )));
+        }
         if column >= self.limits.max_columns {
             return Err(at(format!(
                 "超出了允许的最多列数（{}列，到{}列为止）：请删除该单元格或多余的列",
@@ -1209,6 +1215,10 @@ mod tests {
                     ..s
                 },
                 "第3行 D列：超出了允许的最多列数（3列，到C列为止）",
+            ),
+            (
+                Limits { max_rows: 20, ..s },
+                "第22行 B列：超出了工作表允许的最多行数（20行）",
             ),
             (
                 Limits {
