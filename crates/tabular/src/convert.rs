@@ -106,6 +106,9 @@ fn plain_yuan(s: &str) -> Option<Money> {
     let mut point = false;
     for b in bytes.by_ref() {
         match b {
+            // A 13th digit is left to parse_yuan before it is added: twenty digits
+            // would overflow the i64 (a panic in a debug build).
+            b'0'..=b'9' if int_digits == 12 => return None,
             b'0'..=b'9' => {
                 yuan = yuan * 10 + i64::from(b - b'0');
                 int_digits += 1;
