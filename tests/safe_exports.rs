@@ -2,32 +2,10 @@
 //! no cell that a spreadsheet would run as a formula, and an export that re-imports
 //! unchanged.
 
+mod common;
+
+use common::Db;
 use std::path::Path;
-use std::process::{Command, Output};
-
-fn fangpin(dir: &Path, args: &[&str]) -> Output {
-    let mut all = vec!["--database-url", "sqlite://x.db", "--key-file", "x.key"];
-    all.extend_from_slice(args);
-    Command::new(env!("CARGO_BIN_EXE_fangpin"))
-        .current_dir(dir)
-        .env_remove("FANGPIN_DATABASE_URL")
-        .env_remove("FANGPIN_KEY")
-        .env_remove("FANGPIN_KEY_FILE")
-        .env_remove("FANGPIN_DIVISIONS")
-        .args(all)
-        .output()
-        .expect("run fangpin")
-}
-
-fn ok(dir: &Path, args: &[&str]) -> String {
-    let o = fangpin(dir, args);
-    assert!(
-        o.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
 
 #[cfg(unix)]
 fn mode(p: &Path) -> u32 {
@@ -37,10 +15,9 @@ fn mode(p: &Path) -> u32 {
 
 #[test]
 fn exports_are_private_defused_and_re_import_unchanged() {
-    let dir = tempfile::tempdir().unwrap();
-    let d = dir.path();
-    ok(d, &["keygen"]);
-    ok(d, &["import", "regions", "--county", "520322"]);
+    let db = Db::sqlite();
+    let d = db.dir.path();
+    db.ok(&["import", "regions", "--county", "520322"]);
     std::fs::write(
         d.join("h.csv"),
         "户编号,村代码,户类型,住址\n\
@@ -49,15 +26,15 @@ fn exports_are_private_defused_and_re_import_unchanged() {
          H3,520322101001,一般农户,高山组\n",
     )
     .unwrap();
-    assert!(ok(d, &["import", "households", "h.csv"]).contains("新增 3"));
+    assert!(db.ok(&["import", "households", "h.csv"]).contains("新增 3"));
 
     for ext in ["csv", "xlsx"] {
         let out = format!("户信息.{ext}");
-        ok(d, &["export", "households", &out]);
+        db.ok(&["export", "households", &out]);
         #[cfg(unix)]
         assert_eq!(mode(&d.join(&out)), 0o600, "{out}");
         // The export, imported again, changes nothing.
-        let again = ok(d, &["import", "households", &out]);
+        let again = db.ok(&["import", "households", &out]);
         assert!(again.contains("未变 3"), "{out}: {again}");
     }
     let csv = std::fs::read_to_string(d.join("户信息.csv")).unwrap();
@@ -70,23 +47,14 @@ fn exports_are_private_defused_and_re_import_unchanged() {
         "户编号,村代码,户类型,住址\nH4,520322101001,一般农户,=1+2\u{1b}[2J\n",
     )
     .unwrap();
-    let o = fangpin(
-        d,
-        &["import", "households", "bad.csv", "--report", "问题.csv"],
-    );
+    let o = db.run(&["import", "households", "bad.csv", "--report", "问题.csv"]);
     assert_eq!(o.status.code(), Some(2));
     let report = std::fs::read_to_string(d.join("问题.csv")).unwrap();
     assert!(report.contains("住址第5个字是控制字符"), "{report}");
     // The value is shown quoted, its escape character visible but harmless.
     assert!(report.contains(",'=1+2\u{FFFD}[2J,"), "{report}");
-    ok(
-        d,
-        &["screen", "--as-of", "2025-12-31", "--out", "预警.json"],
-    );
-    ok(
-        d,
-        &["quality", "--as-of", "2025-12-31", "--out", "质量.csv"],
-    );
+    db.ok(&["screen", "--as-of", "2025-12-31", "--out", "预警.json"]);
+    db.ok(&["quality", "--as-of", "2025-12-31", "--out", "质量.csv"]);
     #[cfg(unix)]
     for f in ["问题.csv", "预警.json", "质量.csv"] {
         assert_eq!(mode(&d.join(f)), 0o600, "{f}");
