@@ -96,18 +96,23 @@ def inline_row(r, values):
     return f'<row r="{r}">{cells}</row>'
 
 
-def households_csv(path, limit):
+def csv_up_to(path, header, line, limit):
+    """Writes `header` then line(0), line(1), … while the lines fit in `limit` bytes; the
+    number of lines written."""
     with open(path, "w", encoding="utf-8", newline="\n") as f:
-        f.write(",".join(HEADERS) + "\n")
+        f.write(header + "\n")
         size, i = 0, 0
         while True:
-            line = f"H{i:07d},{VILLAGE},一般农户,\n"
-            size += len(line.encode())
+            text = line(i)
+            size += len(text.encode())
             if size > limit:
-                break
-            f.write(line)
+                return i
+            f.write(text)
             i += 1
-    return i
+
+
+def households_csv(path, limit):
+    return csv_up_to(path, ",".join(HEADERS), lambda i: f"H{i:07d},{VILLAGE},一般农户,\n", limit)
 
 
 def id_number(i):
@@ -122,17 +127,12 @@ def id_number(i):
 
 
 def members_csv(path, limit):
-    with open(path, "w", encoding="utf-8", newline="\n") as f:
-        f.write("户编号,姓名,证件号码,与户主关系,劳动技能\n")
-        size, i = 0, 0
-        while True:
-            line = f"H{i:07d},张三,{id_number(i)},户主,普通劳动力\n"
-            size += len(line.encode())
-            if size > limit:
-                break
-            f.write(line)
-            i += 1
-    return i
+    return csv_up_to(
+        path,
+        "户编号,姓名,证件号码,与户主关系,劳动技能",
+        lambda i: f"H{i:07d},张三,{id_number(i)},户主,普通劳动力\n",
+        limit,
+    )
 
 
 def shared_strings(path):
