@@ -61,6 +61,9 @@ pub enum KeyError {
 pub struct Vault {
     aead: ChaCha20Poly1305,
     mac: Hmac<Sha256>,
+    /// The key of the audit log's chain (HMAC-SHA256), derived from the same master key:
+    /// kept beside the field keys, never in the database (`store::audit`).
+    audit: Hmac<Sha256>,
     fingerprint: String,
 }
 
@@ -81,14 +84,25 @@ impl Vault {
         hk.expand(b"fangpin/mac/v1", &mut mac)
             .expect("32 bytes is a valid HKDF output length");
         let mac = <Hmac<Sha256> as Mac>::new_from_slice(&mac).expect("HMAC takes any key length");
+        let mut audit = [0u8; 32];
+        hk.expand(b"fangpin/audit/v1", &mut audit)
+            .expect("32 bytes is a valid HKDF output length");
+        let audit =
+            <Hmac<Sha256> as Mac>::new_from_slice(&audit).expect("HMAC takes any key length");
         let mut fp = mac.clone();
         fp.update(b"fangpin/fingerprint");
         let fingerprint = hex::encode(&fp.finalize().into_bytes()[..8]);
         Self {
             aead: ChaCha20Poly1305::new(Key::from_slice(&enc)),
             mac,
+            audit,
             fingerprint,
         }
+    }
+
+    /// A fresh HMAC of the audit chain's key, ready for one row.
+    pub(crate) fn audit_mac(&self) -> Hmac<Sha256> {
+        self.audit.clone()
     }
 
     /// Parses the textual key form `fangpin-key-v1:<64 hex>`.

@@ -33,6 +33,21 @@ impl TestStore {
     }
 }
 
+impl TestStore {
+    /// The same database opened again, as a new process would (migrations, key check and
+    /// any upgrade work run again).
+    pub async fn reopen(&self) -> Result<Store, crate::StoreError> {
+        match &self.schema {
+            None => Store::open(&self.url, test_vault()).await,
+            Some(schema) => {
+                let opts = sqlx::postgres::PgConnectOptions::from_str(&self.url)?
+                    .options([("search_path", schema.as_str())]);
+                Store::open_postgres(opts, test_vault()).await
+            }
+        }
+    }
+}
+
 /// A fixed key for tests, so a test can reopen its database.
 pub fn test_vault() -> Vault {
     Vault::from_master(&[7u8; 32])
