@@ -562,3 +562,58 @@ async fn a_plain_chain_of_an_older_database_is_resealed_once_under_the_key() {
         assert_eq!(all_rows(&again).await.len(), 4, "{}", t.name);
     }
 }
+
+// docs/postgres-roles.sql, applied to this test's schema and role: the service works as
+// that role, and the role cannot change or remove an audit row.
+#[tokio::test]
+async fn on_postgresql_the_service_role_may_only_append_to_the_audit_log() {
+    let Some(t) = store::testing::postgres().await else {
+        return;
+    };
+    let schema = t.schema.clone().unwrap();
+    let role = format!("{schema}_app");
+    t.execute_raw(&format!("CREATE ROLE {role} LOGIN")).await;
+    let script = include_str!("../../../docs/postgres-roles.sql");
+    let script: String = script
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("--"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    for stmt in script.split(';').map(str::trim).filter(|s| !s.is_empty()) {
+        let stmt = stmt
+            .replace("SCHEMA public", &format!("SCHEMA {schema}"))
+            .replace("fangpin_app", &role);
+        t.execute_raw(&stmt).await;
+    }
+    let app = t
+        .reopen_as(&role)
+        .await
+        .unwrap()
+        .expect("the service opens as the role");
+    // The ordinary work of the service: divisions, an account, audited.
+    service::regions::import_regions(&app, &divisions(), Some("520322"))
+        .await
+        .unwrap();
+    app.acting_as(admin())
+        .audit(&Change {
+            action: "registry.view",
+            entity: "household",
+            entity_id: Some("H1".into()),
+            ..Change::default()
+        })
+        .await
+        .unwrap();
+    assert!(app.verify_audit().await.unwrap().is_ok());
+    for sql in [
+        "UPDATE audit_log SET actor = 'x' WHERE id = 1",
+        "DELETE FROM audit_log WHERE id = 1",
+        "TRUNCATE audit_log",
+        "DELETE FROM audit_head",
+    ] {
+        let e = store::testing::try_raw(&app, sql).await.unwrap_err();
+        assert!(e.to_string().contains("permission denied"), "{sql}: {e}");
+    }
+    app.close().await;
+    t.execute_raw(&format!("DROP OWNED BY {role}")).await;
+    t.execute_raw(&format!("DROP ROLE {role}")).await;
+}

@@ -48,6 +48,27 @@ impl TestStore {
     }
 }
 
+impl TestStore {
+    /// The same PostgreSQL schema opened as another login role (`None` on SQLite).
+    pub async fn reopen_as(&self, role: &str) -> Option<Result<Store, crate::StoreError>> {
+        let schema = self.schema.as_ref()?;
+        let opts = match sqlx::postgres::PgConnectOptions::from_str(&self.url) {
+            Ok(o) => o.username(role).options([("search_path", schema.as_str())]),
+            Err(e) => return Some(Err(e.into())),
+        };
+        Some(Store::open_postgres(opts, test_vault()).await)
+    }
+}
+
+/// Runs one SQL statement through `store`'s own connections, as whatever database role it
+/// signed in as; the database's refusal is returned, not a panic.
+pub async fn try_raw(store: &Store, sql: &str) -> Result<u64, sqlx::Error> {
+    let sql = sqlx::AssertSqlSafe(sql.to_owned());
+    crate::on_db!(&store.db, p => {
+        sqlx::query(sql).execute(p).await.map(|r| r.rows_affected())
+    })
+}
+
 /// A fixed key for tests, so a test can reopen its database.
 pub fn test_vault() -> Vault {
     Vault::from_master(&[7u8; 32])
