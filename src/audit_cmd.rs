@@ -107,7 +107,7 @@ pub(crate) async fn audit(store: &Store, cmd: &AuditCmd) -> Result<ExitCode> {
                 outln!("没有符合条件的审计记录");
             }
             for r in &rows {
-                print_row(r);
+                print_row(r, store.zone());
             }
             if rows.len() as u32 == *limit
                 && let Some(last) = rows.last()
@@ -119,10 +119,8 @@ pub(crate) async fn audit(store: &Store, cmd: &AuditCmd) -> Result<ExitCode> {
     }
 }
 
-fn print_row(r: &AuditRow) {
-    let at =
-        r.at.with_timezone(&chrono::Local)
-            .format("%Y-%m-%d %H:%M:%S");
+fn print_row(r: &AuditRow, zone: domain::Zone) {
+    let at = zone.local(r.at).format("%Y-%m-%d %H:%M:%S");
     let region = r.region.map(|c| format!(" {c}")).unwrap_or_default();
     let target = match &r.entity_id {
         Some(id) => format!("{} {id}", r.entity),

@@ -99,13 +99,13 @@ pub(crate) enum DeclareCmd {
 
 pub(crate) async fn visit(store: &Store, a: &VisitArgs) -> Result<ExitCode> {
     let visit = domain::declaration::Visit {
-        visited_on: a.on.unwrap_or_else(today),
+        visited_on: a.on.unwrap_or_else(|| today(store)),
         visitor: a.visitor.clone(),
         findings: a.findings.clone(),
         risks: RiskSet::parse(&a.risks)?,
         income: yuan(&a.income, "--income")?,
     };
-    let out = service::channels::record_visit(store, &a.household_no, &visit, today()).await?;
+    let out = service::channels::record_visit(store, &a.household_no, &visit, today(store)).await?;
     if let Some(case) = out.case {
         outln!("已记录帮扶走访 {}（监测案件 {case}）", out.visit);
         if !visit.risks.is_empty() {
@@ -294,9 +294,10 @@ pub(crate) async fn measure(store: &Store, cmd: &MeasureCmd) -> Result<ExitCode>
                 status: MeasureStatus::parse(status)?,
                 continues_after_elimination: *continues,
             };
-            let cfg = service::cases::deadlines(store, today()).await?;
+            let cfg = service::cases::deadlines(store, today(store)).await?;
             let id =
-                service::cases::add_measure(store, *case, &m, &who.actor()?, today(), &cfg).await?;
+                service::cases::add_measure(store, *case, &m, &who.actor()?, today(store), &cfg)
+                    .await?;
             outln!("已登记措施 {id}：{}", m.ty.label());
             Ok(ExitCode::SUCCESS)
         }
@@ -314,7 +315,7 @@ pub(crate) async fn measure(store: &Store, cmd: &MeasureCmd) -> Result<ExitCode>
             Ok(ExitCode::SUCCESS)
         }
         MeasureCmd::Plan { case } => {
-            let p = service::cases::plan(store, *case, today()).await?;
+            let p = service::cases::plan(store, *case, today(store)).await?;
             if p.uncovered.is_empty() {
                 outln!("每项风险均有措施覆盖");
             } else {
@@ -461,8 +462,9 @@ pub(crate) struct ActArgs {
     no_labour: bool,
 }
 
-fn today() -> NaiveDate {
-    chrono::Local::now().date_naive()
+/// Today on the deployment's calendar (`--time-zone`), not the machine's.
+fn today(store: &Store) -> NaiveDate {
+    store.today()
 }
 
 /// Case ids joined by commas ("12,13,17").
@@ -496,7 +498,7 @@ pub(crate) async fn lead(store: &Store, cmd: &LeadCmd) -> Result<ExitCode> {
                     l.household_no,
                     l.village,
                     l.warnings,
-                    l.created_at.format("%Y-%m-%d")
+                    store.zone().local(l.created_at).format("%Y-%m-%d")
                 );
             }
             outln!("共 {} 条", leads.len());
@@ -511,10 +513,10 @@ pub(crate) async fn lead(store: &Store, cmd: &LeadCmd) -> Result<ExitCode> {
 }
 
 pub(crate) async fn case(store: &Store, cmd: &CaseCmd) -> Result<ExitCode> {
-    let cfg = service::cases::deadlines(store, today()).await?;
+    let cfg = service::cases::deadlines(store, today(store)).await?;
     match cmd {
         CaseCmd::Open { lead, who } => {
-            let id = service::cases::open_case(store, *lead, &who.actor()?, today()).await?;
+            let id = service::cases::open_case(store, *lead, &who.actor()?, today(store)).await?;
             outln!("已立案：监测案件 {id}（线索 {lead}），下一步：入户核实");
             Ok(ExitCode::SUCCESS)
         }
@@ -544,7 +546,7 @@ pub(crate) async fn case(store: &Store, cmd: &CaseCmd) -> Result<ExitCode> {
                 outln!(
                     "\n监测案件 {}（{} 立案）",
                     row.id,
-                    row.created_at.format("%Y-%m-%d")
+                    store.zone().local(row.created_at).format("%Y-%m-%d")
                 );
                 print_case(&row.case, &cfg);
             }
@@ -557,7 +559,7 @@ pub(crate) async fn case(store: &Store, cmd: &CaseCmd) -> Result<ExitCode> {
             helper,
             within,
         } => {
-            let day = as_of.unwrap_or_else(today);
+            let day = as_of.unwrap_or_else(|| today(store));
             let q = service::cases::PendingQuery {
                 scope: region(county)?,
                 level: level.as_deref().map(Level::parse).transpose()?,
@@ -599,9 +601,9 @@ pub(crate) async fn case(store: &Store, cmd: &CaseCmd) -> Result<ExitCode> {
                 name: name.clone(),
                 unit: unit.clone(),
                 phone: domain::Phone::parse(phone)?,
-                since: since.unwrap_or_else(today),
+                since: since.unwrap_or_else(|| today(store)),
             };
-            service::cases::assign_helper(store, *case, &helper, today()).await?;
+            service::cases::assign_helper(store, *case, &helper, today(store)).await?;
             outln!(
                 "监测案件 {case} 的帮扶责任人：{} {}（{}）",
                 helper.name,
@@ -611,7 +613,7 @@ pub(crate) async fn case(store: &Store, cmd: &CaseCmd) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         CaseCmd::Check { case } => {
-            let results = service::cases::elimination_check(store, *case, today()).await?;
+            let results = service::cases::elimination_check(store, *case, today(store)).await?;
             for r in &results {
                 let mark = if r.met { "满足" } else { "不满足" };
                 outln!("[{mark}] {}：{}", r.code.label(), r.explanation);
@@ -622,7 +624,7 @@ pub(crate) async fn case(store: &Store, cmd: &CaseCmd) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         CaseCmd::Act(a) => {
-            let action = action(a)?;
+            let action = action(a, today(store))?;
             let ids = case_ids(&a.cases)?;
             if let Some(path) = &a.scan {
                 let [id] = ids[..] else {
@@ -639,7 +641,7 @@ pub(crate) async fn case(store: &Store, cmd: &CaseCmd) -> Result<ExitCode> {
                     action,
                     (&name, &data),
                     &a.who.actor()?,
-                    today(),
+                    today(store),
                     &cfg,
                 )
                 .await?;
@@ -649,9 +651,15 @@ pub(crate) async fn case(store: &Store, cmd: &CaseCmd) -> Result<ExitCode> {
                 );
                 return Ok(ExitCode::SUCCESS);
             }
-            let rows =
-                service::cases::act_batch(store, &ids, &action, &a.who.actor()?, today(), &cfg)
-                    .await?;
+            let rows = service::cases::act_batch(
+                store,
+                &ids,
+                &action,
+                &a.who.actor()?,
+                today(store),
+                &cfg,
+            )
+            .await?;
             for row in rows {
                 outln!(
                     "已办理。监测案件 {} 现在：{}",
@@ -680,8 +688,8 @@ fn yuan(v: &Option<String>, what: &str) -> Result<Option<Money>> {
         .transpose()
 }
 
-fn action(a: &ActArgs) -> Result<Action> {
-    let on = a.on.unwrap_or_else(today);
+fn action(a: &ActArgs, today: NaiveDate) -> Result<Action> {
+    let on = a.on.unwrap_or(today);
     let note = a.note.clone();
     Ok(match a.step.as_str() {
         "verify" => Action::Verify {

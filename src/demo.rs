@@ -101,7 +101,7 @@ pub async fn run(args: &DemoArgs) -> Result<ExitCode> {
             }
         }
     }
-    let today = chrono::Local::now().date_naive();
+    let today = store.today();
     let mut feed_rows = 0;
     for feed in Feed::ALL {
         let file = data.join(format!("{}.csv", feed.name()));

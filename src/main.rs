@@ -47,6 +47,13 @@ struct Cli {
     #[arg(long, global = true, env = "FANGPIN_ACTOR")]
     actor: Option<String>,
 
+    /// The county's time zone, for every day the system reckons (deadlines, overdue
+    /// flags, today's date): Asia/Shanghai (Beijing time), UTC, or an offset like +08:00.
+    /// Not the server's own zone, which is often UTC.
+    #[arg(long, global = true, env = "FANGPIN_TIME_ZONE", default_value = "Asia/Shanghai",
+          value_parser = parse_zone)]
+    time_zone: domain::Zone,
+
     /// More log output on stderr (-v info, -vv debug).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     verbose: u8,
@@ -271,7 +278,13 @@ async fn open(cli: &Cli) -> Result<Store> {
         .await
         .with_context(|| format!("打开数据库 {}", store::redact_url(&cli.database_url)))?;
     // The audit log names the operator of the command line (--actor, else the OS user).
-    Ok(store.acting_as(store::audit::Who::system(actor(cli))))
+    Ok(store
+        .with_zone(cli.time_zone)
+        .acting_as(store::audit::Who::system(actor(cli))))
+}
+
+fn parse_zone(text: &str) -> Result<domain::Zone, String> {
+    domain::Zone::parse(text)
 }
 
 async fn run(cli: Cli) -> Result<ExitCode> {

@@ -101,7 +101,7 @@ pub(crate) async fn import_feed(
     actor: &str,
 ) -> Result<ExitCode> {
     let feed = parse_feed(&args.kind)?;
-    let today = chrono::Local::now().date_naive();
+    let today = store.today();
     let outcome = service::feeds::import_feed(
         store,
         feed,
@@ -181,7 +181,7 @@ pub(crate) async fn feed(store: &Store, cmd: &FeedCmd, actor: &str) -> Result<Ex
                 let state = match (&b.withdrawn_at, &b.withdrawn_by) {
                     (Some(at), by) => format!(
                         "已撤回（{} {}）",
-                        at.format("%Y-%m-%d %H:%M"),
+                        store.zone().local(*at).format("%Y-%m-%d %H:%M"),
                         by.as_deref().unwrap_or("")
                     ),
                     _ => "有效".to_owned(),
@@ -200,7 +200,7 @@ pub(crate) async fn feed(store: &Store, cmd: &FeedCmd, actor: &str) -> Result<Ex
                     b.households,
                     state,
                     b.actor,
-                    b.imported_at.format("%Y-%m-%d %H:%M")
+                    store.zone().local(b.imported_at).format("%Y-%m-%d %H:%M")
                 );
             }
             Ok(ExitCode::SUCCESS)
@@ -235,13 +235,13 @@ pub(crate) async fn policy(store: &Store, cmd: &PolicyCmd, actor: &str) -> Resul
             Ok(ExitCode::SUCCESS)
         }
         PolicyCmd::Show { as_of } => {
-            let day = as_of.unwrap_or_else(|| chrono::Local::now().date_naive());
+            let day = as_of.unwrap_or_else(|| store.today());
             let (stored, text) = service::policy::policy_for_day(store, day).await?;
             match stored {
                 Some(p) => outln!(
                     "# 第 {} 版，{} 由 {} 加载，自 {} 起生效\n",
                     p.version,
-                    p.loaded_at.format("%Y-%m-%d %H:%M"),
+                    store.zone().local(p.loaded_at).format("%Y-%m-%d %H:%M"),
                     p.loaded_by,
                     p.effective_from
                 ),
@@ -262,7 +262,7 @@ pub(crate) async fn policy(store: &Store, cmd: &PolicyCmd, actor: &str) -> Resul
                     p.effective_from,
                     p.title,
                     p.loaded_by,
-                    p.loaded_at.format("%Y-%m-%d %H:%M")
+                    store.zone().local(p.loaded_at).format("%Y-%m-%d %H:%M")
                 );
             }
             Ok(ExitCode::SUCCESS)

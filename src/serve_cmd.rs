@@ -200,7 +200,7 @@ pub(crate) async fn token(store: &Store, cmd: &TokenCmd) -> Result<ExitCode> {
                     t.id,
                     t.name,
                     t.username,
-                    t.created_at.format("%Y-%m-%d"),
+                    store.zone().local(t.created_at).format("%Y-%m-%d"),
                     if t.revoked_at.is_some() {
                         "  已吊销"
                     } else {

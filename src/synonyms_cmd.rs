@@ -48,7 +48,7 @@ pub(crate) async fn synonyms(store: &Store, cmd: &SynonymsCmd, actor: &str) -> R
                 Some(s) => outln!(
                     "# 第 {} 版，{} 由 {} 加载；标“县级”的词为本县新增或改写，其余为内置\n",
                     s.version,
-                    s.loaded_at.format("%Y-%m-%d %H:%M"),
+                    store.zone().local(s.loaded_at).format("%Y-%m-%d %H:%M"),
                     s.loaded_by
                 ),
                 None => outln!("# 尚未加载本县同义词表：以下为内置同义词表\n"),
@@ -66,7 +66,7 @@ pub(crate) async fn synonyms(store: &Store, cmd: &SynonymsCmd, actor: &str) -> R
                     v.version,
                     v.title,
                     v.loaded_by,
-                    v.loaded_at.format("%Y-%m-%d %H:%M"),
+                    store.zone().local(v.loaded_at).format("%Y-%m-%d %H:%M"),
                     &v.checksum[..12.min(v.checksum.len())]
                 );
             }

@@ -23,6 +23,7 @@ pub mod phone;
 pub mod region;
 pub mod screening;
 pub mod text;
+pub mod zone;
 
 pub use enums::*;
 pub use error::FieldError;
@@ -32,3 +33,4 @@ pub use income::IncomeRecord;
 pub use money::Money;
 pub use phone::Phone;
 pub use region::{Region, RegionCode, RegionLevel};
+pub use zone::Zone;

@@ -67,7 +67,9 @@ pub async fn open_case(
     today: NaiveDate,
 ) -> Result<i64, ServiceError> {
     let mut tx = store.begin().await?;
-    let (household, first_clue_on) = tx.open_lead(lead).await?;
+    let (household, found_at) = tx.open_lead(lead).await?;
+    // The day the lead was found on the county's calendar, not the server's nor UTC's.
+    let first_clue_on = store.zone().day_of(found_at);
     let household_type = tx.household_type_of(household).await?;
     let case = Case::open(household_type, first_clue_on, actor, today).map_err(workflow)?;
     let id = tx.insert_case(household, Some(lead), &case).await?;

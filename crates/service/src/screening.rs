@@ -408,7 +408,7 @@ pub async fn run_screening(
     store: &Store,
     opts: &ScreenOptions,
 ) -> Result<ScreenReport, ServiceError> {
-    let today = chrono::Local::now().date_naive();
+    let today = store.today();
     let as_of = match opts.as_of {
         Some(d) => screening_day(d)?,
         None => store
@@ -834,7 +834,7 @@ pub async fn run_quality(
     scope: Option<RegionCode>,
     as_of: Option<NaiveDate>,
 ) -> Result<QualityReport, ServiceError> {
-    let today = chrono::Local::now().date_naive();
+    let today = store.today();
     let as_of = as_of.map_or(Ok(today), screening_day)?;
     let (_, policy, _) = policy_in_effect(store, as_of).await?;
     let snapshot = load_snapshot(store, Selection::Region(scope), as_of, as_of).await?;

@@ -180,8 +180,9 @@ impl Tx {
         Ok(())
     }
 
-    /// The household and first date of an open lead.
-    pub async fn open_lead(&mut self, lead: i64) -> Result<(i64, NaiveDate), StoreError> {
+    /// The household of an open lead, and when the lead was found (its calendar day, in the
+    /// deployment's zone, is the first clue's: `Store::zone`).
+    pub async fn open_lead(&mut self, lead: i64) -> Result<(i64, DateTime<Utc>), StoreError> {
         let row: Option<(i64, DateTime<Utc>)> = on_tx!(self, c => {
             sqlx::query_as("SELECT household_id, created_at FROM leads WHERE id = $1 AND status = $2")
                 .bind(lead)
@@ -191,7 +192,7 @@ impl Tx {
         });
         let (household, at) =
             row.ok_or_else(|| StoreError::NotFound(format!("待研判的线索 {lead}")))?;
-        Ok((household, at.date_naive()))
+        Ok((household, at))
     }
 
     /// 户类型 of a household.

@@ -47,6 +47,8 @@ pub struct Store {
     pub(crate) vault: Vault,
     /// 操作人 of the changes made through this handle.
     pub(crate) who: std::sync::Arc<audit::Who>,
+    /// The deployment's zone: which day an instant falls on (Beijing by default).
+    pub(crate) zone: domain::Zone,
 }
 
 /// The migration from which audit rows are chained under the audit key.
@@ -102,6 +104,7 @@ impl Store {
             db,
             vault,
             who: default_who(),
+            zone: domain::Zone::BEIJING,
         };
         let reseal = store.migrate().await?;
         store.check_key().await?;
@@ -120,6 +123,7 @@ impl Store {
             db: Db::Postgres(Self::pg_pool(opts).await?),
             vault,
             who: default_who(),
+            zone: domain::Zone::BEIJING,
         };
         let reseal = store.migrate().await?;
         store.check_key().await?;
@@ -191,7 +195,25 @@ impl Store {
             db: self.db.clone(),
             vault: self.vault.clone(),
             who: std::sync::Arc::new(who),
+            zone: self.zone,
         }
+    }
+
+    /// The same store reckoning days in `zone` (`--time-zone`, default Asia/Shanghai).
+    pub fn with_zone(mut self, zone: domain::Zone) -> Store {
+        self.zone = zone;
+        self
+    }
+
+    /// The deployment's zone.
+    pub fn zone(&self) -> domain::Zone {
+        self.zone
+    }
+
+    /// Today in the deployment's zone: the day deadlines, overdue flags and default
+    /// screening days are reckoned from, whatever zone the server runs in.
+    pub fn today(&self) -> chrono::NaiveDate {
+        self.zone.day_of(chrono::Utc::now())
     }
 
     /// Starts a transaction: everything done through it commits together or not at all.

@@ -47,6 +47,17 @@ impl Caller {
         self.user.role
     }
 
+    /// Today on the deployment's calendar (Beijing days by default), whatever zone the
+    /// server runs in.
+    pub fn today(&self) -> chrono::NaiveDate {
+        self.store.today()
+    }
+
+    /// The deployment's zone, for the days of stored instants.
+    pub fn zone(&self) -> domain::Zone {
+        self.store.zone()
+    }
+
     /// Refuses with 403 unless the caller's role allows `p`.
     pub fn require(&self, p: Permission) -> ApiResult<()> {
         if self.user.role.may(p) {

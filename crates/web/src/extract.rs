@@ -1,13 +1,13 @@
 //! Extractors every API handler shares: a JSON body, query parameters, a numeric path id
 //! and a path name, whose rejections answer as problem+json in Chinese (axum's own are
-//! English plain text), and the server's day. Upload forms: `crate::upload::Form`.
+//! English plain text), and today's date on the deployment's calendar for the defaults of
+//! request fields. Upload forms: `crate::upload::Form`.
 
 use crate::error::{ApiError, ApiResult};
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
-use chrono::NaiveDate;
 use serde::de::DeserializeOwned;
 
 /// A JSON request body. Refused as problem+json: 415 `unsupported_media_type` without a
@@ -99,7 +99,20 @@ fn serde_detail(text: &str) -> &str {
     text.split_once(": ").map_or(text, |(_, rest)| rest)
 }
 
-/// Today on the server's calendar, as the command line reckons it.
-pub fn today() -> NaiveDate {
-    chrono::Local::now().date_naive()
+static ZONE: std::sync::OnceLock<domain::Zone> = std::sync::OnceLock::new();
+
+/// Today on the deployment's calendar, for the defaults of request fields (a step's `on`),
+/// which serde fills in before any handler runs. Handlers use `Caller::today`. The zone is
+/// the store's, set when the service's state is made ([`crate::AppState::new`]): one
+/// process serves one deployment. Beijing until then.
+pub fn today() -> chrono::NaiveDate {
+    ZONE.get()
+        .copied()
+        .unwrap_or_default()
+        .day_of(chrono::Utc::now())
+}
+
+/// Records the deployment's zone for [`today`]; the first call wins.
+pub(crate) fn set_zone(zone: domain::Zone) {
+    let _ = ZONE.set(zone);
 }

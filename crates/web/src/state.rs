@@ -18,6 +18,7 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(store: Store, config: ServerConfig) -> Self {
+        crate::extract::set_zone(store.zone());
         let login = config.login_policy();
         let limits = Arc::new(crate::limit::Limits::new(
             config.login_attempts_per_minute,

@@ -146,6 +146,7 @@ fn summary(
     helper: Option<String>,
     today: NaiveDate,
     cfg: &domain::case::Deadlines,
+    zone: domain::Zone,
 ) -> CaseSummary {
     let c = &row.case;
     CaseSummary {
@@ -158,7 +159,7 @@ fn summary(
         awaiting: c.awaiting().iter().map(|k| k.label().to_owned()).collect(),
         awaiting_levels: labels(&c.awaiting_levels()),
         helper,
-        opened_on: row.created_at.date_naive(),
+        opened_on: zone.day_of(row.created_at),
     }
 }
 
@@ -195,7 +196,7 @@ async fn list_cases(caller: Caller, Params(q): Params<CaseQuery>) -> ApiResult<J
     let found = store
         .case_list(&filter, offset, i64::from(per_page))
         .await?;
-    let today = input::today();
+    let today = caller.today();
     let cfg = service::cases::deadlines(store, today).await?;
     Ok(Json(CaseList {
         total: found.total,
@@ -205,7 +206,7 @@ async fn list_cases(caller: Caller, Params(q): Params<CaseQuery>) -> ApiResult<J
         items: found
             .rows
             .into_iter()
-            .map(|r| summary(&r.row, r.helper, today, &cfg))
+            .map(|r| summary(&r.row, r.helper, today, &cfg, caller.zone()))
             .collect(),
     }))
 }
@@ -273,7 +274,7 @@ async fn act_on_case(
     let action = Action::try_from(req)?;
     may_take(&caller, action.kind(), &row)?;
     let actor = input::actor(&caller)?;
-    let today = input::today();
+    let today = caller.today();
     let cfg = service::cases::deadlines(store, today).await?;
     let done = service::cases::act(store, id, action, &actor, today, &cfg).await?;
     Ok(Json((&done).into()))
@@ -355,7 +356,7 @@ async fn consent_with_scan(
         },
     };
     let actor = input::actor(&caller)?;
-    let today = input::today();
+    let today = caller.today();
     let cfg = service::cases::deadlines(store, today).await?;
     let done =
         service::cases::act_with_scan(store, id, action, (&name, &data), &actor, today, &cfg)
@@ -405,7 +406,7 @@ async fn act_on_batch(
         may_take(&caller, action.kind(), row)?;
     }
     let actor = input::actor(&caller)?;
-    let today = input::today();
+    let today = caller.today();
     let cfg = service::cases::deadlines(store, today).await?;
     let done = service::cases::act_batch(store, &req.cases, &action, &actor, today, &cfg).await?;
     Ok(Json(done.iter().map(Into::into).collect()))
@@ -465,7 +466,7 @@ async fn pending(
         Some(l) => Some(Level::parse(l).map_err(|e| ApiError::invalid(e.message))?),
     };
     let helper = q.helper.as_deref().map(str::trim).filter(|h| !h.is_empty());
-    let today = input::today();
+    let today = caller.today();
     let cfg = service::cases::deadlines(store, today).await?;
     let query = service::cases::PendingQuery {
         scope: Some(scope),

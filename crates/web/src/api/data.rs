@@ -38,7 +38,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(feed_outcome))
 }
 
-pub(crate) use crate::extract::{Body, Id, Name, Params, today};
+pub(crate) use crate::extract::{Body, Id, Name, Params};
 
 // ------------------------------------------------------------------------ uploads
 
@@ -343,7 +343,7 @@ async fn upload_feed(
         upload.file(),
         upload.sheet.as_deref(),
         &caller.user.username,
-        today(),
+        caller.today(),
         Some(caller.scope()),
     )
     .await

@@ -3,7 +3,7 @@
 //! counts by region. Everything is scoped to the caller's subtree; a run screens the
 //! caller's region only.
 
-use super::data::{Body, Name, Params, StateCount, today};
+use super::data::{Body, Name, Params, StateCount};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::state::AppState;
@@ -48,7 +48,7 @@ pub struct PolicyDocument {
     responses((status = 200, body = PolicyDocument), (status = 403, body = Problem, content_type = "application/problem+json")))]
 async fn current_policy(caller: Caller) -> ApiResult<Json<PolicyDocument>> {
     let store = caller.store(Permission::ReadRegistry)?;
-    let (stored, text) = service::policy::policy_for_day(store, today()).await?;
+    let (stored, text) = service::policy::policy_for_day(store, caller.today()).await?;
     let policy =
         domain::screening::Policy::from_toml(&text).map_err(|e| ApiError::invalid(e.message))?;
     Ok(Json(match stored {

@@ -2,7 +2,7 @@
 //! with the verification form and the consent, the county's decision, every recorded step,
 //! the helpers (phones masked) and the follow-up visits. Enumerations are their labels.
 
-use super::input::{self, risk_labels};
+use super::input::risk_labels;
 use super::labels;
 use crate::auth::Caller;
 use crate::error::ApiResult;
@@ -344,7 +344,7 @@ pub(super) async fn case_view(
 }
 
 async fn full_case_view(caller: &Caller, store: &Store, row: &CaseRow) -> ApiResult<CaseView> {
-    let today = input::today();
+    let today = caller.today();
     let cfg = service::cases::deadlines(store, today).await?;
     let c: &Case = &row.case;
     let helpers = store

@@ -78,8 +78,9 @@ pub struct LeadItem {
     pub created_on: NaiveDate,
 }
 
-impl From<LeadRow> for LeadItem {
-    fn from(l: LeadRow) -> Self {
+impl LeadItem {
+    /// The lead as listed; its day is the day it was found in the deployment's zone.
+    fn new(l: LeadRow, zone: domain::Zone) -> Self {
         LeadItem {
             id: l.id,
             household_no: l.household_no,
@@ -94,7 +95,7 @@ impl From<LeadRow> for LeadItem {
                 .map(|c| c.label().to_owned()),
             risks: risk_labels(RiskSet::from_bits(l.risks).unwrap_or_default()),
             warnings: l.warnings,
-            created_on: l.created_at.date_naive(),
+            created_on: zone.day_of(l.created_at),
         }
     }
 }
@@ -142,7 +143,11 @@ async fn list_leads(caller: Caller, Params(q): Params<LeadQuery>) -> ApiResult<J
         total_capped: found.capped,
         page,
         per_page,
-        items: found.rows.into_iter().map(Into::into).collect(),
+        items: found
+            .rows
+            .into_iter()
+            .map(|l| LeadItem::new(l, caller.zone()))
+            .collect(),
     }))
 }
 
@@ -197,7 +202,7 @@ async fn open_case(caller: Caller, Id(id): Id) -> ApiResult<(StatusCode, Json<Ca
     let store = caller.store(Permission::WorkCases)?;
     scoped_lead(&caller, store, id).await?;
     let actor = input::actor(&caller)?;
-    let case_id = service::cases::open_case(store, id, &actor, input::today()).await?;
+    let case_id = service::cases::open_case(store, id, &actor, caller.today()).await?;
     Ok((
         StatusCode::CREATED,
         Json(CaseOpened {

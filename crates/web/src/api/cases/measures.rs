@@ -151,7 +151,7 @@ async fn add_measure(
     scoped_case(&caller, store, id).await?;
     let measure = Measure::try_from(req)?;
     let actor = input::actor(&caller)?;
-    let today = input::today();
+    let today = caller.today();
     let cfg = service::cases::deadlines(store, today).await?;
     let mid = service::cases::add_measure(store, id, &measure, &actor, today, &cfg).await?;
     Ok((StatusCode::CREATED, Json(item(mid, &measure))))
@@ -185,7 +185,7 @@ pub struct PlanView {
 async fn plan(caller: Caller, Id(id): Id) -> ApiResult<Json<PlanView>> {
     let store = caller.store(Permission::ReadRegistry)?;
     scoped_case(&caller, store, id).await?;
-    let p = service::cases::plan(store, id, input::today()).await?;
+    let p = service::cases::plan(store, id, caller.today()).await?;
     Ok(Json(PlanView {
         complete: p.is_complete(),
         uncovered: risk_labels(p.uncovered),
@@ -228,7 +228,7 @@ pub struct EliminationCheck {
 async fn elimination_check(caller: Caller, Id(id): Id) -> ApiResult<Json<EliminationCheck>> {
     let store = caller.store(Permission::ReadRegistry)?;
     scoped_case(&caller, store, id).await?;
-    let results = service::cases::elimination_check(store, id, input::today()).await?;
+    let results = service::cases::elimination_check(store, id, caller.today()).await?;
     Ok(Json(EliminationCheck {
         eligible: results.iter().all(|r| r.met),
         conditions: results
@@ -285,7 +285,7 @@ async fn assign_helper(
 ) -> ApiResult<Json<HelperAssigned>> {
     let store = caller.store(Permission::WorkCases)?;
     scoped_case(&caller, store, id).await?;
-    let today = input::today();
+    let today = caller.today();
     let phone = domain::Phone::parse(&req.phone).map_err(|e| ApiError::invalid(e.message))?;
     let helper = Helper {
         name: req.name,

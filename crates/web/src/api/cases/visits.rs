@@ -86,7 +86,7 @@ async fn record_visit(
         income: money(req.income.as_ref(), "核实人均纯收入", &mut p),
     };
     refuse_problems(p)?;
-    let out = service::channels::record_visit(store, no, &visit, input::today()).await?;
+    let out = service::channels::record_visit(store, no, &visit, caller.today()).await?;
     let message = match (out.case, out.lead) {
         (Some(case), _) => format!("已记录帮扶走访（监测案件 {case}）"),
         (None, None) => "已记录走访：未发现风险".to_owned(),
