@@ -157,3 +157,54 @@ fn the_default_key_is_not_the_one_in_the_working_directory() {
         "{err}"
     );
 }
+
+/// A rotation killed with SIGKILL in the middle of its batches (inside a transaction, a few
+/// milliseconds after a commit) finishes when run again, and the registry reads as before.
+#[tokio::test]
+async fn a_rotation_killed_halfway_finishes_when_run_again() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    for db in Db::all().await {
+        let name = db.name;
+        county(&db, 300, &["households", "members"]);
+        db.ok(&["export", "members", "before.csv"]);
+        let new = db.path("new.key");
+        let new_s = new.to_str().unwrap();
+        let mut child = db
+            .cmd(&["key", "rotate", "--new-key-file", new_s, "--batch", "20"])
+            .env("FANGPIN_LOG", "warn,store::db=debug")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stderr = child.stderr.take().unwrap();
+        let mut commits = 0;
+        for line in BufReader::new(stderr).lines() {
+            if line.unwrap_or_default().contains("transaction committed") {
+                commits += 1;
+                // The marker, then 8 batches of households; the next one is under way.
+                if commits == 9 {
+                    std::thread::sleep(std::time::Duration::from_millis(3));
+                    child.kill().unwrap();
+                    break;
+                }
+            }
+        }
+        let status = child.wait().unwrap();
+        assert!(!status.success(), "{name}: killed before the end");
+        let o = db.run(&["summary", "--county", "520322"]);
+        assert!(text(&o.stderr).contains("密钥轮换尚未完成"), "{name}");
+
+        let out = db.ok(&["key", "rotate", "--new-key-file", new_s, "--batch", "20"]);
+        assert!(out.contains("密钥轮换完成（接续上次）"), "{name}: {out}");
+        let o = with_key(&db, &new, &["export", "members", "after.csv"]);
+        assert!(o.status.success(), "{name}: {}", text(&o.stderr));
+        assert_eq!(
+            std::fs::read(db.path("before.csv")).unwrap(),
+            std::fs::read(db.path("after.csv")).unwrap(),
+            "{name}"
+        );
+        let o = with_key(&db, &new, &["audit", "verify"]);
+        assert!(o.status.success(), "{name}: {}", text(&o.stdout));
+    }
+}

@@ -433,17 +433,17 @@ impl Vault {
             return Err(KeyError::Format);
         }
         let write_err = |e| KeyError::Write(path.display().to_string(), e);
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            if !dir.exists() {
-                let mut b = std::fs::DirBuilder::new();
-                b.recursive(true);
-                #[cfg(unix)]
-                {
-                    use std::os::unix::fs::DirBuilderExt;
-                    b.mode(0o700);
-                }
-                b.create(dir).map_err(write_err)?;
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
+            && !dir.exists()
+        {
+            let mut b = std::fs::DirBuilder::new();
+            b.recursive(true);
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::DirBuilderExt;
+                b.mode(0o700);
             }
+            b.create(dir).map_err(write_err)?;
         }
         let text = Self::generate_text(suite, id);
         let mut opts = std::fs::OpenOptions::new();
@@ -711,6 +711,49 @@ mod tests {
                 "13812345678"
             );
         }
+    }
+
+    /// The national primitives as the standards give them: SM3 of "abc" (GB/T 32905
+    /// appendix A), one SM4 block (GB/T 32907 appendix A), and SM4-GCM (RFC 8998 A.1).
+    #[test]
+    fn sm3_and_sm4_match_the_standards_examples() {
+        use sm3::Digest;
+        assert_eq!(
+            hex::encode(Sm3::digest(b"abc")),
+            "66c7f0f462eeedd9d1f2d46bdc10e4e24167c4875cf2f7a2297da02b8f4ba8e0"
+        );
+        use sm4::cipher::{BlockEncrypt, KeyInit as _};
+        let k = hex::decode("0123456789abcdeffedcba9876543210").unwrap();
+        let c = sm4::Sm4::new_from_slice(&k).unwrap();
+        let mut block = aes_gcm::aead::generic_array::GenericArray::clone_from_slice(&k);
+        c.encrypt_block(&mut block);
+        assert_eq!(hex::encode(block), "681edf34d206965e86b3e94f536e4246");
+        let gcm = <Sm4Gcm as KeyInit>::new_from_slice(&k).unwrap();
+        let nonce: [u8; 12] = hex::decode("00001234567800000000abcd")
+            .unwrap()
+            .try_into()
+            .unwrap();
+        let pt = hex::decode(
+            "aaaaaaaaaaaaaaaabbbbbbbbbbbbbbbbccccccccccccccccdddddddddddddddd\
+             eeeeeeeeeeeeeeeeffffffffffffffffeeeeeeeeeeeeeeeeaaaaaaaaaaaaaaaa",
+        )
+        .unwrap();
+        let aad = hex::decode("feedfacedeadbeeffeedfacedeadbeefabaddad2").unwrap();
+        let out = gcm
+            .encrypt(
+                (&nonce).into(),
+                Payload {
+                    msg: &pt,
+                    aad: &aad,
+                },
+            )
+            .unwrap();
+        assert_eq!(
+            hex::encode(out),
+            "17f399f08c67d5ee19d0dc9969c4bb7d5fd46fd3756489069157b282bb200735\
+             d82710ca5c22f0ccfa7cbf93d496ac15a56834cbcf98c397b4024a2691233b8d\
+             83de3541e4c2b58177e065a9bf7b62ec"
+        );
     }
 
     #[test]

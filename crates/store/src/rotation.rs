@@ -306,8 +306,7 @@ impl Store {
                 return Ok(false);
             }
             let mut tx = self.begin().await?;
-            // (id, row key, ciphertexts)
-            let rows: Vec<(i64, Vec<u8>, Vec<Option<Vec<u8>>>)> = on_tx!(&mut tx, c => {
+            let rows: Vec<Sealed> = on_tx!(&mut tx, c => {
                 let rows = sqlx::query(sqlx::AssertSqlSafe(select.as_str()))
                     .bind(last)
                     .bind(batch as i64)
@@ -428,6 +427,9 @@ impl Store {
         Ok(n)
     }
 }
+
+/// One row as read for rotation: id, the bytes of its row key, its ciphertexts.
+type Sealed = (i64, Vec<u8>, Vec<Option<Vec<u8>>>);
 
 pub(crate) fn pending(marker: &str) -> StoreError {
     let (from, to) = marker.split_once(' ').unwrap_or((marker, "?"));

@@ -699,7 +699,9 @@ impl Store {
         &self,
         member_id: i64,
     ) -> Result<Option<MemberIdentity>, StoreError> {
-        let row: Option<(String, i64, String, Vec<u8>, Vec<u8>)> = on_db!(&self.db, p => {
+        // 户编号, village, name, encrypted ID number, and the keyed hash it is bound to.
+        type IdentityRow = (String, i64, String, Vec<u8>, Vec<u8>);
+        let row: Option<IdentityRow> = on_db!(&self.db, p => {
             sqlx::query_as(
                 "SELECT h.household_no, h.village_code, m.name, m.id_enc, m.id_hash \
                  FROM members m JOIN households h ON h.id = m.household_id WHERE m.id = $1",
