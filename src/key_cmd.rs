@@ -66,9 +66,12 @@ pub(crate) async fn key(url: &str, key_file: &Path, who: Who, cmd: &KeyCmd) -> R
     let old = KeySource {
         file: key_file.to_path_buf(),
     };
+    // A line when a table begins and at every 100,000 rows of it: alive, not chatty.
+    let mut shown = (String::new(), 0u64);
     let r = service::keys::rotate(url, &old, &a.new_key_file, a.suite, &opts, who, |t, n| {
-        if n % 100_000 < opts.batch as u64 {
+        if shown.0 != t || n / 100_000 > shown.1 / 100_000 {
             errln!("  {t}：已处理 {n} 行");
+            shown = (t.to_string(), n);
         }
     })
     .await?;
