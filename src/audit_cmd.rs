@@ -9,8 +9,22 @@ use store::audit::{AuditFilter, AuditRow};
 
 #[derive(Subcommand)]
 pub(crate) enum AuditCmd {
-    /// Recompute the hash chain: every row unchanged, none deleted (exit status 2 if not).
-    Verify,
+    /// Recompute the keyed hash chain: every row unchanged, none deleted (exit status 2 if
+    /// not); with --anchors, also check every anchored head, so that cutting the newest
+    /// rows is caught.
+    Verify {
+        /// An anchor file written by `fangpin audit anchor`.
+        #[arg(long)]
+        anchors: Option<std::path::PathBuf>,
+    },
+    /// Write the chain's head (last row id and hash) outside the database: appended to
+    /// --file, or printed. Run it regularly (cron, systemd timer) onto storage the
+    /// database's administrators cannot change (another server, write-once media, syslog).
+    Anchor {
+        /// Append the anchor line to this file (created 0600 if missing).
+        #[arg(long)]
+        file: Option<std::path::PathBuf>,
+    },
     /// List audit rows, newest first.
     List {
         /// Only this kind of record: case, lead, measure, helper, visit, declaration,
@@ -36,13 +50,29 @@ pub(crate) enum AuditCmd {
 
 pub(crate) async fn audit(store: &Store, cmd: &AuditCmd) -> Result<ExitCode> {
     match cmd {
-        AuditCmd::Verify => {
+        AuditCmd::Anchor { file } => {
+            let anchor = service::audit::anchor(store, file.as_deref()).await?;
+            match file {
+                Some(f) => outln!("已将链头（第 {} 条）写入 {}", anchor.id, f.display()),
+                None => outln!("{}", anchor.line()),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        AuditCmd::Verify { anchors } => {
             let check = service::audit::verify(store).await?;
             match &check.first_bad {
                 None => {
                     outln!("审计日志完整：已校验 {} 条记录，未发现篡改。", check.rows);
                     let (id, hash) = &check.head;
-                    outln!("链头：第 {id} 条，哈希 {hash}（可另行记录，供日后核对）");
+                    outln!("链头：第 {id} 条，哈希 {hash}（可用 fangpin audit anchor 另行记录）");
+                    if let Some(f) = anchors {
+                        let found = service::audit::check_anchors(store, f).await?;
+                        if let Some(why) = found.broken.first() {
+                            outln!("与链头记录不符：{why}");
+                            return Ok(ExitCode::from(2));
+                        }
+                        outln!("与 {} 条链头记录核对无误。", found.checked);
+                    }
                     Ok(ExitCode::SUCCESS)
                 }
                 Some((id, why)) => {

@@ -233,6 +233,7 @@ async fn demo_accounts(
                 region,
                 department: (role == Role::Department).then_some(Feed::Medical),
                 password: DEMO_PASSWORD.to_owned(),
+                must_change_password: false,
             },
             service::accounts::Creator::System,
         )

@@ -128,11 +128,12 @@ pub(crate) async fn user(store: &Store, cmd: &UserCmd) -> Result<ExitCode> {
                     region: region(r)?,
                     department,
                     password: password.clone(),
+                    must_change_password: true,
                 },
                 Creator::System,
             )
             .await?;
-            outln!("已创建账号 {username}（{role}，{r}）");
+            outln!("已创建账号 {username}（{role}，{r}），首次登录须修改密码");
             if generated {
                 outln!("初始密码：{password}（请当面交给本人）");
             }
@@ -168,7 +169,7 @@ pub(crate) async fn user(store: &Store, cmd: &UserCmd) -> Result<ExitCode> {
         UserCmd::ResetPassword { username, password } => {
             let pw =
                 service::accounts::reset_password(store, username, password.as_deref()).await?;
-            outln!("账号 {username} 的密码已重置，锁定已解除");
+            outln!("账号 {username} 的密码已重置，锁定已解除；下次登录须修改密码");
             if password.is_none() {
                 outln!("新密码：{pw}（请当面交给本人）");
             }

@@ -81,6 +81,9 @@ async fn key_rotate_moves_a_county_to_sm4_and_finishes_after_an_interruption() {
                 "{name}: {kind} unchanged"
             );
         }
+        // The audit chain (imports, the rotation) verifies under the new key.
+        let o = with_key(&db, &new, &["audit", "verify"]);
+        assert!(o.status.success(), "{name}: {}", text(&o.stdout));
         // The old key is now refused, and a rerun has nothing to do.
         let o = db.run(&["summary", "--county", "520322"]);
         assert!(

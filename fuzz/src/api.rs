@@ -271,6 +271,7 @@ async fn setup(dir: &std::path::Path) -> (axum::Router, Vec<Session>, [i64; 2]) 
                 region: RegionCode::parse(region).expect("a region"),
                 department: (role == Role::Department).then_some(Feed::Medical),
                 password: PASSWORD.to_owned(),
+                must_change_password: false,
             },
             Creator::System,
         )

@@ -40,6 +40,9 @@ pub enum Permission {
     ReadRegistry,
     /// 查看完整证件号码/电话: an audited request for one person's full number.
     RevealPersonal,
+    /// 健康信息: members' health and disability, and the texts clerks write about a
+    /// household (核实情况, 走访情况, 理由 …), which often name an illness.
+    ReadHealth,
     /// Import and edit the registry (households, members, incomes).
     WriteRegistry,
     /// Upload a department feed (a liaison only its own department's).
@@ -94,6 +97,13 @@ impl Role {
             P::RevealPersonal => matches!(
                 self,
                 R::Village | R::Township | R::CountyOperator | R::CountyApprover
+            ),
+            // [I] Health is sensitive personal information (PIPL art. 28): for those who
+            // serve and decide on the household and administer its county, not for the
+            // city and province supervisors, who read procedure and figures.
+            P::ReadHealth => matches!(
+                self,
+                R::Village | R::Township | R::CountyOperator | R::CountyApprover | R::CountyAdmin
             ),
             P::WriteRegistry => matches!(self, R::Village | R::Township | R::CountyOperator),
             P::ImportFeed(_) if matches!(self, R::Department) => true,
@@ -194,6 +204,7 @@ mod tests {
         for r in [Role::CityViewer, Role::ProvinceViewer] {
             assert!(r.may(Permission::ReadRegistry));
             assert!(!r.may(Permission::RevealPersonal));
+            assert!(!r.may(Permission::ReadHealth));
             assert!(!r.may(Permission::WriteRegistry));
             assert!(!r.may(Permission::WorkCases));
         }

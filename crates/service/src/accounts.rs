@@ -26,8 +26,14 @@ pub struct LoginPolicy {
     pub max_failures: u32,
     /// How long a lock lasts.
     pub lockout: Duration,
-    /// How long a browser session lasts.
+    /// How long a browser session lasts at most.
     pub session_ttl: Duration,
+    /// How long a session may go unused before it ends (a phone left on a desk).
+    pub idle: Duration,
+    /// The least time a refused sign-in takes to answer, whatever the reason (wrong
+    /// password, unknown name, locked account), so that the answer's timing tells them no
+    /// more apart than its words do.
+    pub refusal_floor: std::time::Duration,
 }
 
 impl Default for LoginPolicy {
@@ -36,6 +42,8 @@ impl Default for LoginPolicy {
             max_failures: 5,
             lockout: Duration::minutes(15),
             session_ttl: Duration::hours(10),
+            idle: Duration::minutes(30),
+            refusal_floor: std::time::Duration::from_millis(250),
         }
     }
 }
@@ -54,6 +62,10 @@ pub struct NewAccount {
     pub region: RegionCode,
     pub department: Option<Feed>,
     pub password: String,
+    /// The password is an initial one, chosen by whoever creates the account: the account
+    /// must replace it at its first sign-in. `false` only for demonstration accounts whose
+    /// password is published anyway.
+    pub must_change_password: bool,
 }
 
 /// Who creates an account: an administrator (role and region) or the system itself (the
@@ -202,6 +214,7 @@ pub async fn add_user(store: &Store, a: &NewAccount, by: Creator) -> Result<i64,
             region: a.region,
             department: a.department,
             password_hash: &hash,
+            must_change_password: a.must_change_password,
         })
         .await?)
 }
@@ -216,18 +229,35 @@ pub struct LoggedIn {
     pub expires_at: DateTime<Utc>,
 }
 
-/// Why a login failed. The wording never tells whether the user name exists.
+/// Why a login failed. One answer for every reason — wrong password, unknown or disabled
+/// account, locked account — so that neither the words nor the status tell an attacker
+/// which names exist or which accounts they have locked; the user whose account is locked
+/// is told that repeated failures lock it, and the administrator sees the lock.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum LoginError {
-    #[error("用户名或密码错误")]
-    Wrong,
-    #[error("登录失败次数过多，账号已临时锁定，请于{until}后再试")]
-    Locked { until: String },
+    #[error(
+        "用户名或密码错误。连续输错{max_failures}次，账号将锁定{lock_minutes}分钟；如已锁定，请稍后再试或联系管理员"
+    )]
+    Refused {
+        max_failures: u32,
+        lock_minutes: i64,
+    },
 }
 
-/// 登录: checks the password; after `max_failures` wrong ones in a row the account is locked
-/// for `lockout`. A disabled or unknown account gets the same answer as a wrong password,
-/// after the same work, so that neither can be probed.
+/// How many passwords sign-ins have checked against an account's hash since the process
+/// started (not the decoy checks of refused attempts). Tests read it to show that a burst
+/// of attempts checks no more passwords than the lock allows.
+pub fn passwords_checked() -> u64 {
+    CHECKED.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+static CHECKED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// 登录: takes an attempt from the account's allowance first ([`Store::reserve_login`]),
+/// then checks the password; the attempt that uses the last of `max_failures` locks the
+/// account for `lockout`, and a right password gives the attempt back. Every refusal —
+/// wrong, unknown, disabled, locked — does the same argon2 work, gets the same answer,
+/// and answers no sooner than `refusal_floor` after it arrived.
 pub async fn login(
     store: &Store,
     username: &str,
@@ -235,23 +265,24 @@ pub async fn login(
     client: Option<&str>,
     policy: &LoginPolicy,
 ) -> Result<Result<LoggedIn, LoginError>, ServiceError> {
+    let started = tokio::time::Instant::now();
+    let refused = || LoginError::Refused {
+        max_failures: policy.max_failures,
+        lock_minutes: policy.lockout.num_minutes(),
+    };
     let now = Utc::now();
-    let Some((user, hash)) = store.user_for_login(username.trim()).await? else {
-        // The same argon2 work as for a real account.
+    let attempt = store
+        .reserve_login(username.trim(), policy.max_failures, now + policy.lockout)
+        .await?;
+    let Some(attempt) = attempt else {
+        // Unknown or locked: the same argon2 work as a real check, against a hash that
+        // matches nothing.
         let pw = password.to_owned();
         let _ = argon2(move || verify_password(&pw, DUMMY_HASH)).await;
-        return Ok(Err(LoginError::Wrong));
+        tokio::time::sleep_until(started + policy.refusal_floor).await;
+        return Ok(Err(refused()));
     };
-    if let Some(until) = user.locked_until
-        && until > now
-    {
-        return Ok(Err(LoginError::Locked {
-            until: until
-                .with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8"))
-                .format("%H:%M")
-                .to_string(),
-        }));
-    }
+    let user = attempt.user;
     // Logins and failed logins are security events: audited as the account concerned.
     let as_user = store.acting_as(Who {
         user: user.username.clone(),
@@ -260,14 +291,13 @@ pub async fn login(
         client: client.map(str::to_owned),
     });
     let pw = password.to_owned();
+    let hash = attempt.password_hash;
+    CHECKED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let right = argon2(move || verify_password(&pw, &hash)).await;
     if !right || user.disabled {
-        let failures = u32::try_from(user.failed_logins + 1).unwrap_or(u32::MAX);
-        let lock = (failures >= policy.max_failures).then(|| now + policy.lockout);
-        store.login_failed(user.id, lock).await?;
         as_user
             .audit(&Change {
-                action: if lock.is_some() {
+                action: if attempt.locked {
                     "auth.locked"
                 } else {
                     "auth.login_failed"
@@ -275,18 +305,11 @@ pub async fn login(
                 entity: "user",
                 entity_id: Some(user.username.clone()),
                 before: None,
-                after: Some(serde_json::json!({ "failures": failures })),
+                after: Some(serde_json::json!({ "failures": attempt.failures })),
             })
             .await?;
-        return Ok(Err(match lock {
-            Some(until) => LoginError::Locked {
-                until: until
-                    .with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8"))
-                    .format("%H:%M")
-                    .to_string(),
-            },
-            None => LoginError::Wrong,
-        }));
+        tokio::time::sleep_until(started + policy.refusal_floor).await;
+        return Ok(Err(refused()));
     }
     let session = secret();
     let csrf = secret();
@@ -324,12 +347,46 @@ pub async fn login(
 const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$\
     1hF5XoHqIqTQGnZ1Uu5Vh1V7oJj2kJx0bO0fCq9m4aA";
 
-/// The account of a live session cookie, with the session's CSRF token.
+/// The account of a live session cookie, with the session's CSRF token: not past its
+/// lifetime, and used within `policy.idle`.
 pub async fn session_user(
     store: &Store,
     cookie: &str,
+    policy: &LoginPolicy,
 ) -> Result<Option<(UserRow, String)>, ServiceError> {
-    Ok(store.session(&digest(cookie)).await?)
+    Ok(store
+        .session(&digest(cookie), Utc::now() - policy.idle)
+        .await?)
+}
+
+/// 修改密码: the signed-in user replaces their password, proving the current one. The
+/// other sessions of the account end; this one (`cookie`) goes on. This is how an account
+/// whose password was set by someone else becomes usable.
+pub async fn change_password(
+    store: &Store,
+    user: &UserRow,
+    current: &str,
+    new: &str,
+    cookie: Option<&str>,
+) -> Result<(), ServiceError> {
+    let (_, hash) = store
+        .user_for_login(&user.username)
+        .await?
+        .ok_or_else(|| ServiceError::Invalid("账号不存在".to_owned()))?;
+    let pw = current.to_owned();
+    if !argon2(move || verify_password(&pw, &hash)).await {
+        return Err(ServiceError::Invalid("当前密码不正确".to_owned()));
+    }
+    check_password(new)?;
+    if new == current {
+        return Err(ServiceError::Invalid("新密码不能与当前密码相同".to_owned()));
+    }
+    let pw = new.to_owned();
+    let hash = argon2(move || hash_password(&pw)).await?;
+    let keep = cookie.map(digest);
+    Ok(store
+        .set_password(user.id, &hash, false, Some(keep.as_deref().unwrap_or("")))
+        .await?)
 }
 
 /// 退出登录.
@@ -372,7 +429,8 @@ pub async fn set_disabled(
 }
 
 /// 重置密码: sets `password`, or a generated one (returned, to be handed over in person).
-/// The failure count and any lock are cleared, and the account's sessions end.
+/// The failure count and any lock are cleared, the account's sessions end, and the user
+/// must choose a new password at the next sign-in.
 pub async fn reset_password(
     store: &Store,
     username: &str,
@@ -390,7 +448,8 @@ pub async fn reset_password(
         let pw = pw.clone();
         argon2(move || hash_password(&pw)).await?
     };
-    store.set_password(user.id, &hash).await?;
+    // Handed over by someone else: the user chooses their own at the next sign-in.
+    store.set_password(user.id, &hash, true, None).await?;
     Ok(pw)
 }
 

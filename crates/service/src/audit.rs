@@ -4,8 +4,9 @@
 //! docs/security.md.
 
 use crate::ServiceError;
+use std::path::Path;
 use store::Store;
-use store::audit::{AuditCheck, AuditFilter, AuditRow};
+use store::audit::{Anchor, AuditCheck, AuditFilter, AuditRow};
 
 /// `fangpin audit verify`: recomputes the whole hash chain and names the first row edited,
 /// deleted or added outside the system.
@@ -36,4 +37,65 @@ pub async fn query(store: &Store, filter: &AuditFilter) -> Result<Vec<AuditRow>,
         }
     }
     Ok(store.audit_log(&f).await?)
+}
+
+/// `fangpin audit anchor`: the chain's head now, appended as one line to `file` when given
+/// (created 0600: it names no person, but it is the log's own evidence).
+pub async fn anchor(store: &Store, file: Option<&Path>) -> Result<Anchor, ServiceError> {
+    let a = store.anchor_head().await?;
+    if let Some(f) = file {
+        use std::io::Write as _;
+        let mut opts = std::fs::OpenOptions::new();
+        opts.create(true).append(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+        let mut out = opts.open(f).map_err(|e| {
+            ServiceError::Invalid(format!("无法写入链头记录文件 {}：{e}", f.display()))
+        })?;
+        writeln!(out, "{}", a.line())
+            .and_then(|()| out.sync_all())
+            .map_err(|e| {
+                ServiceError::Invalid(format!("无法写入链头记录文件 {}：{e}", f.display()))
+            })?;
+    }
+    tracing::info!(id = a.id, "audit head anchored");
+    Ok(a)
+}
+
+/// What [`check_anchors`] found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AnchorCheck {
+    /// Anchors read.
+    pub checked: usize,
+    /// Why an anchor does not hold, one line each (in Chinese), oldest anchor first.
+    pub broken: Vec<String>,
+}
+
+/// Checks every anchor of an anchor file against the log: each anchored row must still be
+/// there with the anchored hash. A line that is not an anchor is refused with its number.
+pub async fn check_anchors(store: &Store, file: &Path) -> Result<AnchorCheck, ServiceError> {
+    let text = std::fs::read_to_string(file).map_err(|e| {
+        ServiceError::Invalid(format!("无法读取链头记录文件 {}：{e}", file.display()))
+    })?;
+    let mut found = AnchorCheck {
+        checked: 0,
+        broken: Vec::new(),
+    };
+    for (n, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let a = Anchor::parse(line).ok_or_else(|| {
+            ServiceError::Invalid(format!(
+                "链头记录文件 {} 第 {} 行格式有误：应为“编号 哈希 时间”",
+                file.display(),
+                n + 1
+            ))
+        })?;
+        found.checked += 1;
+        if let Some(why) = store.check_anchor(&a).await? {
+            found.broken.push(why);
+        }
+    }
+    Ok(found)
 }

@@ -423,3 +423,197 @@ async fn declarations_and_helpers_leave_no_id_number_nor_phone_in_the_log() {
         assert!(t.store.verify_audit().await.unwrap().is_ok());
     }
 }
+
+/// The row's hash as the plain (unkeyed) SHA-256 chain computes it: what anyone with the
+/// database and the documented encoding can compute, and what the log accepted before it
+/// was keyed.
+fn plain_hash(r: &AuditRow, prev_hash: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(b"fangpin-audit-v1\n");
+    let region = r.region.map(|c| c.as_i64().to_string());
+    let at = r.at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+    let id = r.id.to_string();
+    for v in [
+        Some(prev_hash),
+        Some(&*id),
+        Some(&*at),
+        Some(&*r.actor),
+        Some(&*r.role),
+        region.as_deref(),
+        Some(&*r.action),
+        Some(&*r.entity),
+        r.entity_id.as_deref(),
+        r.before.as_deref(),
+        r.after.as_deref(),
+        r.client.as_deref(),
+    ] {
+        match v {
+            None => h.update([0u8]),
+            Some(s) => {
+                h.update([1u8]);
+                h.update((s.len() as u64).to_be_bytes());
+                h.update(s.as_bytes());
+            }
+        }
+    }
+    hex::encode(h.finalize())
+}
+
+/// Rewrites the whole chain, head included, as plain SHA-256 from the genesis, after
+/// `edit` changed the rows: what someone holding the database but not the key can do.
+async fn rechain_without_the_key(t: &TestStore) {
+    let rows = all_rows(&t.store).await;
+    let mut prev = GENESIS.to_owned();
+    for r in &rows {
+        let hash = plain_hash(r, &prev);
+        t.execute_raw(&format!(
+            "UPDATE audit_log SET prev_hash = '{prev}', hash = '{hash}' WHERE id = {}",
+            r.id
+        ))
+        .await;
+        prev = hash;
+    }
+    let last = rows.last().unwrap().id;
+    t.execute_raw(&format!(
+        "UPDATE audit_head SET last_id = {last}, last_hash = '{prev}'"
+    ))
+    .await;
+}
+
+#[tokio::test]
+async fn a_chain_rewritten_whole_without_the_key_is_found() {
+    for t in with_rows(4).await {
+        t.execute_raw("UPDATE audit_log SET after = '{\"fields\":[]}' WHERE id = 2")
+            .await;
+        rechain_without_the_key(&t).await;
+        let (id, why) = t.store.verify_audit().await.unwrap().first_bad.unwrap();
+        assert_eq!(
+            id, 1,
+            "{}: the first row re-hashed is caught: {why}",
+            t.name
+        );
+        assert!(why.contains("密钥"), "{why}");
+    }
+}
+
+#[tokio::test]
+async fn cutting_the_newest_rows_is_found_by_an_anchor() {
+    for t in with_rows(5).await {
+        let anchor = t.store.anchor_head().await.unwrap();
+        assert_eq!(anchor.id, 5);
+        assert_eq!(
+            store::audit::Anchor::parse(&anchor.line()),
+            Some(anchor.clone())
+        );
+        assert_eq!(t.store.check_anchor(&anchor).await.unwrap(), None);
+        // The intruder removes rows 4 and 5 and moves the head back to row 3: the chain
+        // that is left is intact in itself …
+        let three = all_rows(&t.store).await[2].hash.clone();
+        t.execute_raw("DELETE FROM audit_log WHERE id > 3").await;
+        t.execute_raw(&format!(
+            "UPDATE audit_head SET last_id = 3, last_hash = '{three}'"
+        ))
+        .await;
+        assert!(t.store.verify_audit().await.unwrap().is_ok(), "{}", t.name);
+        // … but not the anchor written outside the database.
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("anchors.txt");
+        std::fs::write(&file, format!("{}\n", anchor.line())).unwrap();
+        let found = service::audit::check_anchors(&t.store, &file)
+            .await
+            .unwrap();
+        assert_eq!(found.checked, 1);
+        assert_eq!(found.broken.len(), 1, "{}", t.name);
+        assert!(found.broken[0].contains("截除"), "{}", found.broken[0]);
+        // A line that is not an anchor is refused with its number.
+        std::fs::write(&file, format!("{}\nnot an anchor\n", anchor.line())).unwrap();
+        let e = service::audit::check_anchors(&t.store, &file)
+            .await
+            .unwrap_err();
+        assert!(e.to_string().contains("第 2 行"), "{e}");
+    }
+}
+
+#[tokio::test]
+async fn a_plain_chain_of_an_older_database_is_resealed_once_under_the_key() {
+    for t in with_rows(3).await {
+        // Back to the database as the release before the key left it: a plain chain, and
+        // migration 0015 not applied.
+        rechain_without_the_key(&t).await;
+        t.execute_raw("DELETE FROM _sqlx_migrations WHERE version = 15")
+            .await;
+        t.execute_raw("ALTER TABLE users DROP COLUMN must_change_password")
+            .await;
+        t.execute_raw("ALTER TABLE sessions DROP COLUMN last_seen_at")
+            .await;
+        assert!(!t.store.verify_audit().await.unwrap().is_ok());
+        let reopened = t.reopen().await.unwrap();
+        let check = reopened.verify_audit().await.unwrap();
+        assert!(check.is_ok(), "{}: {check:?}", t.name);
+        assert_eq!(check.rows, 4, "three rows and the re-sealing's own");
+        let rows = all_rows(&reopened).await;
+        let rekey = rows.last().unwrap();
+        assert_eq!(rekey.action, "audit.rekey");
+        assert_eq!(json(&rekey.before)["check"], "完整");
+        assert_eq!(json(&rekey.after)["rows"], 3);
+        // Once: opening again changes nothing.
+        let again = t.reopen().await.unwrap();
+        assert_eq!(all_rows(&again).await.len(), 4, "{}", t.name);
+    }
+}
+
+// docs/postgres-roles.sql, applied to this test's schema and role: the service works as
+// that role, and the role cannot change or remove an audit row.
+#[tokio::test]
+async fn on_postgresql_the_service_role_may_only_append_to_the_audit_log() {
+    let Some(t) = store::testing::postgres().await else {
+        return;
+    };
+    let schema = t.schema.clone().unwrap();
+    let role = format!("{schema}_app");
+    t.execute_raw(&format!("CREATE ROLE {role} LOGIN")).await;
+    let script = include_str!("../../../docs/postgres-roles.sql");
+    let script: String = script
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("--"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    for stmt in script.split(';').map(str::trim).filter(|s| !s.is_empty()) {
+        let stmt = stmt
+            .replace("SCHEMA public", &format!("SCHEMA {schema}"))
+            .replace("fangpin_app", &role);
+        t.execute_raw(&stmt).await;
+    }
+    let app = t
+        .reopen_as(&role)
+        .await
+        .unwrap()
+        .expect("the service opens as the role");
+    // The ordinary work of the service: divisions, an account, audited.
+    service::regions::import_regions(&app, &divisions(), Some("520322"))
+        .await
+        .unwrap();
+    app.acting_as(admin())
+        .audit(&Change {
+            action: "registry.view",
+            entity: "household",
+            entity_id: Some("H1".into()),
+            ..Change::default()
+        })
+        .await
+        .unwrap();
+    assert!(app.verify_audit().await.unwrap().is_ok());
+    for sql in [
+        "UPDATE audit_log SET actor = 'x' WHERE id = 1",
+        "DELETE FROM audit_log WHERE id = 1",
+        "TRUNCATE audit_log",
+        "DELETE FROM audit_head",
+    ] {
+        let e = store::testing::try_raw(&app, sql).await.unwrap_err();
+        assert!(e.to_string().contains("permission denied"), "{sql}: {e}");
+    }
+    app.close().await;
+    t.execute_raw(&format!("DROP OWNED BY {role}")).await;
+    t.execute_raw(&format!("DROP ROLE {role}")).await;
+}

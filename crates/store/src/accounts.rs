@@ -22,6 +22,9 @@ pub struct UserRow {
     pub disabled: bool,
     pub failed_logins: i64,
     pub locked_until: Option<DateTime<Utc>>,
+    /// The password was set by someone else (an administrator, the command line, a reset):
+    /// the account must choose its own before doing anything else.
+    pub must_change_password: bool,
 }
 
 /// A new account.
@@ -33,6 +36,8 @@ pub struct NewUser<'a> {
     pub region: RegionCode,
     pub department: Option<Feed>,
     pub password_hash: &'a str,
+    /// The password was chosen by someone else: it must be changed at the first sign-in.
+    pub must_change_password: bool,
 }
 
 /// An account row as selected by [`USER_COLUMNS`].
@@ -47,6 +52,7 @@ struct UserRec {
     disabled: bool,
     failed_logins: i64,
     locked_until: Option<DateTime<Utc>>,
+    must_change_password: bool,
 }
 
 /// An account with one more column (password hash, CSRF token).
@@ -55,6 +61,26 @@ struct UserWith {
     #[sqlx(flatten)]
     user: UserRec,
     extra: String,
+}
+
+/// A session with its account, its CSRF token and when it was last used.
+#[derive(sqlx::FromRow)]
+struct SessionRec {
+    #[sqlx(flatten)]
+    with: UserWith,
+    seen: DateTime<Utc>,
+}
+
+/// One sign-in attempt that got an allowance ([`Store::reserve_login`]).
+#[derive(Debug, Clone)]
+pub struct LoginAttempt {
+    pub user: UserRow,
+    /// The argon2id hash to check the password against.
+    pub password_hash: String,
+    /// Failures in a row counting this attempt, as if it fails.
+    pub failures: u32,
+    /// This attempt locked the account (it was the last one allowed).
+    pub locked: bool,
 }
 
 /// A token's id with its account.
@@ -66,7 +92,7 @@ struct TokenUser {
 }
 
 const USER_COLUMNS: &str = "u.id, u.username, u.display_name, u.role, u.region_code, u.department, \
-    u.disabled, u.failed_logins, u.locked_until";
+    u.disabled, u.failed_logins, u.locked_until, u.must_change_password";
 
 fn user(r: UserRec) -> Result<UserRow, StoreError> {
     let id = r.id;
@@ -92,6 +118,7 @@ fn user(r: UserRec) -> Result<UserRow, StoreError> {
         disabled: r.disabled,
         failed_logins: r.failed_logins,
         locked_until: r.locked_until,
+        must_change_password: r.must_change_password,
     })
 }
 
@@ -110,8 +137,9 @@ impl Store {
         let r: Result<(i64,), sqlx::Error> = on_tx!(&mut tx, c => {
             sqlx::query_as(
                 "INSERT INTO users (username, display_name, role, region_code, department, \
-                 password_hash, disabled, failed_logins, locked_until, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, 0, NULL, $8, $8) RETURNING id",
+                 password_hash, disabled, failed_logins, locked_until, created_at, updated_at, \
+                 must_change_password) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, 0, NULL, $8, $8, $9) RETURNING id",
             )
             .bind(u.username)
             .bind(u.display_name)
@@ -121,6 +149,7 @@ impl Store {
             .bind(u.password_hash)
             .bind(false)
             .bind(now)
+            .bind(u.must_change_password)
             .fetch_one(&mut *c)
             .await
         });
@@ -214,23 +243,35 @@ impl Store {
     }
 
     /// Sets a new password hash, clears the failure count and the lock, and ends the
-    /// account's sessions.
-    pub async fn set_password(&self, user_id: i64, hash: &str) -> Result<(), StoreError> {
+    /// account's sessions — all but `keep` (the session of a user changing their own
+    /// password). `must_change`: the password was set by someone else (a reset), so the
+    /// account must choose its own at its next sign-in.
+    pub async fn set_password(
+        &self,
+        user_id: i64,
+        hash: &str,
+        must_change: bool,
+        keep: Option<&str>,
+    ) -> Result<(), StoreError> {
         let now = Utc::now();
         let mut tx = self.begin().await?;
         on_tx!(&mut tx, c => {
             sqlx::query(
                 "UPDATE users SET password_hash = $1, failed_logins = 0, locked_until = NULL, \
-                 updated_at = $2 WHERE id = $3",
+                 must_change_password = $2, updated_at = $3 WHERE id = $4",
             )
-            .bind(hash).bind(now).bind(user_id).execute(&mut *c).await?;
-            sqlx::query("DELETE FROM sessions WHERE user_id = $1")
-                .bind(user_id).execute(&mut *c).await?;
+            .bind(hash).bind(must_change).bind(now).bind(user_id).execute(&mut *c).await?;
+            sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id_hash <> $2")
+                .bind(user_id).bind(keep.unwrap_or("")).execute(&mut *c).await?;
         });
         tx.audit(
             self.who(),
             &Change {
-                action: "user.reset_password",
+                action: if keep.is_some() {
+                    "user.change_password"
+                } else {
+                    "user.reset_password"
+                },
                 entity: "user",
                 entity_id: Some(user_id.to_string()),
                 before: None,
@@ -241,56 +282,106 @@ impl Store {
         tx.commit().await
     }
 
-    /// Records a failed login: the count, and a lock until `locked_until` when given.
-    pub async fn login_failed(
+    /// Takes one sign-in attempt from the account's allowance, atomically, before any
+    /// password is checked: the failure count goes up by one (from one again once a lock
+    /// has expired), and the attempt that reaches `max_failures` locks the account until
+    /// `lock_until` at once. The password is then checked only for attempts that got an
+    /// allowance, and a right one gives it back ([`Store::login_succeeded`]). So however
+    /// many attempts arrive together, at most `max_failures` passwords are checked per lock
+    /// window: the single UPDATE is serialised by the row lock (PostgreSQL) or the write
+    /// lock (SQLite), and an attempt never reads a count another one is about to change.
+    /// A crash between this and the check leaves a counted attempt, never a free one.
+    ///
+    /// `None`: no such account, or it is locked — the caller answers both alike.
+    pub async fn reserve_login(
         &self,
-        user_id: i64,
-        locked_until: Option<DateTime<Utc>>,
-    ) -> Result<(), StoreError> {
-        on_db!(&self.db, p => {
-            sqlx::query(
-                "UPDATE users SET failed_logins = failed_logins + 1, \
-                 locked_until = COALESCE($1, locked_until) WHERE id = $2",
-            )
-            .bind(locked_until).bind(user_id).execute(p).await?;
+        username: &str,
+        max_failures: u32,
+        lock_until: DateTime<Utc>,
+    ) -> Result<Option<LoginAttempt>, StoreError> {
+        let now = Utc::now();
+        // The count this attempt makes, written once and used twice below.
+        let count = "CASE WHEN locked_until IS NOT NULL AND locked_until <= $2 THEN 1 \
+                     ELSE failed_logins + 1 END";
+        let sql = format!(
+            "UPDATE users SET failed_logins = {count}, \
+             locked_until = CASE WHEN {count} >= $3 THEN $4 ELSE NULL END \
+             WHERE username = $1 AND (locked_until IS NULL OR locked_until <= $2) \
+             RETURNING id, username, display_name, role, region_code, department, disabled, \
+             failed_logins, locked_until, must_change_password, password_hash AS extra"
+        );
+        let row: Option<UserWith> = on_db!(&self.db, p => {
+            sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                .bind(username)
+                .bind(now)
+                .bind(i64::from(max_failures))
+                .bind(lock_until)
+                .fetch_optional(p)
+                .await?
         });
-        Ok(())
+        row.map(|r| {
+            let user = user(r.user)?;
+            Ok(LoginAttempt {
+                failures: u32::try_from(user.failed_logins).unwrap_or(u32::MAX),
+                locked: user.locked_until.is_some(),
+                user,
+                password_hash: r.extra,
+            })
+        })
+        .transpose()
     }
 
-    /// A successful login: the failure count starts again, and a new session is stored.
+    /// A successful login: the attempt is given back (the failure count starts again, any
+    /// lock the attempt itself set is lifted), and a new session is stored.
     pub async fn login_succeeded(
         &self,
         user_id: i64,
         session: &NewSession<'_>,
     ) -> Result<(), StoreError> {
+        let now = Utc::now();
         let mut tx = self.begin().await?;
         on_tx!(&mut tx, c => {
             sqlx::query("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1")
                 .bind(user_id).execute(&mut *c).await?;
             sqlx::query(
-                "INSERT INTO sessions (id_hash, user_id, csrf, created_at, expires_at, client) \
-                 VALUES ($1, $2, $3, $4, $5, $6)",
+                "INSERT INTO sessions (id_hash, user_id, csrf, created_at, expires_at, client, \
+                 last_seen_at) VALUES ($1, $2, $3, $4, $5, $6, $4)",
             )
-            .bind(session.id_hash).bind(user_id).bind(session.csrf).bind(Utc::now())
+            .bind(session.id_hash).bind(user_id).bind(session.csrf).bind(now)
             .bind(session.expires_at).bind(session.client)
             .execute(&mut *c).await?;
         });
         tx.commit().await
     }
 
-    /// The live session with this id hash: its account and CSRF token. Expired sessions
-    /// and sessions of disabled accounts are not found.
-    pub async fn session(&self, id_hash: &str) -> Result<Option<(UserRow, String)>, StoreError> {
+    /// The live session with this id hash: its account and CSRF token. Sessions past their
+    /// lifetime, idle since before `idle_since`, or of disabled accounts are not found. A
+    /// session in use is marked seen at most once a minute, so that reads do not each
+    /// become a write.
+    pub async fn session(
+        &self,
+        id_hash: &str,
+        idle_since: DateTime<Utc>,
+    ) -> Result<Option<(UserRow, String)>, StoreError> {
+        let now = Utc::now();
         let sql = format!(
-            "SELECT {USER_COLUMNS}, s.csrf AS extra FROM sessions s JOIN users u ON u.id = s.user_id \
-             WHERE s.id_hash = $1 AND s.expires_at > $2 AND u.disabled = $3"
+            "SELECT {USER_COLUMNS}, s.csrf AS extra, s.last_seen_at AS seen FROM sessions s \
+             JOIN users u ON u.id = s.user_id \
+             WHERE s.id_hash = $1 AND s.expires_at > $2 AND s.last_seen_at > $3 AND u.disabled = $4"
         );
-        let row: Option<UserWith> = on_db!(&self.db, p => {
+        let row: Option<SessionRec> = on_db!(&self.db, p => {
             sqlx::query_as(sqlx::AssertSqlSafe(sql))
-                .bind(id_hash).bind(Utc::now()).bind(false)
+                .bind(id_hash).bind(now).bind(idle_since).bind(false)
                 .fetch_optional(p).await?
         });
-        row.map(|r| Ok((user(r.user)?, r.extra))).transpose()
+        let Some(r) = row else { return Ok(None) };
+        if now - r.seen > chrono::Duration::minutes(1) {
+            on_db!(&self.db, p => {
+                sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id_hash = $2")
+                    .bind(now).bind(id_hash).execute(p).await?;
+            });
+        }
+        Ok(Some((user(r.with.user)?, r.with.extra)))
     }
 
     /// Ends a session (logout).

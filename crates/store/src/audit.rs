@@ -4,18 +4,30 @@
 //! without its change; a view or an export of personal data writes one in a short
 //! transaction of its own ([`Store::audit`]).
 //!
-//! Rows form a hash chain. Each row's `hash` is SHA-256 over the previous row's hash and
-//! the row's own fields, encoded unambiguously (see [`ChainInput::hash`]). The chain's end
-//! is kept in the one-row `audit_head`, which every append locks and moves (on PostgreSQL
-//! `SELECT … FOR UPDATE`; SQLite serialises writers already, see `Db::begin`), so two
-//! concurrent appends cannot both continue from the same row, and the ids are gapless.
-//! [`Store::verify_audit`] recomputes the chain: an edited row no longer matches its hash,
-//! a deleted row leaves a gap in the ids and a broken link, and deleting the newest rows
-//! leaves the head naming a row that is gone.
+//! Rows form a keyed hash chain. Each row's `hash` is HMAC-SHA256 over the previous row's
+//! hash and the row's own fields, encoded unambiguously (see [`ChainInput::encode`]), under
+//! the audit key: derived from the master key like the field keys, kept beside them and
+//! never in the database ([`crate::Vault`]). Someone who can write the database but does
+//! not hold the key cannot compute the hash of an edited, inserted or re-chained row, so
+//! rewriting the log from some row to its end is detected, not only editing one row.
+//! (Databases begun before the key was used had plain SHA-256 chains; they are checked and
+//! re-sealed under the key once, at the upgrade, in one transaction, with an `audit.rekey`
+//! row saying what the plain check found — [`Store::reseal_legacy_audit`].)
 //!
-//! What this does not prevent: someone with write access to the database can rewrite the
-//! whole chain from the tampered row on, head included. Keeping the head's hash elsewhere
-//! (printed by `fangpin audit verify`) turns that into a detectable change too.
+//! The chain's end is kept in the one-row `audit_head`, which every append locks and moves
+//! (on PostgreSQL `SELECT … FOR UPDATE`; SQLite serialises writers already, see
+//! `Db::begin`), so two concurrent appends cannot both continue from the same row, and the
+//! ids are gapless. [`Store::verify_audit`] recomputes the chain: an edited row no longer
+//! matches its hash, a deleted row leaves a gap in the ids and a broken link.
+//!
+//! Cutting the newest rows (and moving the head back to match) leaves a shorter chain that
+//! is still intact. That is caught by **anchors**: `fangpin audit anchor` writes the head
+//! (id and hash) outside the database, and `fangpin audit verify --anchors FILE` checks that
+//! every anchored row is still there with the same hash ([`Store::check_anchor`]).
+//!
+//! On PostgreSQL the service may run as a role that can only SELECT and INSERT the log
+//! (docs/security.md, `docs/postgres-roles.sql`): even a bug or an injected statement in
+//! the service cannot change a row.
 //!
 //! **Callers never put an ID number, phone or bank account in `before`/`after`**: they pass
 //! record ids, 户编号, codes, counts, and masked values (`IdNumber::masked`, `Phone::masked`)
@@ -26,6 +38,7 @@ use crate::sql::{Param, Where, bind_all};
 use crate::{Store, StoreError, Tx, on_db, on_tx};
 use chrono::{DateTime, SecondsFormat, SubsecRound, Utc};
 use domain::RegionCode;
+use hmac::{Hmac, Mac};
 use sha2::{Digest as _, Sha256};
 
 /// 操作人 (who is acting): the user, their role and region, and the client's address.
@@ -159,41 +172,63 @@ struct ChainInput<'a> {
     client: Option<&'a str>,
 }
 
+/// How a row's hash is computed.
+#[derive(Clone)]
+pub enum ChainKey {
+    /// Plain SHA-256 under the tag `fangpin-audit-v1`: the chains of databases begun before
+    /// the audit key, read only to check them once before they are re-sealed.
+    Legacy,
+    /// HMAC-SHA256 with the audit key under the tag `fangpin-audit-v2`.
+    Keyed(Hmac<Sha256>),
+}
+
 impl ChainInput<'_> {
-    /// SHA-256 (lower-case hex) of a versioned tag and the fields in a fixed order, each
-    /// encoded as one byte 0 (NULL) or as 1, its length in bytes (u64 big-endian) and its
-    /// UTF-8 bytes. Length prefixes make the encoding unambiguous (no two different rows
-    /// encode alike, whatever characters the fields hold). Numbers are decimal text; the
-    /// time is RFC 3339 in UTC with exactly six fractional digits
-    /// (`2026-01-15T08:30:00.123456Z`): PostgreSQL keeps microseconds, so a time is
-    /// truncated to them before it is stored and hashed, and reads back identically from
-    /// both databases.
-    fn hash(&self) -> String {
-        fn put(h: &mut Sha256, v: Option<&str>) {
-            match v {
-                None => h.update([0u8]),
-                Some(s) => {
-                    h.update([1u8]);
-                    h.update((s.len() as u64).to_be_bytes());
-                    h.update(s.as_bytes());
-                }
+    /// The fields in a fixed order after a versioned tag, each encoded as one byte 0 (NULL)
+    /// or as 1, its length in bytes (u64 big-endian) and its UTF-8 bytes. Length prefixes
+    /// make the encoding unambiguous (no two different rows encode alike, whatever
+    /// characters the fields hold). Numbers are decimal text; the time is RFC 3339 in UTC
+    /// with exactly six fractional digits (`2026-01-15T08:30:00.123456Z`): PostgreSQL keeps
+    /// microseconds, so a time is truncated to them before it is stored and hashed, and
+    /// reads back identically from both databases.
+    fn encode(&self, put_bytes: &mut dyn FnMut(&[u8])) {
+        let mut put = |v: Option<&str>| match v {
+            None => put_bytes(&[0u8]),
+            Some(s) => {
+                put_bytes(&[1u8]);
+                put_bytes(&(s.len() as u64).to_be_bytes());
+                put_bytes(s.as_bytes());
+            }
+        };
+        put(Some(self.prev_hash));
+        put(Some(&self.id.to_string()));
+        put(Some(&time_text(self.at)));
+        put(Some(self.actor));
+        put(Some(self.role));
+        put(self.region.map(|r| r.to_string()).as_deref());
+        put(Some(self.action));
+        put(Some(self.entity));
+        put(self.entity_id);
+        put(self.before);
+        put(self.after);
+        put(self.client);
+    }
+
+    /// The row's hash (lower-case hex) under `key`.
+    fn hash(&self, key: &ChainKey) -> String {
+        match key {
+            ChainKey::Legacy => {
+                let mut h = Sha256::new();
+                h.update(b"fangpin-audit-v1\n");
+                self.encode(&mut |b| h.update(b));
+                hex::encode(h.finalize())
+            }
+            ChainKey::Keyed(mac) => {
+                let mut h = mac.clone();
+                h.update(b"fangpin-audit-v2\n");
+                self.encode(&mut |b| h.update(b));
+                hex::encode(h.finalize().into_bytes())
             }
         }
-        let mut h = Sha256::new();
-        h.update(b"fangpin-audit-v1\n");
-        put(&mut h, Some(self.prev_hash));
-        put(&mut h, Some(&self.id.to_string()));
-        put(&mut h, Some(&time_text(self.at)));
-        put(&mut h, Some(self.actor));
-        put(&mut h, Some(self.role));
-        put(&mut h, self.region.map(|r| r.to_string()).as_deref());
-        put(&mut h, Some(self.action));
-        put(&mut h, Some(self.entity));
-        put(&mut h, self.entity_id);
-        put(&mut h, self.before);
-        put(&mut h, self.after);
-        put(&mut h, self.client);
-        hex::encode(h.finalize())
     }
 }
 
@@ -244,7 +279,7 @@ impl Tx {
             after: after.as_deref(),
             client: who.client.as_deref(),
         }
-        .hash();
+        .hash(&ChainKey::Keyed(self.audit_mac.clone()));
         on_tx!(self, c => {
             sqlx::query(
                 "INSERT INTO audit_log (id, at, actor, role, region, action, entity, entity_id, \
@@ -407,6 +442,7 @@ impl Store {
     /// The head is read first and only rows up to it are checked, so appends committed
     /// during the check (always after the head that was read) raise no false alarm.
     pub async fn verify_audit(&self) -> Result<AuditCheck, StoreError> {
+        let key = ChainKey::Keyed(self.vault.audit_mac());
         let head: Option<(i64, String)> = on_db!(&self.db, p => {
             sqlx::query_as("SELECT last_id, last_hash FROM audit_head WHERE one = 1")
                 .fetch_optional(p)
@@ -446,8 +482,11 @@ impl Store {
                     };
                     return bad(rows, prev_id + 1, why);
                 }
-                if input(&r).hash() != r.12 {
-                    let why = format!("第 {id} 条记录的内容与其哈希值不符：该记录被修改过");
+                if input(&r).hash(&key) != r.12 {
+                    let why = format!(
+                        "第 {id} 条记录的内容与其密钥哈希不符：该记录被修改过，\
+                         或是不持有审计密钥者写入或重写的"
+                    );
                     return bad(rows, id, why);
                 }
                 if r.11 != prev_hash {
@@ -512,6 +551,241 @@ impl Store {
     }
 }
 
+/// One anchored head: the chain's last row as it was when `fangpin audit anchor` ran.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Anchor {
+    pub id: i64,
+    pub hash: String,
+    pub at: DateTime<Utc>,
+}
+
+impl Anchor {
+    /// One line of an anchor file: `<id> <hash> <time>`.
+    pub fn line(&self) -> String {
+        format!("{} {} {}", self.id, self.hash, time_text(self.at))
+    }
+
+    /// Reads a line written by [`Anchor::line`].
+    pub fn parse(line: &str) -> Option<Anchor> {
+        let mut it = line.split_whitespace();
+        let id = it.next()?.parse().ok()?;
+        let hash = it.next()?;
+        if hash.len() != 64 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return None;
+        }
+        let at = DateTime::parse_from_rfc3339(it.next()?)
+            .ok()?
+            .with_timezone(&Utc);
+        it.next().is_none().then(|| Anchor {
+            id,
+            hash: hash.to_owned(),
+            at,
+        })
+    }
+}
+
+impl Store {
+    /// The chain's head now, as an anchor to write outside the database.
+    pub async fn anchor_head(&self) -> Result<Anchor, StoreError> {
+        let head: Option<(i64, String)> = on_db!(&self.db, p => {
+            sqlx::query_as("SELECT last_id, last_hash FROM audit_head WHERE one = 1")
+                .fetch_optional(p)
+                .await?
+        });
+        let (id, hash) = head.ok_or_else(|| StoreError::Corrupt("审计日志链头缺失".to_owned()))?;
+        Ok(Anchor {
+            id,
+            hash,
+            at: Utc::now().trunc_subsecs(6),
+        })
+    }
+
+    /// Whether an anchored row is still in the log with the hash it had: `None` when it is,
+    /// else why not, in Chinese. A chain cut back below the anchor, or rewritten through
+    /// it, fails here even when it is intact in itself.
+    pub async fn check_anchor(&self, a: &Anchor) -> Result<Option<String>, StoreError> {
+        if a.id == 0 {
+            return Ok(None);
+        }
+        let row: Option<(String,)> = on_db!(&self.db, p => {
+            sqlx::query_as("SELECT hash FROM audit_log WHERE id = $1")
+                .bind(a.id)
+                .fetch_optional(p)
+                .await?
+        });
+        let when = a.at.format("%Y-%m-%d %H:%M UTC");
+        Ok(match row {
+            None => Some(format!(
+                "{when} 记录的链头为第 {} 条，该条记录已不存在：最新的记录被截除过",
+                a.id
+            )),
+            Some((h,)) if h != a.hash => Some(format!(
+                "{when} 记录的链头第 {} 条的哈希与现存记录不符：该处之前的记录被改写过",
+                a.id
+            )),
+            Some(_) => None,
+        })
+    }
+
+    /// Re-seals a chain begun with plain SHA-256 under the audit key, once, when a database
+    /// is upgraded: in one transaction holding the head, each row is checked against the
+    /// plain chain and given its keyed hash, and an `audit.rekey` row records how many rows
+    /// were re-sealed and what the plain check found (a chain already broken stays
+    /// reported, not silently blessed). Returns that check.
+    pub async fn reseal_legacy_audit(&self) -> Result<Option<(i64, String)>, StoreError> {
+        let keyed = ChainKey::Keyed(self.vault.audit_mac());
+        let mut tx = self.begin().await?;
+        let Some(Resealed {
+            last_id,
+            last_hash,
+            rows,
+            first_bad,
+        }) = reseal_chain(&mut tx, &ChainKey::Legacy, &keyed).await?
+        else {
+            tx.rollback().await?;
+            return Ok(None);
+        };
+        tx.audit(
+            &Who::system("升级"),
+            &Change {
+                action: "audit.rekey",
+                entity: "audit_log",
+                entity_id: None,
+                before: Some(serde_json::json!({
+                    "scheme": "sha256",
+                    "last_id": last_id,
+                    "last_hash": last_hash,
+                    "check": match &first_bad {
+                        None => "完整".to_owned(),
+                        Some((id, why)) => format!("第 {id} 条起有问题：{why}"),
+                    },
+                })),
+                after: Some(serde_json::json!({ "scheme": "hmac-sha256", "rows": rows })),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        tracing::info!(
+            rows,
+            intact = first_bad.is_none(),
+            "audit chain re-sealed under the key"
+        );
+        Ok(first_bad)
+    }
+}
+
+/// What re-sealing the chain found and did.
+struct Resealed {
+    /// The head before.
+    last_id: i64,
+    last_hash: String,
+    rows: i64,
+    /// The first row at which the chain did not verify under the old key, and why.
+    first_bad: Option<(i64, String)>,
+}
+
+/// Checks every row of the chain under `from` and gives it its hash under `to`, holding the
+/// head, in `tx`; moves the head. `None` for an empty log (nothing touched).
+async fn reseal_chain(
+    tx: &mut Tx,
+    from: &ChainKey,
+    to: &ChainKey,
+) -> Result<Option<Resealed>, StoreError> {
+    let head_sql = match tx.backend() {
+        crate::Backend::Sqlite => "SELECT last_id, last_hash FROM audit_head WHERE one = 1",
+        crate::Backend::Postgres => {
+            "SELECT last_id, last_hash FROM audit_head WHERE one = 1 FOR UPDATE"
+        }
+    };
+    let head: Option<(i64, String)> = on_tx!(&mut *tx, c => {
+        sqlx::query_as(head_sql).fetch_optional(&mut *c).await?
+    });
+    let (last_id, last_hash) =
+        head.ok_or_else(|| StoreError::Corrupt("审计日志链头缺失".to_owned()))?;
+    if last_id == 0 {
+        return Ok(None);
+    }
+    let mut first_bad: Option<(i64, String)> = None;
+    let mut old_prev = GENESIS.to_owned();
+    let mut new_prev = GENESIS.to_owned();
+    let mut prev_id = 0i64;
+    let mut rows = 0i64;
+    loop {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM audit_log WHERE id > $1 ORDER BY id LIMIT {VERIFY_PAGE}"
+        );
+        let page: Vec<RawRow> = on_tx!(&mut *tx, c => {
+            sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(prev_id).fetch_all(&mut *c).await?
+        });
+        let n = page.len();
+        for r in page {
+            if first_bad.is_none() {
+                if r.0 != prev_id + 1 {
+                    first_bad = Some((prev_id + 1, format!("第 {} 条记录缺失", prev_id + 1)));
+                } else if input(&r).hash(from) != r.12 || r.11 != old_prev {
+                    first_bad = Some((r.0, format!("第 {} 条记录与原哈希链不符", r.0)));
+                }
+            }
+            old_prev = r.12.clone();
+            let resealed = ChainInput {
+                prev_hash: &new_prev,
+                ..input(&r)
+            }
+            .hash(to);
+            on_tx!(&mut *tx, c => {
+                sqlx::query("UPDATE audit_log SET prev_hash = $1, hash = $2 WHERE id = $3")
+                    .bind(&new_prev)
+                    .bind(&resealed)
+                    .bind(r.0)
+                    .execute(&mut *c)
+                    .await?;
+            });
+            new_prev = resealed;
+            prev_id = r.0;
+            rows += 1;
+        }
+        if (n as i64) < VERIFY_PAGE {
+            break;
+        }
+    }
+    if first_bad.is_none() && (prev_id != last_id || old_prev != last_hash) {
+        first_bad = Some((prev_id, "链头与最后一条记录不符".to_owned()));
+    }
+    on_tx!(&mut *tx, c => {
+        sqlx::query("UPDATE audit_head SET last_id = $1, last_hash = $2 WHERE one = 1")
+            .bind(prev_id)
+            .bind(&new_prev)
+            .execute(&mut *c)
+            .await?;
+    });
+    Ok(Some(Resealed {
+        last_id,
+        last_hash,
+        rows,
+        first_bad,
+    }))
+}
+
+impl Tx {
+    /// A key rotation's share of the audit log: the chain, keyed by the old key's audit key,
+    /// is checked under it and sealed again under this transaction's (the new key's), so
+    /// that `audit verify` passes with the new key alone. Returns the rows re-sealed and
+    /// what the check under the old key found: a chain broken before the rotation stays
+    /// reported (in the rotation's audit row), never silently blessed.
+    pub(crate) async fn reseal_audit_for_rotation(
+        &mut self,
+        old: Hmac<Sha256>,
+    ) -> Result<(i64, Option<(i64, String)>), StoreError> {
+        let to = ChainKey::Keyed(self.audit_mac.clone());
+        Ok(
+            match reseal_chain(self, &ChainKey::Keyed(old), &to).await? {
+                None => (0, None),
+                Some(r) => (r.rows, r.first_bad),
+            },
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -540,21 +814,29 @@ mod tests {
         // Pinned (and recomputed independently from the documented encoding): a change of
         // the encoding would make every stored chain fail to verify.
         assert_eq!(
-            sample().hash(),
+            sample().hash(&ChainKey::Legacy),
             "7794900f1d57e174250681ca3bc5b5b849b653b16c8b2dc2df32e4836556690d"
         );
+        // Keyed: the same row under two keys hashes apart, and neither is the plain hash.
+        let k1 = ChainKey::Keyed(Hmac::<Sha256>::new_from_slice(&[1u8; 32]).unwrap());
+        let k2 = ChainKey::Keyed(Hmac::<Sha256>::new_from_slice(&[2u8; 32]).unwrap());
+        assert_eq!(
+            sample().hash(&k1),
+            "25cc51191030503d9a2b4b78b0e0aa39cfa3daf0a491eac3cf1f6bfb6c79a83a"
+        );
+        assert_ne!(sample().hash(&k1), sample().hash(&k2));
         // Moving text across a field boundary, or NULL versus empty, changes the hash.
         let a = ChainInput {
             actor: "张三村",
             role: "级经办",
             ..sample()
         };
-        assert_ne!(a.hash(), sample().hash());
+        assert_ne!(a.hash(&ChainKey::Legacy), sample().hash(&ChainKey::Legacy));
         let b = ChainInput {
             after: Some(""),
             ..sample()
         };
-        assert_ne!(b.hash(), sample().hash());
+        assert_ne!(b.hash(&k1), sample().hash(&k1));
     }
 
     #[test]

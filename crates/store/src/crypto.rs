@@ -268,11 +268,16 @@ struct Key {
     legacy: bool,
     cipher: Cipher,
     mac: MacKey,
+    /// The key of the audit log's chain, kept beside the field keys and never in the
+    /// database (`store::audit`). HMAC-SHA256 in both suites: the chain's algorithm is the
+    /// audit module's; only the key derives per suite.
+    audit: Hmac<Sha256>,
     fingerprint: String,
 }
 
 impl Key {
     fn new(master: &[u8; 32], suite: Suite, id: u8, legacy: bool) -> Key {
+        let mut audit = [0u8; 32];
         let (cipher, mac) = match suite {
             Suite::ChaCha20 => {
                 // The derivation of the original design, so that a v1 key keeps its hashes.
@@ -282,6 +287,8 @@ impl Key {
                 hk.expand(b"fangpin/aead/v1", &mut enc)
                     .expect("32 bytes is a valid HKDF output length");
                 hk.expand(b"fangpin/mac/v1", &mut mac)
+                    .expect("32 bytes is a valid HKDF output length");
+                hk.expand(b"fangpin/audit/v1", &mut audit)
                     .expect("32 bytes is a valid HKDF output length");
                 (
                     Cipher::ChaCha(ChaCha20Poly1305::new(&enc.into())),
@@ -299,6 +306,8 @@ impl Key {
                 hk.expand(b"fangpin/sm4-gcm/v2", &mut enc)
                     .expect("16 bytes is a valid HKDF output length");
                 hk.expand(b"fangpin/hmac-sm3/v2", &mut mac)
+                    .expect("32 bytes is a valid HKDF output length");
+                hk.expand(b"fangpin/audit/v2", &mut audit)
                     .expect("32 bytes is a valid HKDF output length");
                 (
                     Cipher::Sm4(Sm4Gcm::new(&enc.into())),
@@ -320,6 +329,8 @@ impl Key {
             legacy,
             cipher,
             mac,
+            audit: <Hmac<Sha256> as Mac>::new_from_slice(&audit)
+                .expect("HMAC takes any key length"),
             fingerprint: hex::encode(&fp[..8]),
         }
     }
@@ -479,6 +490,17 @@ impl Vault {
     /// A short public fingerprint of the key, stored in the database to detect a wrong key.
     pub fn fingerprint(&self) -> &str {
         &self.current.fingerprint
+    }
+
+    /// A fresh HMAC of the audit chain's key (the current key's), ready for one row.
+    pub(crate) fn audit_mac(&self) -> Hmac<Sha256> {
+        self.current.audit.clone()
+    }
+
+    /// The audit chain's key of the key being rotated away from, during a rotation: the
+    /// chain is checked under it and sealed again under the new one.
+    pub(crate) fn previous_audit_mac(&self) -> Option<Hmac<Sha256>> {
+        self.previous.as_ref().map(|k| k.audit.clone())
     }
 
     /// The fingerprint of the key being rotated away from, during a rotation.

@@ -30,49 +30,58 @@ impl Db {
         }
     }
 
-    pub async fn begin(&self) -> Result<Tx, StoreError> {
-        let tx = match self {
+    /// Starts a transaction whose audit rows are chained with `audit_mac`.
+    pub async fn begin(&self, audit_mac: hmac::Hmac<sha2::Sha256>) -> Result<Tx, StoreError> {
+        let inner = match self {
             Db::Sqlite(p) => {
                 // BEGIN IMMEDIATE takes the write lock at once, so two imports queue instead
                 // of failing with SQLITE_BUSY halfway through.
-                Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?)
+                TxInner::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?)
             }
-            Db::Postgres(p) => Tx::Postgres(p.begin().await?),
+            Db::Postgres(p) => TxInner::Postgres(p.begin().await?),
         };
         tracing::debug!("transaction begun");
-        Ok(tx)
+        Ok(Tx { inner, audit_mac })
     }
 }
 
-/// An open transaction on either database. Dropped without [`Tx::commit`], it rolls back.
-pub enum Tx {
+/// An open transaction on either database, with the key that chains the audit rows it
+/// writes. Dropped without [`Tx::commit`], it rolls back.
+pub struct Tx {
+    pub(crate) inner: TxInner,
+    /// HMAC with the audit chain's key (`store::audit`), ready for a row.
+    pub(crate) audit_mac: hmac::Hmac<sha2::Sha256>,
+}
+
+/// The transaction of the live database.
+pub enum TxInner {
     Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
     Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
 }
 
 impl Tx {
     pub async fn commit(self) -> Result<(), StoreError> {
-        match self {
-            Tx::Sqlite(t) => t.commit().await?,
-            Tx::Postgres(t) => t.commit().await?,
+        match self.inner {
+            TxInner::Sqlite(t) => t.commit().await?,
+            TxInner::Postgres(t) => t.commit().await?,
         }
         tracing::debug!("transaction committed");
         Ok(())
     }
 
     pub async fn rollback(self) -> Result<(), StoreError> {
-        match self {
-            Tx::Sqlite(t) => t.rollback().await?,
-            Tx::Postgres(t) => t.rollback().await?,
+        match self.inner {
+            TxInner::Sqlite(t) => t.rollback().await?,
+            TxInner::Postgres(t) => t.rollback().await?,
         }
         tracing::debug!("transaction rolled back");
         Ok(())
     }
 
     pub fn backend(&self) -> Backend {
-        match self {
-            Tx::Sqlite(_) => Backend::Sqlite,
-            Tx::Postgres(_) => Backend::Postgres,
+        match self.inner {
+            TxInner::Sqlite(_) => Backend::Sqlite,
+            TxInner::Postgres(_) => Backend::Postgres,
         }
     }
 }
@@ -94,12 +103,12 @@ macro_rules! on_db {
 #[doc(hidden)]
 macro_rules! on_tx {
     ($tx:expr, $conn:ident => $body:expr) => {
-        match $tx {
-            $crate::Tx::Sqlite(t) => {
+        match &mut ($tx).inner {
+            $crate::TxInner::Sqlite(t) => {
                 let $conn = &mut **t;
                 $body
             }
-            $crate::Tx::Postgres(t) => {
+            $crate::TxInner::Postgres(t) => {
                 let $conn = &mut **t;
                 $body
             }

@@ -33,7 +33,7 @@ pub mod testing;
 mod varint;
 
 pub use crypto::{Field, KeyError, Row, Suite, Vault};
-pub use db::{Backend, Db, Tx};
+pub use db::{Backend, Db, Tx, TxInner};
 pub use error::StoreError;
 
 use std::str::FromStr;
@@ -49,6 +49,9 @@ pub struct Store {
     /// 操作人 of the changes made through this handle.
     pub(crate) who: std::sync::Arc<audit::Who>,
 }
+
+/// The migration from which audit rows are chained under the audit key.
+const KEYED_AUDIT_MIGRATION: i64 = 15;
 
 /// Who acts through a freshly opened store: the command line, until a caller says who.
 fn default_who() -> std::sync::Arc<audit::Who> {
@@ -101,8 +104,11 @@ impl Store {
             vault,
             who: default_who(),
         };
-        store.migrate().await?;
+        let reseal = store.migrate().await?;
         store.check_key().await?;
+        if reseal {
+            store.reseal_legacy_audit().await?;
+        }
         Ok(store)
     }
 
@@ -116,8 +122,11 @@ impl Store {
             vault,
             who: default_who(),
         };
-        store.migrate().await?;
+        let reseal = store.migrate().await?;
         store.check_key().await?;
+        if reseal {
+            store.reseal_legacy_audit().await?;
+        }
         Ok(store)
     }
 
@@ -134,12 +143,33 @@ impl Store {
             .await?)
     }
 
-    async fn migrate(&self) -> Result<(), StoreError> {
-        match &self.db {
-            Db::Sqlite(p) => sqlx::migrate!("./migrations/sqlite").run(p).await?,
-            Db::Postgres(p) => sqlx::migrate!("./migrations/postgres").run(p).await?,
+    /// Runs the migrations not yet applied; returns whether the audit chain predates its
+    /// key and must be re-sealed (a database that existed before migration 0015).
+    ///
+    /// When every migration is applied already, nothing is run: the service may then work
+    /// as a PostgreSQL role without the right to create or alter tables (docs/security.md),
+    /// and migrations are run by the owner role (`fangpin migrate`).
+    async fn migrate(&self) -> Result<bool, StoreError> {
+        let migrator = match &self.db {
+            Db::Sqlite(_) => sqlx::migrate!("./migrations/sqlite"),
+            Db::Postgres(_) => sqlx::migrate!("./migrations/postgres"),
+        };
+        // No table yet: a new database, nothing applied.
+        let applied: Vec<(i64,)> = on_db!(&self.db, p => {
+            sqlx::query_as("SELECT version FROM _sqlx_migrations WHERE success")
+                .fetch_all(p)
+                .await
+                .unwrap_or_default()
+        });
+        let applied: std::collections::HashSet<i64> = applied.into_iter().map(|v| v.0).collect();
+        let pending = migrator.iter().any(|m| !applied.contains(&m.version));
+        if pending {
+            match &self.db {
+                Db::Sqlite(p) => migrator.run(p).await?,
+                Db::Postgres(p) => migrator.run(p).await?,
+            }
         }
-        Ok(())
+        Ok(!applied.is_empty() && !applied.contains(&KEYED_AUDIT_MIGRATION))
     }
 
     pub fn backend(&self) -> Backend {
@@ -167,7 +197,7 @@ impl Store {
 
     /// Starts a transaction: everything done through it commits together or not at all.
     pub async fn begin(&self) -> Result<Tx, StoreError> {
-        self.db.begin().await
+        self.db.begin(self.vault.audit_mac()).await
     }
 
     pub async fn close(&self) {

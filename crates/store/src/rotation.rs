@@ -212,6 +212,13 @@ impl Store {
                 let mut tx = self.begin().await?;
                 set_meta(&mut tx, crate::meta::KEY_FINGERPRINT, &new).await?;
                 clear_progress(&mut tx).await?;
+                // The audit chain is keyed by the master key too: checked under the old key
+                // and sealed again under the new one, with the rotation's own row on top.
+                let old_audit = self
+                    .vault
+                    .previous_audit_mac()
+                    .expect("a rotating vault has a previous key");
+                let (resealed, check) = tx.reseal_audit_for_rotation(old_audit).await?;
                 let rows: serde_json::Map<String, serde_json::Value> = self
                     .rotation_counts()
                     .await?
@@ -224,12 +231,19 @@ impl Store {
                         action: "key.rotate",
                         entity: "key",
                         entity_id: Some(new.clone()),
-                        before: Some(serde_json::json!({ "fingerprint": old })),
+                        before: Some(serde_json::json!({
+                            "fingerprint": old,
+                            "audit_check": match &check {
+                                None => "完整".to_owned(),
+                                Some((id, why)) => format!("第 {id} 条起有问题：{why}"),
+                            },
+                        })),
                         after: Some(serde_json::json!({
                             "fingerprint": new,
                             "suite": self.vault.suite().name(),
                             "key_id": self.vault.key_id(),
                             "rows": rows,
+                            "audit_rows_resealed": resealed,
                         })),
                     },
                 )

@@ -51,7 +51,7 @@ impl TestStore {
 
 impl TestStore {
     /// The same database opened again with `vault` (on PostgreSQL, the same schema).
-    pub async fn reopen(&self, vault: Vault) -> Result<Store, crate::StoreError> {
+    pub async fn reopen_with(&self, vault: Vault) -> Result<Store, crate::StoreError> {
         match &self.schema {
             None => Store::open(&self.url, vault).await,
             Some(schema) => {
@@ -61,6 +61,35 @@ impl TestStore {
             }
         }
     }
+}
+
+impl TestStore {
+    /// The same database opened again, as a new process would (migrations, key check and
+    /// any upgrade work run again).
+    pub async fn reopen(&self) -> Result<Store, crate::StoreError> {
+        self.reopen_with(test_vault()).await
+    }
+}
+
+impl TestStore {
+    /// The same PostgreSQL schema opened as another login role (`None` on SQLite).
+    pub async fn reopen_as(&self, role: &str) -> Option<Result<Store, crate::StoreError>> {
+        let schema = self.schema.as_ref()?;
+        let opts = match sqlx::postgres::PgConnectOptions::from_str(&self.url) {
+            Ok(o) => o.username(role).options([("search_path", schema.as_str())]),
+            Err(e) => return Some(Err(e.into())),
+        };
+        Some(Store::open_postgres(opts, test_vault()).await)
+    }
+}
+
+/// Runs one SQL statement through `store`'s own connections, as whatever database role it
+/// signed in as; the database's refusal is returned, not a panic.
+pub async fn try_raw(store: &Store, sql: &str) -> Result<u64, sqlx::Error> {
+    let sql = sqlx::AssertSqlSafe(sql.to_owned());
+    crate::on_db!(&store.db, p => {
+        sqlx::query(sql).execute(p).await.map(|r| r.rows_affected())
+    })
 }
 
 /// A fixed key for tests, so a test can reopen its database.

@@ -257,7 +257,7 @@ async fn a_legacy_database_opens_and_an_interrupted_rotation_to_sm4_finishes() {
         );
 
         // The old database opens with its key and reads as before.
-        let s = t.reopen(test_vault()).await.unwrap();
+        let s = t.reopen_with(test_vault()).await.unwrap();
         assert_eq!(
             personal(&s, N).await,
             expected,
@@ -273,7 +273,7 @@ async fn a_legacy_database_opens_and_an_interrupted_rotation_to_sm4_finishes() {
             batch: 10,
             stop_after_batches: Some(2),
         };
-        let s = t.reopen(both.clone()).await.unwrap();
+        let s = t.reopen_with(both.clone()).await.unwrap();
         let r = s.rotate_keys(&opts, |_, _| {}).await.unwrap();
         assert!(r.interrupted && !r.resumed, "{name}: {r:?}");
         assert_eq!(r.batches, 2);
@@ -282,7 +282,7 @@ async fn a_legacy_database_opens_and_an_interrupted_rotation_to_sm4_finishes() {
 
         // Half rotated: neither key alone may open it.
         for v in [test_vault(), new.clone()] {
-            let e = t.reopen(v).await.unwrap_err();
+            let e = t.reopen_with(v).await.unwrap_err();
             assert!(
                 matches!(e, StoreError::RotationPending { .. }),
                 "{name}: {e}"
@@ -291,7 +291,7 @@ async fn a_legacy_database_opens_and_an_interrupted_rotation_to_sm4_finishes() {
         }
 
         // The rerun finishes from where it stopped.
-        let s = t.reopen(both.clone()).await.unwrap();
+        let s = t.reopen_with(both.clone()).await.unwrap();
         let mut seen = Vec::new();
         let r = s
             .rotate_keys(
@@ -314,11 +314,13 @@ async fn a_legacy_database_opens_and_an_interrupted_rotation_to_sm4_finishes() {
 
         // Now the new key alone opens it, every value is under it, nothing changed.
         assert!(matches!(
-            t.reopen(test_vault()).await.unwrap_err(),
+            t.reopen_with(test_vault()).await.unwrap_err(),
             StoreError::WrongKey { .. }
         ));
-        let s = t.reopen(new.clone()).await.unwrap();
+        let s = t.reopen_with(new.clone()).await.unwrap();
         assert_eq!(personal(&s, N).await, expected, "{name}: same values");
+        // The audit chain was sealed again under the new key's audit key.
+        assert!(s.verify_audit().await.unwrap().is_ok(), "{name}");
         for (table, column) in rotated_columns() {
             assert_eq!(
                 not_under(&t, table, column, [2, 1]).await,
@@ -366,7 +368,7 @@ async fn a_legacy_database_opens_and_an_interrupted_rotation_to_sm4_finishes() {
         s.close().await;
 
         // Running it again with the same keys does nothing.
-        let s = t.reopen(both).await.unwrap();
+        let s = t.reopen_with(both).await.unwrap();
         let r = s
             .rotate_keys(&RotateOptions::default(), |_, _| {})
             .await

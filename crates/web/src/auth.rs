@@ -3,6 +3,7 @@
 //! token of a department system. The caller carries the store *acting as* that user — every
 //! audit row names them — and only region-checked ways into it (docs/security.md).
 
+use crate::config::ServerConfig;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use axum::extract::{ConnectInfo, FromRequestParts};
@@ -10,7 +11,7 @@ use axum::http::request::Parts;
 use axum::http::{Method, header};
 use domain::RegionCode;
 use domain::access::{Permission, Role};
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use store::Store;
 use store::accounts::UserRow;
 use store::audit::Who;
@@ -81,6 +82,12 @@ impl Caller {
         }
     }
 
+    /// The store, acting as the caller, for what concerns the caller's own account alone
+    /// (changing their password): no permission is needed, and nothing else is reached.
+    pub(crate) fn own_account(&self) -> &Store {
+        &self.store
+    }
+
     /// The store, acting as the caller, after `require(p)`: for reads and changes whose
     /// region the handler checks through [`Caller::within`] or scopes by [`Caller::scope`].
     pub fn store(&self, p: Permission) -> ApiResult<&Store> {
@@ -101,28 +108,71 @@ pub(crate) fn cookie<'a>(parts: &'a Parts, name: &str) -> Option<&'a str> {
         .map(|(_, v)| v)
 }
 
-/// The client address recorded in the audit log.
-pub fn client_address(parts: &Parts, behind_proxy: bool) -> Option<String> {
-    if behind_proxy
-        && let Some(fwd) = parts
-            .headers
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(',').next())
-    {
-        return Some(fwd.trim().to_owned());
-    }
-    parts
+/// The client address recorded in the audit log and counted by the rate limits: the
+/// connection's address, or — behind the reverse proxies of `trusted_proxies`, with
+/// `behind_proxy` — the rightmost `X-Forwarded-For` entry that none of them appended.
+/// Each proxy appends the address it was reached from, so entries right of the first
+/// untrusted one were written by our proxies, and everything left of it by whoever sent
+/// the request, who may write anything there.
+pub fn client_address(parts: &Parts, config: &ServerConfig) -> Option<String> {
+    let peer = parts
         .extensions
         .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip().to_string())
+        .map(|c| c.0.ip());
+    forwarded_client(
+        peer,
+        parts
+            .headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok()),
+        config,
+    )
+    .map(|ip| ip.to_string())
+}
+
+/// [`client_address`] on its inputs: the peer, the header lines in order, the settings.
+pub fn forwarded_client<'a>(
+    peer: Option<IpAddr>,
+    header_lines: impl Iterator<Item = &'a str>,
+    config: &ServerConfig,
+) -> Option<IpAddr> {
+    let trusted = |ip: &IpAddr| config.trusted_proxies.contains(&ip.to_canonical());
+    let peer = peer.map(|p| p.to_canonical());
+    if !config.behind_proxy || !peer.as_ref().is_some_and(trusted) {
+        return peer;
+    }
+    let entries: Vec<&str> = header_lines.flat_map(|l| l.split(',')).collect();
+    let mut client = peer;
+    for e in entries.iter().rev() {
+        match e.trim().parse::<IpAddr>() {
+            Ok(ip) => {
+                let ip = ip.to_canonical();
+                client = Some(ip);
+                if !trusted(&ip) {
+                    break;
+                }
+            }
+            // Not an address (a proxy does not write such): stop at the last good one.
+            Err(_) => break,
+        }
+    }
+    client
+}
+
+/// Paths a signed-in account whose password must be changed may still use.
+fn open_before_password_change(path: &str) -> bool {
+    matches!(
+        path.strip_prefix("/api/v1").unwrap_or(path),
+        "/auth/me" | "/auth/password" | "/auth/logout"
+    )
 }
 
 impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> ApiResult<Self> {
-        let client = client_address(parts, state.config.behind_proxy);
+        let client = client_address(parts, &state.config);
         let bearer = parts
             .headers
             .get(header::AUTHORIZATION)
@@ -135,7 +185,7 @@ impl FromRequestParts<AppState> for Caller {
             (user, Via::Token)
         } else {
             let secret = cookie(parts, SESSION_COOKIE).ok_or_else(ApiError::unauthenticated)?;
-            let (user, csrf) = service::accounts::session_user(&state.store, secret)
+            let (user, csrf) = service::accounts::session_user(&state.store, secret, &state.login)
                 .await?
                 .ok_or_else(ApiError::unauthenticated)?;
             // [I] Cookies ride along with any request the browser makes, so every change
@@ -149,6 +199,15 @@ impl FromRequestParts<AppState> for Caller {
                         "页面已过期或请求来源不明（缺少有效的 X-CSRF-Token），请刷新页面后重试",
                     ));
                 }
+            }
+            // [I] An initial password was known to whoever set it: until the user has
+            // chosen their own, the session serves only to choose it.
+            if user.must_change_password && !open_before_password_change(parts.uri.path()) {
+                return Err(ApiError::new(
+                    axum::http::StatusCode::FORBIDDEN,
+                    "password_change_required",
+                    "首次登录或密码被重置后，须先修改密码（POST /api/v1/auth/password）",
+                ));
             }
             (user, Via::Session)
         };

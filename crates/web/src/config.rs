@@ -17,9 +17,14 @@ pub struct ServerConfig {
     /// Set when users reach the service over HTTPS (TLS at the reverse proxy): session
     /// cookies are then marked `Secure`.
     pub https: bool,
-    /// Trust `X-Forwarded-For` from the reverse proxy for the client address recorded in
-    /// the audit log. Only when a proxy is in front, or clients could forge it.
+    /// Read the client address (audit log, rate limits) from `X-Forwarded-For`, as
+    /// appended by the reverse proxies of `trusted_proxies`. Only when a proxy is in front.
     pub behind_proxy: bool,
+    /// Addresses of the reverse proxies whose `X-Forwarded-For` entries are believed.
+    /// The client address is the rightmost entry not appended by one of them: what a
+    /// client writes into the header itself lies to the left and is never taken. A
+    /// request arriving from any other address is taken at its connection's address.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Largest request body (uploads of import files), in MiB.
     pub max_body_mib: u32,
     /// Failed logins in a row before an account is locked.
@@ -28,6 +33,13 @@ pub struct ServerConfig {
     pub lockout_minutes: u32,
     /// Hours a browser session lasts.
     pub session_hours: u32,
+    /// Minutes a session may stay unused before it ends (等保: 会话超时).
+    pub idle_minutes: u32,
+    /// Sign-in attempts one client address may make per minute (any account); beyond
+    /// them 429 with Retry-After.
+    pub login_attempts_per_minute: u32,
+    /// Full ID numbers or phones one client address may reveal per hour.
+    pub reveals_per_hour: u32,
     /// Seconds a request may take before it is answered 503 (imports of large files
     /// excepted: they are bounded by the body limit).
     pub request_timeout_secs: u32,
@@ -44,10 +56,17 @@ impl Default for ServerConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             https: false,
             behind_proxy: false,
+            trusted_proxies: vec![
+                std::net::IpAddr::from([127, 0, 0, 1]),
+                std::net::IpAddr::from(std::net::Ipv6Addr::LOCALHOST),
+            ],
             max_body_mib: 64,
             max_login_failures: 5,
             lockout_minutes: 15,
             session_hours: 10,
+            idle_minutes: 30,
+            login_attempts_per_minute: 20,
+            reveals_per_hour: 120,
             request_timeout_secs: 300,
             upload_dir: PathBuf::from("uploads"),
         }
@@ -104,6 +123,8 @@ impl ServerConfig {
             max_failures: self.max_login_failures.max(1),
             lockout: chrono::Duration::minutes(i64::from(self.lockout_minutes)),
             session_ttl: chrono::Duration::hours(i64::from(self.session_hours.max(1))),
+            idle: chrono::Duration::minutes(i64::from(self.idle_minutes.max(1))),
+            ..LoginPolicy::default()
         }
     }
 }

@@ -32,9 +32,9 @@ pub struct Problem {
     pub status: u16,
     /// What went wrong, in Chinese.
     pub detail: String,
-    /// Stable code for programs: bad_request, unauthenticated, forbidden, csrf, not_found,
-    /// method_not_allowed, conflict, too_large, unsupported_media_type, invalid, locked,
-    /// too_many_requests, internal, unavailable, timeout.
+    /// Stable code for programs: bad_request, unauthenticated, forbidden, csrf,
+    /// password_change_required, not_found, method_not_allowed, conflict, too_large,
+    /// unsupported_media_type, invalid, too_many_requests, internal, unavailable, timeout.
     pub code: String,
 }
 
@@ -101,7 +101,6 @@ impl ApiError {
             413 => "请求过大",
             415 => "内容类型不支持",
             422 => "数据有误",
-            423 => "账号已锁定",
             429 => "请求过于频繁",
             503 => "服务暂不可用",
             _ => "服务器内部错误",

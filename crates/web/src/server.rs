@@ -60,6 +60,7 @@ pub fn app(state: AppState) -> Router {
         )
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ready))
+        .layer(from_fn_with_state(state.clone(), crate::limit::limit))
         .with_state(state);
     with_layers(routes, &config)
 }

@@ -12,15 +12,22 @@ pub struct AppState {
     pub(crate) store: Store,
     pub(crate) config: Arc<ServerConfig>,
     pub(crate) login: LoginPolicy,
+    /// Per-address counters of sign-ins and reveals, shared by every request.
+    pub(crate) limits: Arc<crate::limit::Limits>,
 }
 
 impl AppState {
     pub fn new(store: Store, config: ServerConfig) -> Self {
         let login = config.login_policy();
+        let limits = Arc::new(crate::limit::Limits::new(
+            config.login_attempts_per_minute,
+            config.reveals_per_hour,
+        ));
         Self {
             store,
             config: Arc::new(config),
             login,
+            limits,
         }
     }
 }

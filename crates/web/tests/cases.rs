@@ -607,3 +607,46 @@ async fn the_openapi_document_describes_the_case_endpoints() {
         assert!(steps.contains(step), "{step} missing from StepRequest");
     }
 }
+
+#[tokio::test]
+async fn city_and_province_supervisors_see_no_health_details() {
+    for s in servers().await {
+        let village = s.as_role(Role::Village, true).await;
+        let lead = lead_from_visit(&village, "H1", "因病").await;
+        let case = open(&village, lead).await;
+        assert_ok(&village.act(case, verify(today())).await, "入户核实");
+        let withheld = "（涉及个人健康等敏感信息，仅办理人员可见）";
+        // The village clerk and the county see what was written.
+        for role in [Role::Village, Role::CountyApprover, Role::CountyAdmin] {
+            let c = s.as_role(role, true).await;
+            let v = c.get(&format!("/api/v1/cases/{case}")).await;
+            assert_eq!(v.status, StatusCode::OK, "{role}: {}", v.body);
+            assert_eq!(
+                v.body["identification_steps"]["verification"]["note"],
+                "务工受伤"
+            );
+            let h = c.get("/api/v1/households/H1").await;
+            assert_eq!(h.body["members"][0]["health_withheld"], false, "{role}");
+        }
+        // Supervisors see the procedure, not what was written about the family's health.
+        for role in [Role::CityViewer, Role::ProvinceViewer] {
+            let c = s.as_role(role, true).await;
+            let v = c.get(&format!("/api/v1/cases/{case}")).await;
+            assert_eq!(v.status, StatusCode::OK, "{role}: {}", v.body);
+            assert_eq!(v.body["state"], "入户核实");
+            assert_eq!(
+                v.body["identification_steps"]["verification"]["note"], withheld,
+                "{role} {}",
+                s.t.name
+            );
+            let text = v.body.to_string();
+            assert!(!text.contains("务工受伤"), "{role}: {text}");
+            let h = c.get("/api/v1/households/H1").await;
+            assert_eq!(h.status, StatusCode::OK);
+            for m in h.body["members"].as_array().unwrap() {
+                assert_eq!(m["health_withheld"], true, "{role}");
+                assert!(m["health"].is_null() && m["disability_grade"].is_null());
+            }
+        }
+    }
+}

@@ -20,6 +20,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(login))
         .routes(routes!(logout))
         .routes(routes!(me))
+        .routes(routes!(change_password))
 }
 
 /// 登录请求.
@@ -40,6 +41,10 @@ pub struct Me {
     pub region: String,
     /// 部门联络员的部门.
     pub department: Option<String>,
+    /// 须修改密码: the password was set by someone else (a new account, a reset). Until it
+    /// is changed (`POST /auth/password`) every other request answers 403
+    /// `password_change_required`.
+    pub must_change_password: bool,
 }
 
 impl From<&store::accounts::UserRow> for Me {
@@ -50,6 +55,7 @@ impl From<&store::accounts::UserRow> for Me {
             role: u.role.label().to_owned(),
             region: u.region.to_string(),
             department: u.department.map(|d| d.label().to_owned()),
+            must_change_password: u.must_change_password,
         }
     }
 }
@@ -63,18 +69,21 @@ pub struct LoginResponse {
 }
 
 /// 登录: sets the session cookie (HttpOnly, SameSite=Strict; Secure over HTTPS).
+///
+/// A wrong password, an unknown or disabled account and a locked one get the same 401 answer,
+/// after the same time.
 #[utoipa::path(post, path = "/auth/login", tag = "认证", request_body = LoginRequest,
     responses(
         (status = 200, description = "已登录", body = LoginResponse),
-        (status = 401, description = "用户名或密码错误", body = Problem, content_type = "application/problem+json"),
-        (status = 423, description = "账号已临时锁定", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "用户名或密码错误，或账号已临时锁定", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "本地址登录尝试过于频繁（响应头 Retry-After 给出秒数）", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn login(
     State(state): State<AppState>,
     parts: Parts,
     Body(req): Body<LoginRequest>,
 ) -> ApiResult<(HeaderMap, Json<LoginResponse>)> {
-    let client = client_address(&parts, state.config.behind_proxy);
+    let client = client_address(&parts, &state.config);
     let done = service::accounts::login(
         &state.store,
         &req.username,
@@ -85,15 +94,12 @@ async fn login(
     .await?;
     let ok = match done {
         Ok(ok) => ok,
-        Err(e @ LoginError::Wrong) => {
+        Err(e @ LoginError::Refused { .. }) => {
             return Err(ApiError::new(
                 StatusCode::UNAUTHORIZED,
                 "unauthenticated",
                 e.to_string(),
             ));
-        }
-        Err(e @ LoginError::Locked { .. }) => {
-            return Err(ApiError::new(StatusCode::LOCKED, "locked", e.to_string()));
         }
     };
     let max_age = (ok.expires_at - chrono::Utc::now()).num_seconds().max(0);
@@ -142,4 +148,47 @@ async fn logout(
     responses((status = 200, body = Me), (status = 401, body = Problem, content_type = "application/problem+json")))]
 async fn me(caller: Caller) -> Json<Me> {
     Json(Me::from(&caller.user))
+}
+
+/// 修改密码请求.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct PasswordChange {
+    /// 当前密码.
+    pub current_password: String,
+    /// 新密码: at least 10 characters, letters and digits, not the current one.
+    pub new_password: String,
+}
+
+/// 修改密码: the signed-in user chooses a new password, proving the current one.
+///
+/// Required before anything else after a first sign-in or a reset. The account's other sessions
+/// end; this one goes on.
+#[utoipa::path(post, path = "/auth/password", tag = "认证", request_body = PasswordChange,
+    responses(
+        (status = 200, description = "已修改", body = Me),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "当前密码不正确，或新密码不符合要求", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn change_password(
+    caller: Caller,
+    parts: Parts,
+    Body(req): Body<PasswordChange>,
+) -> ApiResult<Json<Me>> {
+    if caller.via != Via::Session {
+        return Err(ApiError::forbidden(
+            "接口令牌不能修改密码：请以该账号登录后修改",
+        ));
+    }
+    let cookie = crate::auth::cookie(&parts, SESSION_COOKIE);
+    service::accounts::change_password(
+        caller.own_account(),
+        &caller.user,
+        &req.current_password,
+        &req.new_password,
+        cookie,
+    )
+    .await?;
+    let mut me = Me::from(&caller.user);
+    me.must_change_password = false;
+    Ok(Json(me))
 }

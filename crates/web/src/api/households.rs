@@ -224,10 +224,13 @@ pub struct MemberItem {
     pub birth_year: i32,
     /// 劳动技能.
     pub labor: String,
-    /// 健康状况.
+    /// 健康状况 (withheld from city and province supervisors: see `health_withheld`).
     pub health: Option<String>,
-    /// 残疾等级.
+    /// 残疾等级 (withheld like 健康状况).
     pub disability_grade: Option<String>,
+    /// 健康状况和残疾等级不向市级、省级查看账号显示: `true` when they were left out
+    /// for the caller, so that an empty value is not read as "healthy".
+    pub health_withheld: bool,
     /// 在校生状况.
     pub schooling: Option<String>,
     /// 文化程度.
@@ -255,6 +258,7 @@ impl From<MemberRecord> for MemberItem {
             labor: m.labor.label().to_owned(),
             health: m.health.map(|h| h.label()),
             disability_grade: m.disability_grade.map(|d| d.label().to_owned()),
+            health_withheld: false,
             schooling: m.schooling.map(|s| s.label().to_owned()),
             education: m.education.map(|e| e.label().to_owned()),
             work_months: m.work_months,
@@ -386,7 +390,15 @@ async fn get_household(caller: Caller, Name(no): Name) -> ApiResult<Json<Househo
         .await?
         .ok_or_else(|| ApiError::not_found(format!("未找到：户 {no}")))?;
     caller.within(h.household.village, &format!("户 {no}"))?;
-    Ok(Json(detail(h, cases)))
+    let mut d = detail(h, cases);
+    if !caller.role().may(Permission::ReadHealth) {
+        for m in &mut d.members {
+            m.health = None;
+            m.disability_grade = None;
+            m.health_withheld = true;
+        }
+    }
+    Ok(Json(d))
 }
 
 /// 完整证件号码 of one member.

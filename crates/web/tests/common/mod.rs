@@ -178,6 +178,7 @@ async fn seed(t: &TestStore) {
                     region: RegionCode::parse(region_for(role, home)).unwrap(),
                     department: (role == Role::Department).then_some(Feed::Medical),
                     password: PASSWORD.to_owned(),
+                    must_change_password: false,
                 },
                 Creator::System,
             )

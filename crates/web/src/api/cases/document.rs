@@ -7,6 +7,7 @@ use super::labels;
 use crate::auth::Caller;
 use crate::error::ApiResult;
 use chrono::NaiveDate;
+use domain::access::Permission;
 use domain::case::{
     Case, Consent, Event, Steps, Verification, due_date, follow_up_due, is_overdue, who_may,
 };
@@ -294,11 +295,55 @@ pub struct CaseView {
     pub next_visit_due: Option<NaiveDate>,
 }
 
+/// What stands in for a text withheld from a supervisor.
+pub const WITHHELD: &str = "（涉及个人健康等敏感信息，仅办理人员可见）";
+
+/// The case as a city or province supervisor sees it: the procedure, dates, figures and
+/// decisions, without the texts clerks wrote about the household — 核实情况, 走访情况,
+/// step notes, objections, reasons — which often name an illness or a disability
+/// ([`Permission::ReadHealth`]).
+fn withhold_narratives(v: &mut CaseView) {
+    let w = || WITHHELD.to_owned();
+    for e in &mut v.history {
+        if !e.note.is_empty() {
+            e.note = w();
+        }
+    }
+    for steps in std::iter::once(&mut v.identification_steps).chain(v.elimination_steps.as_mut()) {
+        if let Some(ver) = steps.verification.as_mut() {
+            ver.note = w();
+        }
+    }
+    for o in &mut v.objections {
+        o.text = w();
+    }
+    if let Some(f) = v.fast_track.as_mut() {
+        f.reason = w();
+    }
+    for r in &mut v.rollbacks {
+        r.reason = w();
+    }
+    for visit in &mut v.visits {
+        visit.findings = w();
+    }
+    if let Some(r) = v.refusal.as_mut() {
+        *r = w();
+    }
+}
+
 pub(super) async fn case_view(
     caller: &Caller,
     store: &Store,
     row: &CaseRow,
 ) -> ApiResult<CaseView> {
+    let mut view = full_case_view(caller, store, row).await?;
+    if !caller.role().may(Permission::ReadHealth) {
+        withhold_narratives(&mut view);
+    }
+    Ok(view)
+}
+
+async fn full_case_view(caller: &Caller, store: &Store, row: &CaseRow) -> ApiResult<CaseView> {
     let today = input::today();
     let cfg = service::cases::deadlines(store, today).await?;
     let c: &Case = &row.case;
