@@ -17,6 +17,7 @@ mod audit_cmd;
 mod backup_cmd;
 mod case_cmd;
 mod demo;
+mod key_cmd;
 mod screen_cmd;
 mod serve_cmd;
 mod synonyms_cmd;
@@ -34,12 +35,14 @@ struct Cli {
     )]
     database_url: String,
 
-    /// Key file protecting ID numbers and phones (FANGPIN_KEY, the key text, wins over it).
+    /// Key file protecting ID numbers and phones (FANGPIN_KEY, the key text, wins over it);
+    /// by default /etc/fangpin/fangpin.key for root, else ~/.config/fangpin/fangpin.key.
     #[arg(
         long,
         global = true,
         env = "FANGPIN_KEY_FILE",
-        default_value = "fangpin.key"
+        default_value_os_t = service::keys::default_key_file(),
+        hide_default_value = true
     )]
     key_file: PathBuf,
 
@@ -68,7 +71,10 @@ enum Command {
     Demo(demo::DemoArgs),
     /// Create a new key file for a new deployment (keep a backup: without it personal
     /// fields cannot be decrypted).
-    Keygen,
+    Keygen(key_cmd::KeygenArgs),
+    /// 密钥管理: rotate to a new key or suite (see docs/operations.md).
+    #[command(subcommand)]
+    Key(key_cmd::KeyCmd),
     /// Import divisions, households, members or incomes.
     #[command(subcommand)]
     Import(ImportCmd),
@@ -290,14 +296,10 @@ fn parse_zone(text: &str) -> Result<domain::Zone, String> {
 async fn run(cli: Cli) -> Result<ExitCode> {
     match &cli.command {
         Command::Demo(args) => demo::run(args).await,
-        Command::Keygen => {
-            let v = service::keys::generate(&cli.key_file)?;
-            outln!(
-                "已生成密钥文件 {}（指纹 {}）。请备份到安全位置：丢失后无法解密证件号码和电话。",
-                cli.key_file.display(),
-                v.fingerprint()
-            );
-            Ok(ExitCode::SUCCESS)
+        Command::Keygen(args) => key_cmd::keygen(&cli.key_file, args),
+        Command::Key(cmd) => {
+            let who = store::audit::Who::system(actor(&cli));
+            key_cmd::key(&cli.database_url, &cli.key_file, who, cmd).await
         }
         Command::Import(ImportCmd::Regions {
             divisions,

@@ -66,6 +66,13 @@ impl Db {
         let key_file = t.dir.path().join("fangpin.key");
         std::fs::write(&key_file, format!("fangpin-key-v1:{}\n", "07".repeat(32)))
             .expect("write key");
+        // A key file others can read is refused.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&key_file, std::fs::Permissions::from_mode(0o600))
+                .expect("chmod key");
+        }
         let dir = tempfile::tempdir().expect("temp dir");
         Some(Db {
             name: "postgres",

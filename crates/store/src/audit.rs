@@ -635,74 +635,16 @@ impl Store {
     pub async fn reseal_legacy_audit(&self) -> Result<Option<(i64, String)>, StoreError> {
         let keyed = ChainKey::Keyed(self.vault.audit_mac());
         let mut tx = self.begin().await?;
-        let head_sql = match tx.backend() {
-            crate::Backend::Sqlite => "SELECT last_id, last_hash FROM audit_head WHERE one = 1",
-            crate::Backend::Postgres => {
-                "SELECT last_id, last_hash FROM audit_head WHERE one = 1 FOR UPDATE"
-            }
-        };
-        let head: Option<(i64, String)> = on_tx!(&mut tx, c => {
-            sqlx::query_as(head_sql).fetch_optional(&mut *c).await?
-        });
-        let (last_id, last_hash) =
-            head.ok_or_else(|| StoreError::Corrupt("审计日志链头缺失".to_owned()))?;
-        if last_id == 0 {
+        let Some(Resealed {
+            last_id,
+            last_hash,
+            rows,
+            first_bad,
+        }) = reseal_chain(&mut tx, &ChainKey::Legacy, &keyed).await?
+        else {
             tx.rollback().await?;
             return Ok(None);
-        }
-        let mut first_bad: Option<(i64, String)> = None;
-        let mut old_prev = GENESIS.to_owned();
-        let mut new_prev = GENESIS.to_owned();
-        let mut prev_id = 0i64;
-        let mut rows = 0i64;
-        loop {
-            let sql = format!(
-                "SELECT {COLUMNS} FROM audit_log WHERE id > $1 ORDER BY id LIMIT {VERIFY_PAGE}"
-            );
-            let page: Vec<RawRow> = on_tx!(&mut tx, c => {
-                sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(prev_id).fetch_all(&mut *c).await?
-            });
-            let n = page.len();
-            for r in page {
-                if first_bad.is_none() {
-                    if r.0 != prev_id + 1 {
-                        first_bad = Some((prev_id + 1, format!("第 {} 条记录缺失", prev_id + 1)));
-                    } else if input(&r).hash(&ChainKey::Legacy) != r.12 || r.11 != old_prev {
-                        first_bad = Some((r.0, format!("第 {} 条记录与原哈希链不符", r.0)));
-                    }
-                }
-                old_prev = r.12.clone();
-                let resealed = ChainInput {
-                    prev_hash: &new_prev,
-                    ..input(&r)
-                }
-                .hash(&keyed);
-                on_tx!(&mut tx, c => {
-                    sqlx::query("UPDATE audit_log SET prev_hash = $1, hash = $2 WHERE id = $3")
-                        .bind(&new_prev)
-                        .bind(&resealed)
-                        .bind(r.0)
-                        .execute(&mut *c)
-                        .await?;
-                });
-                new_prev = resealed;
-                prev_id = r.0;
-                rows += 1;
-            }
-            if (n as i64) < VERIFY_PAGE {
-                break;
-            }
-        }
-        if first_bad.is_none() && (prev_id != last_id || old_prev != last_hash) {
-            first_bad = Some((prev_id, "链头与最后一条记录不符".to_owned()));
-        }
-        on_tx!(&mut tx, c => {
-            sqlx::query("UPDATE audit_head SET last_id = $1, last_hash = $2 WHERE one = 1")
-                .bind(prev_id)
-                .bind(&new_prev)
-                .execute(&mut *c)
-                .await?;
-        });
+        };
         tx.audit(
             &Who::system("升级"),
             &Change {
@@ -729,6 +671,118 @@ impl Store {
             "audit chain re-sealed under the key"
         );
         Ok(first_bad)
+    }
+}
+
+/// What re-sealing the chain found and did.
+struct Resealed {
+    /// The head before.
+    last_id: i64,
+    last_hash: String,
+    rows: i64,
+    /// The first row at which the chain did not verify under the old key, and why.
+    first_bad: Option<(i64, String)>,
+}
+
+/// Checks every row of the chain under `from` and gives it its hash under `to`, holding the
+/// head, in `tx`; moves the head. `None` for an empty log (nothing touched).
+async fn reseal_chain(
+    tx: &mut Tx,
+    from: &ChainKey,
+    to: &ChainKey,
+) -> Result<Option<Resealed>, StoreError> {
+    let head_sql = match tx.backend() {
+        crate::Backend::Sqlite => "SELECT last_id, last_hash FROM audit_head WHERE one = 1",
+        crate::Backend::Postgres => {
+            "SELECT last_id, last_hash FROM audit_head WHERE one = 1 FOR UPDATE"
+        }
+    };
+    let head: Option<(i64, String)> = on_tx!(&mut *tx, c => {
+        sqlx::query_as(head_sql).fetch_optional(&mut *c).await?
+    });
+    let (last_id, last_hash) =
+        head.ok_or_else(|| StoreError::Corrupt("审计日志链头缺失".to_owned()))?;
+    if last_id == 0 {
+        return Ok(None);
+    }
+    let mut first_bad: Option<(i64, String)> = None;
+    let mut old_prev = GENESIS.to_owned();
+    let mut new_prev = GENESIS.to_owned();
+    let mut prev_id = 0i64;
+    let mut rows = 0i64;
+    loop {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM audit_log WHERE id > $1 ORDER BY id LIMIT {VERIFY_PAGE}"
+        );
+        let page: Vec<RawRow> = on_tx!(&mut *tx, c => {
+            sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(prev_id).fetch_all(&mut *c).await?
+        });
+        let n = page.len();
+        for r in page {
+            if first_bad.is_none() {
+                if r.0 != prev_id + 1 {
+                    first_bad = Some((prev_id + 1, format!("第 {} 条记录缺失", prev_id + 1)));
+                } else if input(&r).hash(from) != r.12 || r.11 != old_prev {
+                    first_bad = Some((r.0, format!("第 {} 条记录与原哈希链不符", r.0)));
+                }
+            }
+            old_prev = r.12.clone();
+            let resealed = ChainInput {
+                prev_hash: &new_prev,
+                ..input(&r)
+            }
+            .hash(to);
+            on_tx!(&mut *tx, c => {
+                sqlx::query("UPDATE audit_log SET prev_hash = $1, hash = $2 WHERE id = $3")
+                    .bind(&new_prev)
+                    .bind(&resealed)
+                    .bind(r.0)
+                    .execute(&mut *c)
+                    .await?;
+            });
+            new_prev = resealed;
+            prev_id = r.0;
+            rows += 1;
+        }
+        if (n as i64) < VERIFY_PAGE {
+            break;
+        }
+    }
+    if first_bad.is_none() && (prev_id != last_id || old_prev != last_hash) {
+        first_bad = Some((prev_id, "链头与最后一条记录不符".to_owned()));
+    }
+    on_tx!(&mut *tx, c => {
+        sqlx::query("UPDATE audit_head SET last_id = $1, last_hash = $2 WHERE one = 1")
+            .bind(prev_id)
+            .bind(&new_prev)
+            .execute(&mut *c)
+            .await?;
+    });
+    Ok(Some(Resealed {
+        last_id,
+        last_hash,
+        rows,
+        first_bad,
+    }))
+}
+
+impl Tx {
+    /// A key rotation's share of the audit log: the chain, keyed by the old key's audit key,
+    /// is checked under it and sealed again under this transaction's (the new key's), so
+    /// that `audit verify` passes with the new key alone. Returns the rows re-sealed and
+    /// what the check under the old key found: a chain broken before the rotation stays
+    /// reported (in the rotation's audit row), never silently blessed.
+    pub(crate) async fn reseal_audit_for_rotation(
+        &mut self,
+        old: Hmac<Sha256>,
+    ) -> Result<(i64, Option<(i64, String)>), StoreError> {
+        let to = ChainKey::Keyed(self.audit_mac.clone());
+        Ok(
+            match reseal_chain(self, &ChainKey::Keyed(old), &to).await? {
+                None => (0, None),
+                Some(r) => (r.rows, r.first_bad),
+            },
+        )
     }
 }
 

@@ -1,7 +1,7 @@
 //! 干部排查 (cadre visits) and 农户自主申报 (self-declarations): the records of the two
 //! discovery channels besides screening, and the leads they open.
 
-use crate::crypto::Field;
+use crate::crypto::{Field, Row};
 use crate::screening::lead_status;
 use crate::{Store, StoreError, Tx, on_db, on_tx};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -108,9 +108,13 @@ impl Tx {
             )
             .bind(receipt)
             .bind(d.name.as_str())
-            .bind(vault.seal(Field::Phone, d.phone.as_str()))
+            .bind(vault.seal(Field::Phone, Row::declaration(receipt), d.phone.as_str()))
             .bind(vault.digest(Field::Phone, d.phone.as_str()).to_vec())
-            .bind(vault.seal(Field::IdNumber, d.id_number.as_str()))
+            .bind(vault.seal(
+                Field::IdNumber,
+                Row::declaration(receipt),
+                d.id_number.as_str(),
+            ))
             .bind(vault.digest(Field::IdNumber, d.id_number.as_str()).to_vec())
             .bind(d.village.as_i64())
             .bind(d.difficulty.as_str())

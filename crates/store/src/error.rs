@@ -13,6 +13,11 @@ pub enum StoreError {
          请使用创建该数据库时的密钥文件"
     )]
     WrongKey { expected: String, actual: String },
+    #[error(
+        "该数据库的密钥轮换尚未完成（指纹 {from} → {to}）：请用同样的参数重新运行 \
+         fangpin key rotate 完成轮换，之后再使用新密钥"
+    )]
+    RotationPending { from: String, to: String },
     #[error(transparent)]
     Key(#[from] crate::crypto::KeyError),
     #[error("未找到：{0}")]

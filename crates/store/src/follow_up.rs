@@ -2,6 +2,7 @@
 //! visits) of open cases: who is responsible now and before, when the household was last
 //! visited, and the incomes re-assessed at those visits.
 
+use crate::crypto::Row;
 use crate::{Field, Store, StoreError, Tx, on_db, on_tx};
 use chrono::{NaiveDate, Utc};
 use domain::assistance::Helper;
@@ -55,6 +56,8 @@ impl Tx {
                 .execute(&mut *c)
                 .await?;
         });
+        // The phone is bound to the row's id, known only once the row exists: inserted
+        // empty, sealed and set in the same transaction.
         let (id,): (i64,) = on_tx!(self, c => {
             sqlx::query_as(
                 "INSERT INTO helpers (case_id, name, unit, phone_enc, since_on, ended_on, created_at) \
@@ -63,24 +66,32 @@ impl Tx {
             .bind(case_id)
             .bind(helper.name.trim())
             .bind(helper.unit.trim())
-            .bind(vault.seal(Field::Phone, helper.phone.as_str()))
+            .bind(Vec::<u8>::new())
             .bind(helper.since)
             .bind(Utc::now())
-            .fetch_one(c)
+            .fetch_one(&mut *c)
             .await?
+        });
+        let phone = vault.seal(Field::Phone, Row::helper(id), helper.phone.as_str());
+        on_tx!(self, c => {
+            sqlx::query("UPDATE helpers SET phone_enc = $1 WHERE id = $2")
+                .bind(phone)
+                .bind(id)
+                .execute(c)
+                .await?;
         });
         Ok(id)
     }
 }
 
-type HelperTuple = (String, String, Vec<u8>, NaiveDate, Option<NaiveDate>);
+type HelperTuple = (i64, String, String, Vec<u8>, NaiveDate, Option<NaiveDate>);
 
 impl Store {
     /// A case's helpers, the current one first, then the earlier ones, newest first.
     pub async fn helpers_of(&self, case_id: i64) -> Result<Vec<HelperRow>, StoreError> {
         let rows: Vec<HelperTuple> = on_db!(&self.db, p => {
             sqlx::query_as(
-                "SELECT name, unit, phone_enc, since_on, ended_on FROM helpers WHERE case_id = $1 \
+                "SELECT id, name, unit, phone_enc, since_on, ended_on FROM helpers WHERE case_id = $1 \
                  ORDER BY ended_on IS NOT NULL, since_on DESC, id DESC",
             )
             .bind(case_id)
@@ -88,8 +99,8 @@ impl Store {
             .await?
         });
         rows.into_iter()
-            .map(|(name, unit, phone, since, ended_on)| {
-                let phone = self.vault.open(Field::Phone, &phone)?;
+            .map(|(id, name, unit, phone, since, ended_on)| {
+                let phone = self.vault.open(Field::Phone, Row::helper(id), &phone)?;
                 let phone_masked = domain::Phone::parse(&phone)
                     .map(|p| p.masked())
                     .map_err(|e| StoreError::Corrupt(e.to_string()))?;

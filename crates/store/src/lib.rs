@@ -23,6 +23,7 @@ pub mod follow_up;
 pub mod meta;
 pub mod regions;
 pub mod registry;
+pub mod rotation;
 pub mod screening;
 pub mod search;
 mod sql;
@@ -31,7 +32,7 @@ pub mod synonyms;
 pub mod testing;
 mod varint;
 
-pub use crypto::{Field, KeyError, Vault};
+pub use crypto::{Field, KeyError, Row, Suite, Vault};
 pub use db::{Backend, Db, Tx, TxInner};
 pub use error::StoreError;
 

@@ -2,7 +2,7 @@
 
 use crate::{Store, StoreError, on_db};
 
-const KEY_FINGERPRINT: &str = "key_fingerprint";
+pub(crate) const KEY_FINGERPRINT: &str = "key_fingerprint";
 
 impl Store {
     /// Reads a meta value.
@@ -32,13 +32,32 @@ impl Store {
         Ok(())
     }
 
-    /// The first key used with a database is recorded; any other key is refused.
+    /// The first key used with a database is recorded; any other key is refused. While a
+    /// rotation is under way only the rotation's own pair of keys is accepted: with one key
+    /// alone half of the keyed hashes would not match.
     pub(crate) async fn check_key(&self) -> Result<(), StoreError> {
         let actual = self.vault.fingerprint().to_string();
-        match self.meta_get(KEY_FINGERPRINT).await? {
-            Some(expected) if expected != actual => Err(StoreError::WrongKey { expected, actual }),
-            Some(_) => Ok(()),
-            None => self.meta_set(KEY_FINGERPRINT, &actual).await,
+        let recorded = self.meta_get(KEY_FINGERPRINT).await?;
+        let rotation = self.meta_get(crate::rotation::KEY_ROTATION).await?;
+        match (self.vault.previous_fingerprint(), rotation) {
+            (Some(old), Some(m)) if m == format!("{old} {actual}") => Ok(()),
+            (_, Some(m)) => Err(crate::rotation::pending(&m)),
+            (Some(old), None) => match recorded {
+                // Not begun, or already finished: `rotate_keys` tells which.
+                Some(r) if r == old || r == actual => Ok(()),
+                Some(expected) => Err(StoreError::WrongKey {
+                    expected,
+                    actual: old.to_string(),
+                }),
+                None => self.meta_set(KEY_FINGERPRINT, &actual).await,
+            },
+            (None, None) => match recorded {
+                Some(expected) if expected != actual => {
+                    Err(StoreError::WrongKey { expected, actual })
+                }
+                Some(_) => Ok(()),
+                None => self.meta_set(KEY_FINGERPRINT, &actual).await,
+            },
         }
     }
 }

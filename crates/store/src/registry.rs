@@ -6,7 +6,7 @@
 //! file changes nothing and the counts say so. Personal fields are compared through their
 //! keyed hashes, because their ciphertexts differ on every encryption.
 
-use crate::crypto::{DIGEST_LEN, Field};
+use crate::crypto::{DIGEST_LEN, Field, Row};
 use crate::decode::{code, opt_code};
 use crate::{Backend, Store, StoreError, Tx, on_db, on_tx};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -220,7 +220,11 @@ impl Tx {
                     .opt_int(h.exit_year.map(|y| y as i16));
                 match &h.phone {
                     Some(p) => w
-                        .blob(&vault.seal(Field::Phone, p.as_str()))
+                        .blob(&vault.seal(
+                            Field::Phone,
+                            Row::household(h.household_no.as_str()),
+                            p.as_str(),
+                        ))
                         .blob(&vault.digest(Field::Phone, p.as_str())),
                     None => w.null().null(),
                 };
@@ -593,7 +597,7 @@ impl Tx {
             .bool(m.dibao)
             .bool(m.tekun);
         if with_enc {
-            w.blob(&vault.seal(Field::IdNumber, m.id_number.as_str()));
+            w.blob(&vault.seal(Field::IdNumber, Row::member(hash), m.id_number.as_str()));
         }
         w.end();
     }
@@ -723,7 +727,7 @@ pub(crate) struct HouseholdRow {
 }
 
 /// The columns of [`MemberRow`], of `members m` joined with `households h`.
-pub(crate) const MEMBER_COLUMNS: &str = "h.household_no, m.name, m.id_enc, m.relation, \
+pub(crate) const MEMBER_COLUMNS: &str = "h.household_no, m.name, m.id_enc, m.id_hash, m.relation, \
     m.birth_date, m.labor, m.health, m.disability_grade, m.schooling, m.education, \
     m.work_months, m.medical_insured, m.dibao, m.tekun";
 
@@ -733,6 +737,8 @@ pub(crate) struct MemberRow {
     household_no: String,
     name: String,
     id_enc: Vec<u8>,
+    /// The row's key, bound into `id_enc`.
+    id_hash: Vec<u8>,
     relation: i16,
     birth_date: NaiveDate,
     labor: i16,
@@ -859,7 +865,7 @@ impl Store {
         } = r;
         let phone = match phone {
             Some(enc) => {
-                let p = self.vault.open(Field::Phone, &enc)?;
+                let p = self.vault.open(Field::Phone, Row::household(&no), &enc)?;
                 Some(Phone::parse(&p).map_err(|e| StoreError::Corrupt(e.message))?)
             }
             None => None,
@@ -904,7 +910,10 @@ impl Store {
 
     pub(crate) fn member_from_row(&self, r: MemberRow) -> Result<Member, StoreError> {
         let corrupt = |e: domain::FieldError| StoreError::Corrupt(e.message);
-        let id = IdNumber::parse(&self.vault.open(Field::IdNumber, &r.id_enc)?).map_err(corrupt)?;
+        let id = self
+            .vault
+            .open(Field::IdNumber, Row::member(&r.id_hash), &r.id_enc)?;
+        let id = IdNumber::parse(&id).map_err(corrupt)?;
         let health = r
             .health
             .map(|h| {

@@ -11,7 +11,7 @@
 //! `COLLATE "C"` (byte order, the order of the indexes of migrations 0011 and 0012),
 //! because a linguistic collation does not keep a prefix's strings together.
 
-use crate::crypto::Field;
+use crate::crypto::{Field, Row};
 use crate::decode::{code, region};
 use crate::registry::{
     Digest, HOUSEHOLD_COLUMNS, HouseholdRow, INCOME_COLUMNS, IncomeRow, MEMBER_COLUMNS,
@@ -117,7 +117,8 @@ pub fn prefix_end(prefix: &str) -> Option<String> {
 const FAN_OUT_LEVEL: domain::RegionLevel = domain::RegionLevel::Township;
 
 /// One household of a page: number, village, village name, type, phone, size, 户主's name
-/// and ID, and the count the page statement carried.
+/// and ID (ciphertext and the keyed hash it is bound to), and the count the page statement
+/// carried.
 type HitRow = (
     String,
     i64,
@@ -126,6 +127,7 @@ type HitRow = (
     Option<Vec<u8>>,
     i64,
     Option<String>,
+    Option<Vec<u8>>,
     Option<Vec<u8>>,
     i64,
 );
@@ -510,7 +512,7 @@ impl Store {
             format!(
                 "SELECT h.household_no, h.village_code, r.name, h.household_type, h.phone_enc, \
                  (SELECT COUNT(*) FROM members m WHERE m.household_id = h.id), \
-                 hm.name, hm.id_enc, p.n \
+                 hm.name, hm.id_enc, hm.id_hash, p.n \
                  FROM ({ids}) AS p JOIN households h ON h.id = p.id \
                  LEFT JOIN regions r ON r.code = h.village_code \
                  LEFT JOIN members hm ON hm.id = (SELECT MIN(m.id) FROM members m \
@@ -546,20 +548,21 @@ impl Store {
                 .await?
             }
         };
-        let n = rows.first().map(|r| r.8);
+        let n = rows.first().map(|r| r.9);
         let mut hits: Vec<HouseholdHit> = Vec::with_capacity(rows.len());
-        for (no, village, village_name, ty, phone, size, head, head_id, _) in rows {
+        for (no, village, village_name, ty, phone, size, head, head_id, head_hash, _) in rows {
+            let phone = self.open_phone(&no, phone.as_deref())?;
             hits.push(HouseholdHit {
+                phone,
                 household_no: no,
                 village: region(village)?,
                 village_name,
                 household_type: code(ty, HouseholdType::from_code, "户类型")?,
-                head: match (head, head_id) {
-                    (Some(name), Some(enc)) => Some((name, self.open_id(&enc)?)),
+                head: match (head, head_id, head_hash) {
+                    (Some(name), Some(enc), Some(hash)) => Some((name, self.open_id(&hash, &enc)?)),
                     _ => None,
                 },
                 size: size as u32,
-                phone: self.open_phone(phone.as_deref())?,
             });
         }
         // The page's order, which is byte order of 户编号 as in the database.
@@ -572,14 +575,22 @@ impl Store {
         Ok((hits, n))
     }
 
-    fn open_id(&self, enc: &[u8]) -> Result<IdNumber, StoreError> {
-        let text = self.vault.open(Field::IdNumber, enc)?;
+    fn open_id(&self, id_hash: &[u8], enc: &[u8]) -> Result<IdNumber, StoreError> {
+        let text = self
+            .vault
+            .open(Field::IdNumber, Row::member(id_hash), enc)?;
         IdNumber::parse(&text).map_err(|e| StoreError::Corrupt(e.message))
     }
 
-    fn open_phone(&self, enc: Option<&[u8]>) -> Result<Option<Phone>, StoreError> {
+    fn open_phone(
+        &self,
+        household_no: &str,
+        enc: Option<&[u8]>,
+    ) -> Result<Option<Phone>, StoreError> {
         enc.map(|enc| {
-            let text = self.vault.open(Field::Phone, enc)?;
+            let text = self
+                .vault
+                .open(Field::Phone, Row::household(household_no), enc)?;
             Phone::parse(&text).map_err(|e| StoreError::Corrupt(e.message))
         })
         .transpose()
@@ -688,22 +699,24 @@ impl Store {
         &self,
         member_id: i64,
     ) -> Result<Option<MemberIdentity>, StoreError> {
-        let row: Option<(String, i64, String, Vec<u8>)> = on_db!(&self.db, p => {
+        // 户编号, village, name, encrypted ID number, and the keyed hash it is bound to.
+        type IdentityRow = (String, i64, String, Vec<u8>, Vec<u8>);
+        let row: Option<IdentityRow> = on_db!(&self.db, p => {
             sqlx::query_as(
-                "SELECT h.household_no, h.village_code, m.name, m.id_enc \
+                "SELECT h.household_no, h.village_code, m.name, m.id_enc, m.id_hash \
                  FROM members m JOIN households h ON h.id = m.household_id WHERE m.id = $1",
             )
             .bind(member_id)
             .fetch_optional(p)
             .await?
         });
-        row.map(|(no, v, name, enc)| {
+        row.map(|(no, v, name, enc, hash)| {
             Ok(MemberIdentity {
                 member_id,
                 household_no: no,
                 village: region(v)?,
                 name,
-                id_number: self.open_id(&enc)?,
+                id_number: self.open_id(&hash, &enc)?,
             })
         })
         .transpose()
@@ -721,7 +734,7 @@ impl Store {
                 .fetch_optional(p)
                 .await?
         });
-        row.map(|(v, enc)| Ok((region(v)?, self.open_phone(enc.as_deref())?)))
+        row.map(|(v, enc)| Ok((region(v)?, self.open_phone(no, enc.as_deref())?)))
             .transpose()
     }
 }

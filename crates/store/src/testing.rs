@@ -31,20 +31,43 @@ impl TestStore {
             sqlx::query(sql).execute(p).await.expect("raw SQL runs").rows_affected()
         })
     }
+
+    /// Runs one `SELECT COUNT(*) …` on the database directly.
+    pub async fn count_raw(&self, sql: &str) -> i64 {
+        let sql = sqlx::AssertSqlSafe(sql.to_owned());
+        crate::on_db!(&self.store.db, p => {
+            sqlx::query_scalar(sql).fetch_one(p).await.expect("raw count runs")
+        })
+    }
+
+    /// A blob literal in this database's dialect.
+    pub fn blob_literal(&self, bytes: &[u8]) -> String {
+        match self.schema {
+            None => format!("x'{}'", hex::encode(bytes)),
+            Some(_) => format!("'\\x{}'::bytea", hex::encode(bytes)),
+        }
+    }
+}
+
+impl TestStore {
+    /// The same database opened again with `vault` (on PostgreSQL, the same schema).
+    pub async fn reopen_with(&self, vault: Vault) -> Result<Store, crate::StoreError> {
+        match &self.schema {
+            None => Store::open(&self.url, vault).await,
+            Some(schema) => {
+                let opts = sqlx::postgres::PgConnectOptions::from_str(&self.url)?
+                    .options([("search_path", schema.as_str())]);
+                Store::open_postgres(opts, vault).await
+            }
+        }
+    }
 }
 
 impl TestStore {
     /// The same database opened again, as a new process would (migrations, key check and
     /// any upgrade work run again).
     pub async fn reopen(&self) -> Result<Store, crate::StoreError> {
-        match &self.schema {
-            None => Store::open(&self.url, test_vault()).await,
-            Some(schema) => {
-                let opts = sqlx::postgres::PgConnectOptions::from_str(&self.url)?
-                    .options([("search_path", schema.as_str())]);
-                Store::open_postgres(opts, test_vault()).await
-            }
-        }
+        self.reopen_with(test_vault()).await
     }
 }
 

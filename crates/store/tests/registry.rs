@@ -229,7 +229,7 @@ async fn personal_fields_are_not_stored_in_clear() {
 async fn a_database_refuses_another_key() {
     let t = store::testing::sqlite().await;
     t.store.close().await;
-    let other = Vault::from_text(&Vault::generate_text()).unwrap();
+    let other = Vault::from_text(&Vault::generate_text(store::Suite::ChaCha20, 1)).unwrap();
     let err = Store::open(&t.url, other).await.unwrap_err();
     assert!(matches!(err, StoreError::WrongKey { .. }), "{err}");
     assert!(err.to_string().contains("密钥与数据库不匹配"));
