@@ -76,7 +76,7 @@ async fn a_case_step_writes_one_chained_row_with_its_change_and_a_refused_step_n
         assert_eq!(json(&rows[4].after)["unmatched"], counts.unmatched);
 
         let lead = t.store.leads(None, Some(lead_status::OPEN)).await.unwrap()[0].clone();
-        let day0 = lead.created_at.date_naive();
+        let day0 = domain::Zone::BEIJING.day_of(lead.created_at);
         let case = open_case(&s, lead.id, &village(), day0).await.unwrap();
         let cfg = Deadlines::default();
         let before = all_rows(&t.store).await.len();
@@ -386,7 +386,7 @@ async fn declarations_and_helpers_leave_no_id_number_nor_phone_in_the_log() {
         assert_eq!(r.action, "declaration.submit");
         assert_eq!(json(&r.after)["registered"], true);
         let lead = t.store.leads(None, Some(lead_status::OPEN)).await.unwrap()[0].clone();
-        let day0 = lead.created_at.date_naive();
+        let day0 = domain::Zone::BEIJING.day_of(lead.created_at);
         let case = open_case(&t.store, lead.id, &village(), day0)
             .await
             .unwrap();

@@ -124,7 +124,7 @@ async fn a_case_from_lead_to_elimination_rollback_and_a_new_case() {
         let leads = t.store.leads(None, Some(lead_status::OPEN)).await.unwrap();
         let h1 = leads.iter().find(|l| l.household_no == "H1").unwrap().id;
         let h2 = leads.iter().find(|l| l.household_no == "H2").unwrap().id;
-        let day0 = leads[0].created_at.date_naive();
+        let day0 = domain::Zone::BEIJING.day_of(leads[0].created_at);
 
         // Triage: H2 dismissed (a reason is required), H1 opened.
         assert!(dismiss_lead(&t.store, h2, " ", &village()).await.is_err());
@@ -449,7 +449,7 @@ async fn a_village_batch_moves_together_or_not_at_all() {
         imported(&feed(&t, Feed::Medical, "med.csv", &medical_csv()).await);
         screen(&t, as_of(2025, 12, 31)).await;
         let leads = t.store.leads(None, Some(lead_status::OPEN)).await.unwrap();
-        let day0 = leads[0].created_at.date_naive();
+        let day0 = domain::Zone::BEIJING.day_of(leads[0].created_at);
         let mut cases = Vec::new();
         for l in &leads {
             cases.push(open_case(&t.store, l.id, &village(), day0).await.unwrap());
@@ -588,9 +588,14 @@ async fn visits_and_declarations_open_or_join_leads() {
             domain::screening::Channel::SelfDeclaration.code()
         );
         // The household follows its declaration through the procedure.
-        open_case(&t.store, h2.id, &village(), h2.created_at.date_naive())
-            .await
-            .unwrap();
+        open_case(
+            &t.store,
+            h2.id,
+            &village(),
+            domain::Zone::BEIJING.day_of(h2.created_at),
+        )
+        .await
+        .unwrap();
         let status = declaration_status(&t.store, &r.code).await.unwrap();
         assert!(status.contains("当前环节：入户核实"), "{status}");
     }
@@ -605,7 +610,7 @@ async fn a_village_notice_names_households_and_nothing_sensitive() {
         imported(&feed(&t, Feed::Medical, "med.csv", &medical_csv()).await);
         screen(&t, as_of(2025, 12, 31)).await;
         let leads = t.store.leads(None, Some(lead_status::OPEN)).await.unwrap();
-        let day0 = leads[0].created_at.date_naive();
+        let day0 = domain::Zone::BEIJING.day_of(leads[0].created_at);
         let mut cases = Vec::new();
         for l in &leads {
             cases.push(open_case(&t.store, l.id, &village(), day0).await.unwrap());
@@ -668,7 +673,7 @@ async fn measures_cover_the_risks_and_start_assistance() {
         screen(&t, as_of(2025, 12, 31)).await;
         let lead = t.store.leads(None, Some(lead_status::OPEN)).await.unwrap()[0].clone();
         assert_eq!(lead.household_no, "H1");
-        let day0 = lead.created_at.date_naive();
+        let day0 = domain::Zone::BEIJING.day_of(lead.created_at);
         let case = open_case(&t.store, lead.id, &village(), day0)
             .await
             .unwrap();

@@ -38,7 +38,6 @@ use crate::sql::{Param, Where, bind_all};
 use crate::{Store, StoreError, Tx, on_db, on_tx};
 use chrono::{DateTime, SecondsFormat, SubsecRound, Utc};
 use domain::RegionCode;
-use hmac::{Hmac, Mac};
 use sha2::{Digest as _, Sha256};
 
 /// 操作人 (who is acting): the user, their role and region, and the client's address.
@@ -178,8 +177,9 @@ pub enum ChainKey {
     /// Plain SHA-256 under the tag `fangpin-audit-v1`: the chains of databases begun before
     /// the audit key, read only to check them once before they are re-sealed.
     Legacy,
-    /// HMAC-SHA256 with the audit key under the tag `fangpin-audit-v2`.
-    Keyed(Hmac<Sha256>),
+    /// HMAC with the audit key (SHA-256 or SM3, by the key's suite) under the tag
+    /// `fangpin-audit-v2`.
+    Keyed(crate::crypto::AuditMac),
 }
 
 impl ChainInput<'_> {
@@ -222,12 +222,10 @@ impl ChainInput<'_> {
                 self.encode(&mut |b| h.update(b));
                 hex::encode(h.finalize())
             }
-            ChainKey::Keyed(mac) => {
-                let mut h = mac.clone();
-                h.update(b"fangpin-audit-v2\n");
-                self.encode(&mut |b| h.update(b));
-                hex::encode(h.finalize().into_bytes())
-            }
+            ChainKey::Keyed(mac) => mac.hex(|put| {
+                put(b"fangpin-audit-v2\n");
+                self.encode(put);
+            }),
         }
     }
 }
@@ -774,7 +772,7 @@ impl Tx {
     /// reported (in the rotation's audit row), never silently blessed.
     pub(crate) async fn reseal_audit_for_rotation(
         &mut self,
-        old: Hmac<Sha256>,
+        old: crate::crypto::AuditMac,
     ) -> Result<(i64, Option<(i64, String)>), StoreError> {
         let to = ChainKey::Keyed(self.audit_mac.clone());
         Ok(
@@ -789,6 +787,8 @@ impl Tx {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::crypto::AuditMac;
+    use hmac::{Hmac, Mac};
 
     fn sample() -> ChainInput<'static> {
         ChainInput {
@@ -818,8 +818,12 @@ mod tests {
             "7794900f1d57e174250681ca3bc5b5b849b653b16c8b2dc2df32e4836556690d"
         );
         // Keyed: the same row under two keys hashes apart, and neither is the plain hash.
-        let k1 = ChainKey::Keyed(Hmac::<Sha256>::new_from_slice(&[1u8; 32]).unwrap());
-        let k2 = ChainKey::Keyed(Hmac::<Sha256>::new_from_slice(&[2u8; 32]).unwrap());
+        let k1 = ChainKey::Keyed(AuditMac::Sha256(
+            Hmac::<Sha256>::new_from_slice(&[1u8; 32]).unwrap(),
+        ));
+        let k2 = ChainKey::Keyed(AuditMac::Sha256(
+            Hmac::<Sha256>::new_from_slice(&[2u8; 32]).unwrap(),
+        ));
         assert_eq!(
             sample().hash(&k1),
             "25cc51191030503d9a2b4b78b0e0aa39cfa3daf0a491eac3cf1f6bfb6c79a83a"

@@ -269,9 +269,9 @@ struct Key {
     cipher: Cipher,
     mac: MacKey,
     /// The key of the audit log's chain, kept beside the field keys and never in the
-    /// database (`store::audit`). HMAC-SHA256 in both suites: the chain's algorithm is the
-    /// audit module's; only the key derives per suite.
-    audit: Hmac<Sha256>,
+    /// database (`store::audit`): HMAC-SHA256 in the ChaCha20 suite, HMAC-SM3 in the SM4
+    /// suite, so that a 密评 deployment's integrity protection is national throughout.
+    audit: AuditMac,
     fingerprint: String,
 }
 
@@ -329,8 +329,15 @@ impl Key {
             legacy,
             cipher,
             mac,
-            audit: <Hmac<Sha256> as Mac>::new_from_slice(&audit)
-                .expect("HMAC takes any key length"),
+            audit: match suite {
+                Suite::ChaCha20 => AuditMac::Sha256(
+                    <Hmac<Sha256> as Mac>::new_from_slice(&audit)
+                        .expect("HMAC takes any key length"),
+                ),
+                Suite::Sm4 => AuditMac::Sm3(
+                    <Hmac<Sm3> as Mac>::new_from_slice(&audit).expect("HMAC takes any key length"),
+                ),
+            },
             fingerprint: hex::encode(&fp[..8]),
         }
     }
@@ -493,13 +500,13 @@ impl Vault {
     }
 
     /// A fresh HMAC of the audit chain's key (the current key's), ready for one row.
-    pub(crate) fn audit_mac(&self) -> Hmac<Sha256> {
+    pub(crate) fn audit_mac(&self) -> AuditMac {
         self.current.audit.clone()
     }
 
     /// The audit chain's key of the key being rotated away from, during a rotation: the
     /// chain is checked under it and sealed again under the new one.
-    pub(crate) fn previous_audit_mac(&self) -> Option<Hmac<Sha256>> {
+    pub(crate) fn previous_audit_mac(&self) -> Option<AuditMac> {
         self.previous.as_ref().map(|k| k.audit.clone())
     }
 
@@ -833,6 +840,33 @@ mod tests {
             );
             std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).unwrap();
             assert!(Vault::load(&p).is_ok());
+        }
+    }
+}
+
+/// The audit chain's keyed hash, in the algorithm of the key's suite.
+#[derive(Clone)]
+pub enum AuditMac {
+    /// HMAC-SHA256 (the ChaCha20 suite).
+    Sha256(Hmac<Sha256>),
+    /// HMAC-SM3 (the SM4 suite).
+    Sm3(Hmac<Sm3>),
+}
+
+impl AuditMac {
+    /// The HMAC (lower-case hex) of what `write` feeds it.
+    pub fn hex(&self, write: impl FnOnce(&mut dyn FnMut(&[u8]))) -> String {
+        match self {
+            AuditMac::Sha256(m) => {
+                let mut h = m.clone();
+                write(&mut |b| h.update(b));
+                hex::encode(h.finalize().into_bytes())
+            }
+            AuditMac::Sm3(m) => {
+                let mut h = m.clone();
+                write(&mut |b| h.update(b));
+                hex::encode(h.finalize().into_bytes())
+            }
         }
     }
 }

@@ -31,7 +31,7 @@ impl Db {
     }
 
     /// Starts a transaction whose audit rows are chained with `audit_mac`.
-    pub async fn begin(&self, audit_mac: hmac::Hmac<sha2::Sha256>) -> Result<Tx, StoreError> {
+    pub async fn begin(&self, audit_mac: crate::crypto::AuditMac) -> Result<Tx, StoreError> {
         let inner = match self {
             Db::Sqlite(p) => {
                 // BEGIN IMMEDIATE takes the write lock at once, so two imports queue instead
@@ -50,7 +50,7 @@ impl Db {
 pub struct Tx {
     pub(crate) inner: TxInner,
     /// HMAC with the audit chain's key (`store::audit`), ready for a row.
-    pub(crate) audit_mac: hmac::Hmac<sha2::Sha256>,
+    pub(crate) audit_mac: crate::crypto::AuditMac,
 }
 
 /// The transaction of the live database.

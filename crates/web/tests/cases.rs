@@ -14,7 +14,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 fn today() -> NaiveDate {
-    chrono::Local::now().date_naive()
+    domain::Zone::BEIJING.day_of(chrono::Utc::now())
 }
 
 impl Client {

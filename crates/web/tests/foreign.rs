@@ -87,7 +87,7 @@ fn request(
     path: &str,
     h: &Home,
 ) -> (String, Option<Value>, Option<&'static str>, Expect) {
-    let today = chrono::Local::now().date_naive().to_string();
+    let today = domain::Zone::BEIJING.day_of(chrono::Utc::now()).to_string();
     let fill = path
         .replace("/cases/{id}", &format!("/cases/{}", h.case))
         .replace("/leads/{id}", &format!("/leads/{}", h.lead))
