@@ -137,6 +137,7 @@ pub async fn import_registry(
             let report = start_report(&f.source_note, kind, &f.parsed);
             let cols = Columns::new(kind.template(), &f.headers);
             let mut tx = store.begin().await?;
+            tx.lock(store::Lock::Registry).await?;
             let (found, counts) = households(
                 store,
                 &mut tx,
@@ -154,6 +155,7 @@ pub async fn import_registry(
             let report = start_report(&f.source_note, kind, &f.parsed);
             let cols = Columns::new(kind.template(), &f.headers);
             let mut tx = store.begin().await?;
+            tx.lock(store::Lock::Registry).await?;
             let (found, counts) = members(
                 store,
                 &mut tx,
@@ -170,6 +172,7 @@ pub async fn import_registry(
             let report = start_report(&f.source_note, kind, &f.parsed);
             let cols = Columns::new(kind.template(), &f.headers);
             let mut tx = store.begin().await?;
+            tx.lock(store::Lock::Registry).await?;
             let (found, counts) =
                 incomes(&mut tx, &cols, &f.parsed.records, report.is_ok(), within).await?;
             (report, f.parsed.records.len(), found, counts, tx)

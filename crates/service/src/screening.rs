@@ -646,12 +646,27 @@ async fn write_run(
     counts: &mut RunCounts,
 ) -> Result<(i64, i64), ServiceError> {
     let ids: Vec<i64> = flagged.iter().map(|f| f.household_id).collect();
-    let known = store.warning_keys(&ids).await?;
-    let open = store.open_leads(&ids).await?;
     let mut tx = store.begin().await?;
+    // What is new is decided against the warnings and open leads as they stand once this
+    // run is the only one writing: a run that waited here sees the leads of the one before
+    // it and attaches to them, instead of failing on `leads_one_open`.
+    tx.lock(store::Lock::Screening).await?;
+    let known = tx.warning_keys(&ids).await?;
+    let open = tx.open_leads(&ids).await?;
     let version = match policy {
         (0, Some(text), p) => {
-            crate::policy::store_policy_in(&mut tx, store.who(), text, p, &opts.actor).await?
+            // The built-in policy, stored by the first run that uses it — perhaps the one
+            // this run waited for.
+            match tx
+                .policy_by_checksum(&crate::documents::sha256_hex(text))
+                .await?
+            {
+                Some(v) => v,
+                None => {
+                    crate::policy::store_policy_in(&mut tx, store.who(), text, p, &opts.actor)
+                        .await?
+                }
+            }
         }
         (v, _, _) => v,
     };

@@ -32,7 +32,7 @@ pub mod testing;
 mod varint;
 
 pub use crypto::{Field, KeyError, Vault};
-pub use db::{Backend, Db, Tx};
+pub use db::{Backend, Db, Lock, Tx};
 pub use error::StoreError;
 
 use std::str::FromStr;
@@ -47,7 +47,14 @@ pub struct Store {
     pub(crate) vault: Vault,
     /// 操作人 of the changes made through this handle.
     pub(crate) who: std::sync::Arc<audit::Who>,
+    /// How long [`Store::begin`] waits for SQLite's write lock before answering
+    /// [`StoreError::Busy`].
+    pub(crate) write_wait: Duration,
 }
+
+/// What the command line waits for SQLite's write lock: an import started elsewhere may hold
+/// it this long before a command gives up.
+pub const CLI_WRITE_WAIT: Duration = Duration::from_secs(30);
 
 /// Who acts through a freshly opened store: the command line, until a caller says who.
 fn default_who() -> std::sync::Arc<audit::Who> {
@@ -65,7 +72,6 @@ impl Store {
                 .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
                 .synchronous(sqlx::sqlite::SqliteSynchronous::Normal)
                 .foreign_keys(true)
-                .busy_timeout(Duration::from_secs(30))
                 // A 512 MiB page cache (a ceiling, allocated only as used): bulk imports
                 // insert into unique indexes in random key order, and an index that fits in
                 // the cache is an order of magnitude faster to build than one that does not.
@@ -76,16 +82,32 @@ impl Store {
                 .pragma("temp_store", "memory")
                 // Bulk statements of an import legitimately run for seconds.
                 .log_slow_statements(log::LevelFilter::Info, Duration::from_secs(5));
-            let pool = sqlx::sqlite::SqlitePoolOptions::new()
-                .max_connections(4)
+            // The writer first, alone: it creates the file and switches it to WAL.
+            let write = sqlx::sqlite::SqlitePoolOptions::new()
+                .max_connections(1)
                 // See pg_pool: a file does not hang up.
                 .test_before_acquire(false)
-                // A connection waits while an import holds SQLite's write lock; that is
-                // expected, not worth a warning on a clerk's terminal.
+                // Writers queue here behind an import; each handle bounds its own wait
+                // (Store::with_write_wait), so the pool's own bound is only a backstop.
+                .acquire_timeout(Duration::from_secs(3600))
+                // A write waits while an import holds the lock; that is expected, not
+                // worth a warning on a clerk's terminal.
                 .acquire_slow_level(log::LevelFilter::Info)
-                .connect_with(opts)
+                // Another process (a command-line import beside the service) may hold
+                // SQLite's lock: BEGIN IMMEDIATE waits for it as long as the command line
+                // would.
+                .connect_with(opts.clone().busy_timeout(CLI_WRITE_WAIT))
                 .await?;
-            Db::Sqlite(pool)
+            let read = sqlx::sqlite::SqlitePoolOptions::new()
+                .max_connections(4)
+                .test_before_acquire(false)
+                .acquire_slow_level(log::LevelFilter::Info)
+                // Readers never wait for the writer in WAL mode; a statement that writes
+                // outside a transaction (a failed login counted, a session ended) waits
+                // this long for the lock, then is answered as busy.
+                .connect_with(opts.busy_timeout(Duration::from_secs(5)))
+                .await?;
+            Db::Sqlite(db::SqlitePools { read, write })
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let opts = sqlx::postgres::PgConnectOptions::from_str(url)?;
             Db::Postgres(Self::pg_pool(opts).await?)
@@ -99,6 +121,7 @@ impl Store {
             db,
             vault,
             who: default_who(),
+            write_wait: CLI_WRITE_WAIT,
         };
         store.migrate().await?;
         store.check_key().await?;
@@ -114,6 +137,7 @@ impl Store {
             db: Db::Postgres(Self::pg_pool(opts).await?),
             vault,
             who: default_who(),
+            write_wait: CLI_WRITE_WAIT,
         };
         store.migrate().await?;
         store.check_key().await?;
@@ -135,7 +159,7 @@ impl Store {
 
     async fn migrate(&self) -> Result<(), StoreError> {
         match &self.db {
-            Db::Sqlite(p) => sqlx::migrate!("./migrations/sqlite").run(p).await?,
+            Db::Sqlite(p) => sqlx::migrate!("./migrations/sqlite").run(&p.write).await?,
             Db::Postgres(p) => sqlx::migrate!("./migrations/postgres").run(p).await?,
         }
         Ok(())
@@ -161,17 +185,41 @@ impl Store {
             db: self.db.clone(),
             vault: self.vault.clone(),
             who: std::sync::Arc::new(who),
+            write_wait: self.write_wait,
+        }
+    }
+
+    /// The same database acting as the same actor, whose transactions wait at most `wait`
+    /// for SQLite's write lock. The service's requests wait a few seconds and are answered
+    /// 503 with `Retry-After` rather than holding a client (and a worker) for the length of
+    /// an import; jobs and the command line wait longer.
+    pub fn with_write_wait(&self, wait: Duration) -> Store {
+        Store {
+            write_wait: wait,
+            ..self.clone()
         }
     }
 
     /// Starts a transaction: everything done through it commits together or not at all.
+    /// On SQLite it waits for the write lock at most [`Store::with_write_wait`], then fails
+    /// with [`StoreError::Busy`]: nothing was done, the same call may succeed later.
     pub async fn begin(&self) -> Result<Tx, StoreError> {
-        self.db.begin().await
+        match &self.db {
+            // Dropping a begin that has not finished is safe: sqlx rolls back whatever it
+            // had started on the connection before lending it again.
+            Db::Sqlite(_) => tokio::time::timeout(self.write_wait, self.db.begin())
+                .await
+                .map_err(|_| StoreError::Busy)?,
+            Db::Postgres(_) => self.db.begin().await,
+        }
     }
 
     pub async fn close(&self) {
         match &self.db {
-            Db::Sqlite(p) => p.close().await,
+            Db::Sqlite(p) => {
+                p.read.close().await;
+                p.write.close().await;
+            }
             Db::Postgres(p) => p.close().await,
         }
     }

@@ -33,6 +33,17 @@ impl TestStore {
     }
 }
 
+impl TestStore {
+    /// [`TestStore::execute_raw`] that reports the database's refusal instead of panicking:
+    /// what a constraint of the schema does to a statement that bypasses the store.
+    pub async fn try_execute_raw(&self, sql: &str) -> Result<u64, crate::StoreError> {
+        let sql = sqlx::AssertSqlSafe(sql.to_owned());
+        Ok(crate::on_db!(&self.store.db, p => {
+            sqlx::query(sql).execute(p).await?.rows_affected()
+        }))
+    }
+}
+
 /// A fixed key for tests, so a test can reopen its database.
 pub fn test_vault() -> Vault {
     Vault::from_master(&[7u8; 32])
@@ -106,7 +117,8 @@ pub async fn content(store: &Store) -> std::collections::BTreeMap<String, (u64, 
     for table in store.tables().await.expect("list tables") {
         let name = crate::backup::ident(&table);
         let mut rows: Vec<String> = match &store.db {
-            crate::Db::Sqlite(p) => {
+            crate::Db::Sqlite(pools) => {
+                let p = &pools.read;
                 let cols: Vec<(String,)> =
                     sqlx::query_as("SELECT name FROM pragma_table_info($1) ORDER BY cid")
                         .bind(&table)

@@ -36,6 +36,10 @@ pub struct ServerConfig {
     /// database and the key file). Created 0700; emptied when the service starts, since
     /// what a crash left there is personal data no request will remove.
     pub upload_dir: PathBuf,
+    /// Seconds a request waits for SQLite's write lock (held by an import, a feed or a
+    /// screening job while it writes) before it is answered 503 `unavailable` with
+    /// `Retry-After`. Jobs themselves wait as long as the command line.
+    pub write_wait_secs: u32,
 }
 
 impl Default for ServerConfig {
@@ -50,6 +54,7 @@ impl Default for ServerConfig {
             session_hours: 10,
             request_timeout_secs: 300,
             upload_dir: PathBuf::from("uploads"),
+            write_wait_secs: 5,
         }
     }
 }

@@ -17,6 +17,11 @@ pub struct AppState {
 impl AppState {
     pub fn new(store: Store, config: ServerConfig) -> Self {
         let login = config.login_policy();
+        // Requests wait briefly for SQLite's write lock, then answer 503 with Retry-After
+        // (crate::error); jobs get a handle that waits longer (crate::jobs).
+        let store = store.with_write_wait(std::time::Duration::from_secs(u64::from(
+            config.write_wait_secs.max(1),
+        )));
         Self {
             store,
             config: Arc::new(config),
