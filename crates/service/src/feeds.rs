@@ -82,6 +82,7 @@ pub async fn import_feed(
     } = file.into();
     let checksum = checksum(path).await?;
     tracing::info!(feed = feed.name(), file = %file_name, "feed import started");
+    crate::progress::stage("读取文件", 0, 0);
     // Departments' own words are read through the table in effect at the import.
     let synonyms = crate::synonyms::synonyms_in_effect(store).await?;
     let parsed = parse(feed, path, sheet, today, synonyms.table.clone()).await?;
@@ -104,6 +105,7 @@ pub async fn import_feed(
         "parsed"
     );
 
+    crate::progress::stage("匹配户籍", 0, records.len() as u64);
     // Distinct people: a department file names the same person many times (a medical file
     // ≈ 2.5 settlements per person), and each keyed hash costs a microsecond.
     let (person_of_row, people) = distinct_people(&records);
@@ -208,6 +210,7 @@ pub async fn import_feed(
         }
         n
     };
+    crate::progress::stage("写入", counts.rows, counts.rows);
     let records_digest = records_digest(feed, &matched);
     let batch_id = tx
         .insert_feed_batch(&NewFeedBatch {

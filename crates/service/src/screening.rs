@@ -458,6 +458,7 @@ pub async fn run_screening(
         None => Selection::Region(opts.scope),
     };
     let incremental = watermark.is_some();
+    crate::progress::stage("读取数据", 0, 0);
     let snapshot = load_snapshot(store, selection, window_start, as_of).await?;
     let mut snapshot = match (incremental, opts.scope) {
         (true, Some(scope)) => restrict(snapshot, scope),
@@ -474,6 +475,7 @@ pub async fn run_screening(
     }
     let load = started.elapsed();
 
+    crate::progress::stage("筛查", 0, snapshot.len() as u64);
     let t = Instant::now();
     let locals = local_policies(&snapshot, &policy, as_of);
     let eval = evaluate(&snapshot, &policy, &locals, as_of);
@@ -544,6 +546,7 @@ pub async fn run_screening(
         ..RunCounts::default()
     };
     let mut run_id = None;
+    crate::progress::stage("写入", households, households);
     if writes {
         let builtin = (version == 0).then_some(source.as_str());
         let (id, v) = write_run(

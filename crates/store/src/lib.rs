@@ -20,6 +20,7 @@ pub mod error;
 pub mod facts;
 pub mod feeds;
 pub mod follow_up;
+pub mod jobs;
 pub mod meta;
 pub mod regions;
 pub mod registry;

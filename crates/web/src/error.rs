@@ -114,15 +114,26 @@ impl ApiError {
     }
 }
 
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let body = Problem {
+impl ApiError {
+    fn problem(&self) -> Problem {
+        Problem {
             kind: "about:blank".to_owned(),
             title: self.title().to_owned(),
             status: self.status.as_u16(),
-            detail: self.detail,
+            detail: self.detail.clone(),
             code: self.code.to_owned(),
-        };
+        }
+    }
+
+    /// The problem as JSON: the answer a job keeps when it fails.
+    pub fn problem_json(&self) -> serde_json::Value {
+        serde_json::to_value(self.problem()).expect("a problem serialises")
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = self.problem();
         let mut res = (self.status, axum::Json(body)).into_response();
         res.headers_mut().insert(
             header::CONTENT_TYPE,

@@ -12,6 +12,8 @@ pub struct AppState {
     pub(crate) store: Store,
     pub(crate) config: Arc<ServerConfig>,
     pub(crate) login: LoginPolicy,
+    /// Imports, feeds and screenings running in the background.
+    pub(crate) jobs: crate::jobs::Jobs,
 }
 
 impl AppState {
@@ -23,6 +25,7 @@ impl AppState {
             config.write_wait_secs.max(1),
         )));
         Self {
+            jobs: crate::jobs::Jobs::new(store.clone()),
             store,
             config: Arc::new(config),
             login,
