@@ -22,6 +22,7 @@ use domain::screening::{
 use domain::{Money, RegionCode, RegionLevel};
 use rustc_hash::{FxHashMap, FxHashSet};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use store::Store;
 use store::feeds::SegmentFilter;
@@ -844,6 +845,74 @@ pub struct QualityReport {
     pub as_of: Option<NaiveDate>,
     pub households: u64,
     pub findings: Vec<QualityFinding>,
+}
+
+/// What a data-quality report depends on: the households asked for, the day, and the
+/// versions of the registry, of the feeds in force and of the policy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct QualityKey {
+    scope: Option<RegionCode>,
+    as_of: NaiveDate,
+    generation: i64,
+    feeds: (i64, i64),
+    policy: i64,
+}
+
+/// The last data-quality reports computed, by what they depend on: a long-running service
+/// keeps them so that the pages of one report are cut from it, instead of each page
+/// reading and checking the whole region again (for a county, a million households).
+#[derive(Debug, Default)]
+pub struct QualityCache {
+    entries: std::sync::Mutex<Vec<(QualityKey, Arc<QualityReport>)>>,
+}
+
+/// Reports kept: a few regions' at a time.
+const QUALITY_CACHED: usize = 8;
+
+impl QualityCache {
+    fn get(&self, key: &QualityKey) -> Option<Arc<QualityReport>> {
+        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        entries
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, r)| r.clone())
+    }
+
+    fn put(&self, key: QualityKey, report: Arc<QualityReport>) {
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        // A report of older data is never read again: its key names the old versions.
+        entries.retain(|(k, _)| !(k.scope == key.scope && k.as_of == key.as_of));
+        if entries.len() >= QUALITY_CACHED {
+            entries.remove(0);
+        }
+        entries.push((key, report));
+    }
+}
+
+/// [`run_quality`], or the report `cache` holds for exactly the same data: the registry's
+/// generation, the feed batches in force and the policy version are read first, and any
+/// change to them makes a new report.
+pub async fn quality_cached(
+    store: &Store,
+    cache: &QualityCache,
+    scope: Option<RegionCode>,
+    as_of: Option<NaiveDate>,
+) -> Result<Arc<QualityReport>, ServiceError> {
+    let today = chrono::Local::now().date_naive();
+    let as_of = as_of.map_or(Ok(today), screening_day)?;
+    let key = QualityKey {
+        scope,
+        as_of,
+        generation: store.registry_generation().await?,
+        feeds: store.feed_state().await?,
+        policy: policy_in_effect(store, as_of).await?.0,
+    };
+    if let Some(hit) = cache.get(&key) {
+        return Ok(hit);
+    }
+    let report = Arc::new(run_quality(store, scope, Some(as_of)).await?);
+    cache.put(key, report.clone());
+    Ok(report)
 }
 
 /// Runs the data-quality checks over the registry (and the deaths the feeds report).

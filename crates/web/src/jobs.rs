@@ -167,6 +167,18 @@ impl Jobs {
     }
 }
 
+/// Runs `f` on a thread of the blocking pool and waits for it there: work that is mostly
+/// CPU (reading a region's screening image and checking every household) keeps no async
+/// worker from answering other requests meanwhile.
+pub async fn off_workers<T: Send + 'static>(
+    f: impl Future<Output = T> + Send + 'static,
+) -> Result<T, ApiError> {
+    let handle = tokio::runtime::Handle::current();
+    tokio::task::spawn_blocking(move || handle.block_on(f))
+        .await
+        .map_err(|e| crate::error::internal(&e))
+}
+
 /// Runs the queued jobs one after the other.
 async fn worker(jobs: Jobs, mut rx: mpsc::UnboundedReceiver<Queued>) {
     while let Some(Queued { id, work }) = rx.recv().await {

@@ -14,6 +14,8 @@ pub struct AppState {
     pub(crate) login: LoginPolicy,
     /// Imports, feeds and screenings running in the background.
     pub(crate) jobs: crate::jobs::Jobs,
+    /// The data-quality reports last computed, whose pages `/quality` serves.
+    pub(crate) quality: Arc<service::screening::QualityCache>,
 }
 
 impl AppState {
@@ -26,6 +28,7 @@ impl AppState {
         )));
         Self {
             jobs: crate::jobs::Jobs::new(store.clone()),
+            quality: Arc::default(),
             store,
             config: Arc::new(config),
             login,

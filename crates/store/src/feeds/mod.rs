@@ -253,6 +253,18 @@ impl Store {
         Ok(id.unwrap_or(0))
     }
 
+    /// The newest batch id and the number of batches withdrawn: together they change
+    /// whenever the records in force change (what a cached data-quality report depends
+    /// on).
+    pub async fn feed_state(&self) -> Result<(i64, i64), StoreError> {
+        let (id, withdrawn): (Option<i64>, i64) = on_db!(&self.db, p => {
+            sqlx::query_as("SELECT MAX(id), COUNT(withdrawn_at) FROM feed_batches")
+                .fetch_one(p)
+                .await?
+        });
+        Ok((id.unwrap_or(0), withdrawn))
+    }
+
     /// The latest event date of the batches in force: the default screening day.
     pub async fn latest_feed_date(&self) -> Result<Option<NaiveDate>, StoreError> {
         let (d,): (Option<NaiveDate>,) = on_db!(&self.db, p => {

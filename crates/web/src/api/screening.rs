@@ -421,6 +421,7 @@ pub struct QualityReport {
     ))]
 async fn quality(
     caller: Caller,
+    State(state): State<AppState>,
     Params(q): Params<QualityQuery>,
 ) -> ApiResult<Json<QualityReport>> {
     use domain::screening::quality::QualityCode;
@@ -433,7 +434,15 @@ async fn quality(
         .filter(|c| !c.is_empty())
         .map(|c| QualityCode::parse(c).map_err(|e| ApiError::invalid(e.message)))
         .transpose()?;
-    let report = service::screening::run_quality(store, Some(scope), q.as_of).await?;
+    // Every page of a report is cut from one computation of it, kept until the registry,
+    // the feeds or the policy change; the computation runs off the async workers.
+    let report = {
+        let (store, cache, as_of) = (store.clone(), state.quality.clone(), q.as_of);
+        crate::jobs::off_workers(async move {
+            service::screening::quality_cached(&store, &cache, Some(scope), as_of).await
+        })
+        .await??
+    };
     let mut by_code: Vec<QualityCount> = Vec::new();
     for code in QualityCode::ALL.iter() {
         let n = report
@@ -453,7 +462,7 @@ async fn quality(
     let per_page = q.per_page.unwrap_or(50).clamp(1, 500);
     let selected: Vec<_> = report
         .findings
-        .into_iter()
+        .iter()
         .filter(|f| only.is_none_or(|c| f.finding.code == c))
         .collect();
     let total = selected.len() as u64;
@@ -462,11 +471,11 @@ async fn quality(
         .skip((page as usize - 1) * per_page as usize)
         .take(per_page as usize)
         .map(|f| QualityItem {
-            household_no: f.household_no,
+            household_no: f.household_no.clone(),
             village: f.village.to_string(),
             code: f.finding.code.tag(),
             problem: f.finding.code.label().to_owned(),
-            member: f.member,
+            member: f.member.clone(),
         })
         .collect();
     Ok(Json(QualityReport {
