@@ -168,8 +168,15 @@ pub struct Shape {
     /// given for indexes created by name (CREATE INDEX …), which code refers to (a rebuild,
     /// an ON CONFLICT, a plan); an index behind an inline UNIQUE gets a name of each
     /// database's own choosing and is compared without it.
-    pub indexes: std::collections::BTreeSet<(String, Vec<String>, bool, bool, Option<String>)>,
+    pub indexes: std::collections::BTreeSet<IndexShape>,
 }
+
+/// (table, columns in order, unique, partial, name if created by name).
+pub type IndexShape = (String, Vec<String>, bool, bool, Option<String>);
+
+/// An index as PostgreSQL's catalogue gives it: name, unique, primary, partial, backing a
+/// constraint, number of key columns, all its columns (keys, then INCLUDE).
+type PgIndex = (String, bool, bool, bool, bool, i16, Vec<String>);
 
 /// Tables of the migration machinery itself.
 const NOT_OURS: &[&str] = &["_sqlx_migrations"];
@@ -259,7 +266,7 @@ pub async fn shape(store: &Store) -> Shape {
                 );
                 // Each index with its columns in key order (an expression has none), and
                 // whether a constraint (UNIQUE, PRIMARY KEY) stands behind it.
-                let indexes: Vec<(String, bool, bool, bool, bool, i16, Vec<String>)> = sqlx::query_as(
+                let indexes: Vec<PgIndex> = sqlx::query_as(
                     "SELECT i.relname::text, ix.indisunique, ix.indisprimary, \
                        ix.indpred IS NOT NULL, \
                        EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = ix.indexrelid), \
