@@ -183,10 +183,17 @@ async fn apply(
     today: NaiveDate,
     cfg: &Deadlines,
 ) -> Result<Vec<CaseRow>, ServiceError> {
+    // The cases are written in ascending id order whatever order the caller gave: each
+    // update locks its row until the commit, and two batches over the same cases that
+    // locked them in opposite orders would each wait for the other (a deadlock, on
+    // PostgreSQL). In one order, the second batch waits for the first, then finds the
+    // versions changed and fails as a conflict.
+    let mut order: Vec<usize> = (0..case_ids.len()).collect();
+    order.sort_by_key(|&i| case_ids[i]);
     let mut village = None;
-    let mut out = Vec::with_capacity(case_ids.len());
-    let mut before = Vec::with_capacity(case_ids.len());
-    for &id in case_ids {
+    let mut done: Vec<Option<(CaseRow, serde_json::Value)>> = vec![None; case_ids.len()];
+    for i in order {
+        let id = case_ids[i];
         let row = tx.case_for_update(id).await?;
         match village {
             None => village = Some(row.village),
@@ -201,13 +208,20 @@ async fn apply(
             ServiceError::Invalid(format!("案件 {id}（户 {}）：{e}", row.household_no))
         })?;
         tx.update_case(id, row.version, &next).await?;
-        out.push(CaseRow {
-            version: row.version + 1,
-            case: next,
-            ..row
-        });
-        before.push(json!({ "state": row.case.state.label(), "version": row.version }));
+        let before = json!({ "state": row.case.state.label(), "version": row.version });
+        done[i] = Some((
+            CaseRow {
+                version: row.version + 1,
+                case: next,
+                ..row
+            },
+            before,
+        ));
     }
+    let (out, before): (Vec<CaseRow>, Vec<serde_json::Value>) = done
+        .into_iter()
+        .map(|d| d.expect("every case written"))
+        .unzip();
     let action = format!("case.act:{}", action.kind().label());
     for (row, before) in out.iter().zip(before) {
         tx.audit(who, &case_change(&action, row, before)).await?;

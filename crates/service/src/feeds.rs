@@ -82,6 +82,7 @@ pub async fn import_feed(
     } = file.into();
     let checksum = checksum(path).await?;
     tracing::info!(feed = feed.name(), file = %file_name, "feed import started");
+    crate::progress::stage("读取文件", 0, 0);
     // Departments' own words are read through the table in effect at the import.
     let synonyms = crate::synonyms::synonyms_in_effect(store).await?;
     let parsed = parse(feed, path, sheet, today, synonyms.table.clone()).await?;
@@ -104,6 +105,7 @@ pub async fn import_feed(
         "parsed"
     );
 
+    crate::progress::stage("匹配户籍", 0, records.len() as u64);
     // Distinct people: a department file names the same person many times (a medical file
     // ≈ 2.5 settlements per person), and each keyed hash costs a microsecond.
     let (person_of_row, people) = distinct_people(&records);
@@ -115,6 +117,10 @@ pub async fn import_feed(
     );
 
     let mut tx = store.begin().await?;
+    // Before any read the checks depend on: a second import of the feeds waits here until
+    // the first has committed, then sees its records as duplicates (PostgreSQL; SQLite's
+    // writers are one at a time already).
+    tx.lock(store::Lock::Feeds).await?;
     let stored_count = tx.member_count().await?;
     let by_hash: FxHashMap<Digest, (i64, i64)> = if (people.len() as u64) * 4 >= stored_count {
         tx.all_member_roles()
@@ -204,6 +210,8 @@ pub async fn import_feed(
         }
         n
     };
+    crate::progress::stage("写入", counts.rows, counts.rows);
+    let records_digest = records_digest(feed, &matched);
     let batch_id = tx
         .insert_feed_batch(&NewFeedBatch {
             feed,
@@ -216,8 +224,19 @@ pub async fn import_feed(
             unmatched: counts.unmatched,
             households: counts.households,
             actor,
+            records_digest: &records_digest,
         })
         .await?;
+    let Some(batch_id) = batch_id else {
+        // The same records were stored by a batch committed meanwhile (the same upload sent
+        // twice at once): to this import they are all duplicates.
+        tx.rollback().await?;
+        tracing::info!("feed import: the same records were stored meanwhile");
+        counts.duplicates += counts.stored;
+        counts.stored = 0;
+        counts.households = 0;
+        return Ok(FeedOutcome::NothingNew { counts, report });
+    };
     tx.insert_feed_segments(batch_id, feed, &matched).await?;
     // One row per batch, with its counts: the records themselves stay in the segments.
     tx.audit(
@@ -301,6 +320,21 @@ pub async fn withdraw_batch(
     tx.commit().await?;
     tracing::info!(batch = id, "feed batch withdrawn");
     Ok(batch)
+}
+
+/// The identity of a batch: SHA-256 over the feed's code and the natural keys
+/// ([`FeedEvent::key`]) of its records, sorted, so that the same records give the same
+/// digest whatever the order of the file's rows.
+fn records_digest(feed: Feed, records: &[Record]) -> Vec<u8> {
+    use sha2::Digest as _;
+    let mut keys: Vec<u64> = records.iter().map(|(_, e)| e.key()).collect();
+    keys.sort_unstable();
+    let mut h = sha2::Sha256::new();
+    h.update(feed.code().to_le_bytes());
+    for k in keys {
+        h.update(k.to_le_bytes());
+    }
+    h.finalize().to_vec()
 }
 
 /// For each row, the index of its person among the distinct people of the file.

@@ -130,13 +130,16 @@ pub async fn import_registry(
         actor,
     };
     tracing::info!(kind = kind.template().name, file = %file_name, "import started");
+    crate::progress::stage("读取文件", 0, 0);
     // Reading, parsing and the database checks run off the async runtime: they are CPU work.
     let (report, rows, found, counts, tx) = match kind {
         RegistryKind::Households => {
             let f = parse::<HouseholdParser>(path, sheet).await?;
+            crate::progress::stage("核对并写入", 0, f.parsed.records.len() as u64);
             let report = start_report(&f.source_note, kind, &f.parsed);
             let cols = Columns::new(kind.template(), &f.headers);
             let mut tx = store.begin().await?;
+            tx.lock(store::Lock::Registry).await?;
             let (found, counts) = households(
                 store,
                 &mut tx,
@@ -150,10 +153,12 @@ pub async fn import_registry(
         }
         RegistryKind::Members => {
             let f = parse::<MemberParser>(path, sheet).await?;
+            crate::progress::stage("核对并写入", 0, f.parsed.records.len() as u64);
             tracing::debug!(ms = started.elapsed().as_millis() as u64, "read and parsed");
             let report = start_report(&f.source_note, kind, &f.parsed);
             let cols = Columns::new(kind.template(), &f.headers);
             let mut tx = store.begin().await?;
+            tx.lock(store::Lock::Registry).await?;
             let (found, counts) = members(
                 store,
                 &mut tx,
@@ -167,9 +172,11 @@ pub async fn import_registry(
         }
         RegistryKind::Incomes => {
             let f = parse::<IncomeParser>(path, sheet).await?;
+            crate::progress::stage("核对并写入", 0, f.parsed.records.len() as u64);
             let report = start_report(&f.source_note, kind, &f.parsed);
             let cols = Columns::new(kind.template(), &f.headers);
             let mut tx = store.begin().await?;
+            tx.lock(store::Lock::Registry).await?;
             let (found, counts) =
                 incomes(&mut tx, &cols, &f.parsed.records, report.is_ok(), within).await?;
             (report, f.parsed.records.len(), found, counts, tx)
@@ -179,6 +186,7 @@ pub async fn import_registry(
         ms = started.elapsed().as_millis() as u64,
         "checked and written"
     );
+    crate::progress::stage("提交", rows as u64, rows as u64);
     let outcome = conclude(store, tx, report, found, rows as u64, counts, batch).await;
     tracing::debug!(ms = started.elapsed().as_millis() as u64, "committed");
     outcome

@@ -17,6 +17,7 @@ pub mod keys;
 pub mod notices;
 mod parallel;
 pub mod policy;
+pub mod progress;
 pub mod regions;
 pub mod reports;
 pub mod screening;

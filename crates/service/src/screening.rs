@@ -22,6 +22,7 @@ use domain::screening::{
 use domain::{Money, RegionCode, RegionLevel};
 use rustc_hash::{FxHashMap, FxHashSet};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use store::Store;
 use store::feeds::SegmentFilter;
@@ -458,6 +459,7 @@ pub async fn run_screening(
         None => Selection::Region(opts.scope),
     };
     let incremental = watermark.is_some();
+    crate::progress::stage("读取数据", 0, 0);
     let snapshot = load_snapshot(store, selection, window_start, as_of).await?;
     let mut snapshot = match (incremental, opts.scope) {
         (true, Some(scope)) => restrict(snapshot, scope),
@@ -474,6 +476,7 @@ pub async fn run_screening(
     }
     let load = started.elapsed();
 
+    crate::progress::stage("筛查", 0, snapshot.len() as u64);
     let t = Instant::now();
     let locals = local_policies(&snapshot, &policy, as_of);
     let eval = evaluate(&snapshot, &policy, &locals, as_of);
@@ -544,6 +547,7 @@ pub async fn run_screening(
         ..RunCounts::default()
     };
     let mut run_id = None;
+    crate::progress::stage("写入", households, households);
     if writes {
         let builtin = (version == 0).then_some(source.as_str());
         let (id, v) = write_run(
@@ -646,12 +650,27 @@ async fn write_run(
     counts: &mut RunCounts,
 ) -> Result<(i64, i64), ServiceError> {
     let ids: Vec<i64> = flagged.iter().map(|f| f.household_id).collect();
-    let known = store.warning_keys(&ids).await?;
-    let open = store.open_leads(&ids).await?;
     let mut tx = store.begin().await?;
+    // What is new is decided against the warnings and open leads as they stand once this
+    // run is the only one writing: a run that waited here sees the leads of the one before
+    // it and attaches to them, instead of failing on `leads_one_open`.
+    tx.lock(store::Lock::Screening).await?;
+    let known = tx.warning_keys(&ids).await?;
+    let open = tx.open_leads(&ids).await?;
     let version = match policy {
         (0, Some(text), p) => {
-            crate::policy::store_policy_in(&mut tx, store.who(), text, p, &opts.actor).await?
+            // The built-in policy, stored by the first run that uses it — perhaps the one
+            // this run waited for.
+            match tx
+                .policy_by_checksum(&crate::documents::sha256_hex(text))
+                .await?
+            {
+                Some(v) => v,
+                None => {
+                    crate::policy::store_policy_in(&mut tx, store.who(), text, p, &opts.actor)
+                        .await?
+                }
+            }
         }
         (v, _, _) => v,
     };
@@ -826,6 +845,74 @@ pub struct QualityReport {
     pub as_of: Option<NaiveDate>,
     pub households: u64,
     pub findings: Vec<QualityFinding>,
+}
+
+/// What a data-quality report depends on: the households asked for, the day, and the
+/// versions of the registry, of the feeds in force and of the policy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct QualityKey {
+    scope: Option<RegionCode>,
+    as_of: NaiveDate,
+    generation: i64,
+    feeds: (i64, i64),
+    policy: i64,
+}
+
+/// The last data-quality reports computed, by what they depend on: a long-running service
+/// keeps them so that the pages of one report are cut from it, instead of each page
+/// reading and checking the whole region again (for a county, a million households).
+#[derive(Debug, Default)]
+pub struct QualityCache {
+    entries: std::sync::Mutex<Vec<(QualityKey, Arc<QualityReport>)>>,
+}
+
+/// Reports kept: a few regions' at a time.
+const QUALITY_CACHED: usize = 8;
+
+impl QualityCache {
+    fn get(&self, key: &QualityKey) -> Option<Arc<QualityReport>> {
+        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        entries
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, r)| r.clone())
+    }
+
+    fn put(&self, key: QualityKey, report: Arc<QualityReport>) {
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        // A report of older data is never read again: its key names the old versions.
+        entries.retain(|(k, _)| !(k.scope == key.scope && k.as_of == key.as_of));
+        if entries.len() >= QUALITY_CACHED {
+            entries.remove(0);
+        }
+        entries.push((key, report));
+    }
+}
+
+/// [`run_quality`], or the report `cache` holds for exactly the same data: the registry's
+/// generation, the feed batches in force and the policy version are read first, and any
+/// change to them makes a new report.
+pub async fn quality_cached(
+    store: &Store,
+    cache: &QualityCache,
+    scope: Option<RegionCode>,
+    as_of: Option<NaiveDate>,
+) -> Result<Arc<QualityReport>, ServiceError> {
+    let today = chrono::Local::now().date_naive();
+    let as_of = as_of.map_or(Ok(today), screening_day)?;
+    let key = QualityKey {
+        scope,
+        as_of,
+        generation: store.registry_generation().await?,
+        feeds: store.feed_state().await?,
+        policy: policy_in_effect(store, as_of).await?.0,
+    };
+    if let Some(hit) = cache.get(&key) {
+        return Ok(hit);
+    }
+    let report = Arc::new(run_quality(store, scope, Some(as_of)).await?);
+    cache.put(key, report.clone());
+    Ok(report)
 }
 
 /// Runs the data-quality checks over the registry (and the deaths the feeds report).

@@ -401,6 +401,69 @@ async fn data_quality_lists_findings_by_village() {
 }
 
 #[tokio::test]
+async fn a_quality_report_is_computed_once_for_each_state_of_the_data() {
+    use service::screening::{QualityCache, quality_cached};
+    use std::sync::Arc;
+    for t in stores().await {
+        seeded(&t).await;
+        let cache = QualityCache::default();
+        let day = Some(d(2026, 1, 1));
+        let first = quality_cached(&t.store, &cache, None, day).await.unwrap();
+        // The next page of the same report: nothing read or checked again.
+        let again = quality_cached(&t.store, &cache, None, day).await.unwrap();
+        assert!(Arc::ptr_eq(&first, &again), "{}: computed twice", t.name);
+        // Another region is another report.
+        let v2 = domain::RegionCode::parse(V2).ok();
+        let other = quality_cached(&t.store, &cache, v2, day).await.unwrap();
+        assert_eq!(other.households, 1, "{}", t.name);
+
+        // A death reported by a feed: a new report, with the finding.
+        let death = format!(
+            "证件号码,姓名,死亡日期\n{},张奶奶,2025-10-01\n",
+            pid("张奶奶")
+        );
+        let batch = match feed(&t, Feed::Death, "death.csv", &death).await {
+            service::feeds::FeedOutcome::Imported { batch_id, .. } => batch_id,
+            other => panic!("{other:?}"),
+        };
+        let dead = quality_cached(&t.store, &cache, None, day).await.unwrap();
+        assert!(!Arc::ptr_eq(&first, &dead), "{}: a stale report", t.name);
+        assert!(dead.findings.iter().any(|f| f.finding.code.tag() == "DQ03"));
+        // Withdrawn, the death no longer counts.
+        service::feeds::withdraw_batch(&t.store, batch, "test")
+            .await
+            .unwrap();
+        let withdrawn = quality_cached(&t.store, &cache, None, day).await.unwrap();
+        assert!(
+            !withdrawn
+                .findings
+                .iter()
+                .any(|f| f.finding.code.tag() == "DQ03")
+        );
+        // A new household without members (无户主): the registry changed, a new report.
+        let h = write(
+            t.dir.path(),
+            "h9.csv",
+            &format!(
+                "户编号,村代码,户类型,脱贫年度,住房安全,饮水安全\nH9,{V1},一般农户,,安全,安全\n"
+            ),
+        );
+        service::imports::import_registry(
+            &t.store,
+            service::imports::RegistryKind::Households,
+            &h,
+            None,
+            "test",
+            None,
+        )
+        .await
+        .unwrap();
+        let grown = quality_cached(&t.store, &cache, None, day).await.unwrap();
+        assert_eq!(grown.households, 4, "{}", t.name);
+    }
+}
+
+#[tokio::test]
 async fn a_registry_change_is_seen_by_the_next_screening() {
     for t in stores().await {
         seeded(&t).await;

@@ -18,6 +18,7 @@ const BOOKKEEPING: &[&str] = &[
     "meta",
     "audit_head",
     "registry_generation",
+    "locks",
 ];
 
 const SQLITE_TABLES: &str = "SELECT name FROM sqlite_schema WHERE type = 'table' \
@@ -119,7 +120,7 @@ impl Store {
     pub async fn table_counts(&self) -> Result<Vec<TableCount>, StoreError> {
         Ok(match &self.db {
             crate::Db::Sqlite(p) => {
-                let mut c = p.acquire().await?;
+                let mut c = p.read.acquire().await?;
                 count_tables!(&mut *c, SQLITE_TABLES)
             }
             crate::Db::Postgres(p) => {
@@ -132,7 +133,7 @@ impl Store {
     /// SQLite: writes a consistent copy of the database to `path`, which must not exist or
     /// be an empty file (create it first to choose its permissions: SQLite keeps them).
     pub async fn vacuum_into(&self, path: &Path) -> Result<(), StoreError> {
-        let crate::Db::Sqlite(p) = &self.db else {
+        let crate::Db::Sqlite(crate::db::SqlitePools { read: p, .. }) = &self.db else {
             return Err(StoreError::Config(
                 "VACUUM INTO 只适用于 SQLite；PostgreSQL 用 pg_dump 备份".into(),
             ));

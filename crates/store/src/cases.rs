@@ -598,7 +598,8 @@ where
         + Unpin,
 {
     Ok(match &store.db {
-        crate::db::Db::Sqlite(p) => {
+        crate::db::Db::Sqlite(pools) => {
+            let p = &pools.read;
             let sql = rows.replace("{ids}", &ids.text);
             bind_all!(sqlx::query_as(sqlx::AssertSqlSafe(sql)), &ids.params)
                 .fetch_all(p)

@@ -18,8 +18,21 @@ pub enum Backend {
 /// A connection pool on one of the two databases.
 #[derive(Debug, Clone)]
 pub enum Db {
-    Sqlite(sqlx::SqlitePool),
+    Sqlite(SqlitePools),
     Postgres(sqlx::PgPool),
+}
+
+/// SQLite's two pools: readers, and the one connection that writes.
+///
+/// SQLite admits one writer at a time. With one pool, transactions waiting for the write
+/// lock (an import holds it for its whole write) sat on every connection, and a plain
+/// read found none free. Here every write transaction ([`Db::begin`]) queues for the single
+/// connection of `write`, in order and without SQLite's busy polling, while `read` keeps
+/// its connections for reads, which the write-ahead log lets run beside the writer.
+#[derive(Debug, Clone)]
+pub struct SqlitePools {
+    pub(crate) read: sqlx::SqlitePool,
+    pub(crate) write: sqlx::SqlitePool,
 }
 
 impl Db {
@@ -36,7 +49,7 @@ impl Db {
             Db::Sqlite(p) => {
                 // BEGIN IMMEDIATE takes the write lock at once, so two imports queue instead
                 // of failing with SQLITE_BUSY halfway through.
-                TxInner::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?)
+                TxInner::Sqlite(p.write.begin_with("BEGIN IMMEDIATE").await?)
             }
             Db::Postgres(p) => TxInner::Postgres(p.begin().await?),
         };
@@ -84,15 +97,60 @@ impl Tx {
             TxInner::Postgres(_) => Backend::Postgres,
         }
     }
+
+    /// Takes `lock` until this transaction ends, waiting while another transaction holds
+    /// it. Call it first, before reading what the transaction's checks depend on.
+    ///
+    /// On PostgreSQL two transactions at READ COMMITTED both pass a check that each makes
+    /// before the other has committed (a feed's stored records, a household's members, a
+    /// household's open lead); the row lock makes the second start its reads only after
+    /// the first has committed. On SQLite `BEGIN IMMEDIATE` has already made this the only
+    /// writer, so there is nothing to take.
+    pub async fn lock(&mut self, lock: Lock) -> Result<(), StoreError> {
+        if let TxInner::Postgres(t) = &mut self.inner {
+            sqlx::query("SELECT name FROM locks WHERE name = $1 FOR UPDATE")
+                .bind(lock.name())
+                .fetch_one(&mut **t)
+                .await?;
+        }
+        Ok(())
+    }
 }
 
-/// Runs `$body` with `$conn` bound to the live pool (`&Pool<DB>`) of a [`Db`].
+/// A named lock (table `locks`, migration 0017): one per kind of transaction that checks
+/// the database and then writes on what it saw.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lock {
+    /// Registry imports (households, members, incomes).
+    Registry,
+    /// Feed imports: the stored records of a period decide which new ones are duplicates.
+    Feeds,
+    /// A screening run's writes: stored warnings and open leads decide what is new.
+    Screening,
+}
+
+impl Lock {
+    fn name(self) -> &'static str {
+        match self {
+            Lock::Registry => "registry",
+            Lock::Feeds => "feeds",
+            Lock::Screening => "screening",
+        }
+    }
+}
+
+/// Runs `$body` with `$conn` bound to the live pool (`&Pool<DB>`) of a [`Db`] — on SQLite
+/// the pool of readers: a statement that writes outside a transaction takes SQLite's write
+/// lock by itself, waiting at most the connections' busy timeout.
 #[macro_export]
 #[doc(hidden)]
 macro_rules! on_db {
     ($db:expr, $conn:ident => $body:expr) => {
         match $db {
-            $crate::Db::Sqlite($conn) => $body,
+            $crate::Db::Sqlite(pools) => {
+                let $conn = &pools.read;
+                $body
+            }
             $crate::Db::Postgres($conn) => $body,
         }
     };

@@ -26,6 +26,10 @@ pub enum StoreError {
     Conflict(String),
     #[error("数据库中的值无效：{0}")]
     Corrupt(String),
+    /// Another transaction held the database's write lock for longer than this handle
+    /// waits ([`crate::Store::with_write_wait`]).
+    #[error("数据库正忙：另一项导入或筛查正在写入，请稍后重试")]
+    Busy,
 }
 
 impl StoreError {
@@ -34,14 +38,29 @@ impl StoreError {
     /// may succeed a moment later.
     pub fn is_unavailable(&self) -> bool {
         match self {
-            StoreError::Sqlx(
+            StoreError::Busy
+            | StoreError::Sqlx(
                 sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed,
             ) => true,
-            // SQLSTATE class 08 (connection exception); 57P01–57P03: the server is shutting
-            // down, crashed, or not yet accepting connections.
-            StoreError::Sqlx(sqlx::Error::Database(d)) => d
-                .code()
-                .is_some_and(|c| c.starts_with("08") || matches!(&*c, "57P01" | "57P02" | "57P03")),
+            StoreError::Sqlx(sqlx::Error::Database(d)) => d.code().is_some_and(|c| {
+                if c.len() == 5 {
+                    // PostgreSQL's SQLSTATE. Class 08 (connection exception); 57P01–57P03:
+                    // the server is shutting down, crashed, or not yet accepting
+                    // connections; 40P01, 40001: chosen as the victim of a deadlock or of a
+                    // serialisation conflict (rolled back whole); 55P03: a lock not
+                    // obtained in time.
+                    c.starts_with("08")
+                        || matches!(
+                            &*c,
+                            "57P01" | "57P02" | "57P03" | "40P01" | "40001" | "55P03"
+                        )
+                } else {
+                    // SQLite's extended result code, whose low byte is the primary one:
+                    // SQLITE_BUSY (5, "database is locked") and SQLITE_LOCKED (6) after
+                    // the busy timeout. The statement did nothing.
+                    c.parse::<i32>().is_ok_and(|n| matches!(n & 0xff, 5 | 6))
+                }
+            }),
             _ => false,
         }
     }

@@ -324,7 +324,7 @@ impl Store {
             });
         }
         tx.commit().await?;
-        if let crate::Db::Sqlite(pool) = &self.db {
+        if let crate::Db::Sqlite(crate::db::SqlitePools { read: pool, .. }) = &self.db {
             // Move the new images from the write-ahead log into the database file, where
             // the next screening reads them through the memory map. Best effort: a busy
             // reader only delays it to SQLite's next automatic checkpoint.

@@ -20,6 +20,7 @@ pub mod error;
 pub mod facts;
 pub mod feeds;
 pub mod follow_up;
+pub mod jobs;
 pub mod meta;
 pub mod regions;
 pub mod registry;
@@ -33,7 +34,7 @@ pub mod testing;
 mod varint;
 
 pub use crypto::{Field, KeyError, Row, Suite, Vault};
-pub use db::{Backend, Db, Tx, TxInner};
+pub use db::{Backend, Db, Lock, Tx, TxInner};
 pub use error::StoreError;
 
 use std::str::FromStr;
@@ -50,10 +51,17 @@ pub struct Store {
     pub(crate) who: std::sync::Arc<audit::Who>,
     /// The deployment's zone: which day an instant falls on (Beijing by default).
     pub(crate) zone: domain::Zone,
+    /// How long [`Store::begin`] waits for SQLite's write lock before answering
+    /// [`StoreError::Busy`].
+    pub(crate) write_wait: Duration,
 }
 
 /// The migration from which audit rows are chained under the audit key.
 const KEYED_AUDIT_MIGRATION: i64 = 15;
+
+/// What the command line waits for SQLite's write lock: an import started elsewhere may hold
+/// it this long before a command gives up.
+pub const CLI_WRITE_WAIT: Duration = Duration::from_secs(30);
 
 /// Who acts through a freshly opened store: the command line, until a caller says who.
 fn default_who() -> std::sync::Arc<audit::Who> {
@@ -71,7 +79,6 @@ impl Store {
                 .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
                 .synchronous(sqlx::sqlite::SqliteSynchronous::Normal)
                 .foreign_keys(true)
-                .busy_timeout(Duration::from_secs(30))
                 // A 512 MiB page cache (a ceiling, allocated only as used): bulk imports
                 // insert into unique indexes in random key order, and an index that fits in
                 // the cache is an order of magnitude faster to build than one that does not.
@@ -82,16 +89,32 @@ impl Store {
                 .pragma("temp_store", "memory")
                 // Bulk statements of an import legitimately run for seconds.
                 .log_slow_statements(log::LevelFilter::Info, Duration::from_secs(5));
-            let pool = sqlx::sqlite::SqlitePoolOptions::new()
-                .max_connections(4)
+            // The writer first, alone: it creates the file and switches it to WAL.
+            let write = sqlx::sqlite::SqlitePoolOptions::new()
+                .max_connections(1)
                 // See pg_pool: a file does not hang up.
                 .test_before_acquire(false)
-                // A connection waits while an import holds SQLite's write lock; that is
-                // expected, not worth a warning on a clerk's terminal.
+                // Writers queue here behind an import; each handle bounds its own wait
+                // (Store::with_write_wait), so the pool's own bound is only a backstop.
+                .acquire_timeout(Duration::from_secs(3600))
+                // A write waits while an import holds the lock; that is expected, not
+                // worth a warning on a clerk's terminal.
                 .acquire_slow_level(log::LevelFilter::Info)
-                .connect_with(opts)
+                // Another process (a command-line import beside the service) may hold
+                // SQLite's lock: BEGIN IMMEDIATE waits for it as long as the command line
+                // would.
+                .connect_with(opts.clone().busy_timeout(CLI_WRITE_WAIT))
                 .await?;
-            Db::Sqlite(pool)
+            let read = sqlx::sqlite::SqlitePoolOptions::new()
+                .max_connections(4)
+                .test_before_acquire(false)
+                .acquire_slow_level(log::LevelFilter::Info)
+                // Readers never wait for the writer in WAL mode; a statement that writes
+                // outside a transaction (a failed login counted, a session ended) waits
+                // this long for the lock, then is answered as busy.
+                .connect_with(opts.busy_timeout(Duration::from_secs(5)))
+                .await?;
+            Db::Sqlite(db::SqlitePools { read, write })
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let opts = sqlx::postgres::PgConnectOptions::from_str(url)?;
             Db::Postgres(Self::pg_pool(opts).await?)
@@ -106,6 +129,7 @@ impl Store {
             vault,
             who: default_who(),
             zone: domain::Zone::BEIJING,
+            write_wait: CLI_WRITE_WAIT,
         };
         let reseal = store.migrate().await?;
         store.check_key().await?;
@@ -125,6 +149,7 @@ impl Store {
             vault,
             who: default_who(),
             zone: domain::Zone::BEIJING,
+            write_wait: CLI_WRITE_WAIT,
         };
         let reseal = store.migrate().await?;
         store.check_key().await?;
@@ -169,7 +194,7 @@ impl Store {
         let pending = migrator.iter().any(|m| !applied.contains(&m.version));
         if pending {
             match &self.db {
-                Db::Sqlite(p) => migrator.run(p).await?,
+                Db::Sqlite(p) => migrator.run(&p.write).await?,
                 Db::Postgres(p) => migrator.run(p).await?,
             }
         }
@@ -197,6 +222,18 @@ impl Store {
             vault: self.vault.clone(),
             who: std::sync::Arc::new(who),
             zone: self.zone,
+            write_wait: self.write_wait,
+        }
+    }
+
+    /// The same database acting as the same actor, whose transactions wait at most `wait`
+    /// for SQLite's write lock. The service's requests wait a few seconds and are answered
+    /// 503 with `Retry-After` rather than holding a client (and a worker) for the length of
+    /// an import; jobs and the command line wait longer.
+    pub fn with_write_wait(&self, wait: Duration) -> Store {
+        Store {
+            write_wait: wait,
+            ..self.clone()
         }
     }
 
@@ -218,13 +255,27 @@ impl Store {
     }
 
     /// Starts a transaction: everything done through it commits together or not at all.
+    /// On SQLite it waits for the write lock at most [`Store::with_write_wait`], then fails
+    /// with [`StoreError::Busy`]: nothing was done, the same call may succeed later.
     pub async fn begin(&self) -> Result<Tx, StoreError> {
-        self.db.begin(self.vault.audit_mac()).await
+        match &self.db {
+            // Dropping a begin that has not finished is safe: sqlx rolls back whatever it
+            // had started on the connection before lending it again.
+            Db::Sqlite(_) => {
+                tokio::time::timeout(self.write_wait, self.db.begin(self.vault.audit_mac()))
+                    .await
+                    .map_err(|_| StoreError::Busy)?
+            }
+            Db::Postgres(_) => self.db.begin(self.vault.audit_mac()).await,
+        }
     }
 
     pub async fn close(&self) {
         match &self.db {
-            Db::Sqlite(p) => p.close().await,
+            Db::Sqlite(p) => {
+                p.read.close().await;
+                p.write.close().await;
+            }
             Db::Postgres(p) => p.close().await,
         }
     }

@@ -92,6 +92,24 @@ fn write_date(out: &mut String, d: NaiveDate) {
     }
 }
 
+/// A second 户主 refused by the database (index `members_one_head`): another import changed
+/// the household between this import's checks and its write. The caller's checks make this
+/// rare (imports take [`crate::Lock::Registry`]); it is a conflict to retry, not a defect.
+fn second_head(e: StoreError) -> StoreError {
+    match &e {
+        StoreError::Sqlx(sqlx::Error::Database(d))
+            if d.is_unique_violation()
+                && (d.constraint() == Some("members_one_head")
+                    || d.message().contains("members.household_id")) =>
+        {
+            StoreError::Conflict(
+                "该户已有户主：另一次导入刚修改了该户的成员，请核对后重新导入".to_owned(),
+            )
+        }
+        _ => e,
+    }
+}
+
 fn digest_of(v: Vec<u8>) -> Result<Digest, StoreError> {
     v.try_into()
         .map_err(|_| StoreError::Corrupt("证件号码散列长度不对".into()))
@@ -398,10 +416,11 @@ impl Tx {
     /// are not stored yet, `stored` are (the caller has looked them up in this
     /// transaction).
     ///
-    /// When `new` is large and at least as large as the table, the unique index on the hash
-    /// is dropped and built again after the insert: one sort instead of millions of random
-    /// insertions. Uniqueness is still enforced — by the rebuilt index, inside the
-    /// transaction — so a duplicate fails the whole import.
+    /// On SQLite, when `new` is large and at least as large as the table, the unique index
+    /// on the hash is dropped and built again after the insert: one sort instead of
+    /// millions of random insertions. Uniqueness is still enforced — by the rebuilt index,
+    /// inside the transaction — so a duplicate fails the whole import. PostgreSQL keeps its
+    /// indexes (see below).
     pub async fn upsert_members(
         &mut self,
         vault: &crate::Vault,
@@ -465,11 +484,20 @@ impl Tx {
                 select_json(backend, &COMMON),
                 changed.join(" OR ")
             );
-            updated = self
-                .run_json(stored, &sql, now, |r, buf| {
-                    Self::member_json(vault, r, false, buf)
-                })
-                .await?;
+            // Those who stop being 户主 first, those who become one after: the index
+            // members_one_head (migration 0017) is checked row by row, so a file that hands
+            // the role from one member to another must never hold two at an instant.
+            let (heads, others): (Vec<_>, Vec<_>) = stored
+                .iter()
+                .partition(|(_, _, m)| m.relation == Relation::Head);
+            for part in [others, heads] {
+                updated += self
+                    .run_json(&part, &sql, now, |r, buf| {
+                        Self::member_json(vault, r, false, buf)
+                    })
+                    .await
+                    .map_err(second_head)?;
+            }
         }
         if !new.is_empty() {
             let mut fields = COMMON.to_vec();
@@ -479,8 +507,13 @@ impl Tx {
                 names.join(", "),
                 select_json(backend, &fields)
             );
-            let rebuild =
-                new.len() >= REBUILD_MIN && new.len() as u64 >= self.member_count().await?;
+            // Never on PostgreSQL: DROP INDEX takes an exclusive lock on the table until
+            // the transaction ends, so every read of members — a search, a sign-in's
+            // region, a screening — would wait for the whole import. SQLite's readers keep
+            // reading the last committed state meanwhile (write-ahead log).
+            let rebuild = backend == Backend::Sqlite
+                && new.len() >= REBUILD_MIN
+                && new.len() as u64 >= self.member_count().await?;
             if rebuild {
                 for index in ["members_id_hash", "members_name"] {
                     let sql = format!("DROP INDEX {index}");
@@ -490,7 +523,8 @@ impl Tx {
             self.run_json(new, &sql, now, |r, buf| {
                 Self::member_json(vault, r, true, buf)
             })
-            .await?;
+            .await
+            .map_err(second_head)?;
             if rebuild {
                 // As migrations 0001 and 0011 define them.
                 let name_index = match backend {

@@ -868,14 +868,87 @@ impl Store {
 
     /// `SELECT` of the ids in the JSON array bound as `$1`.
     pub(crate) fn id_list(&self) -> &'static str {
-        match self.backend() {
-            Backend::Sqlite => "SELECT value FROM json_each($1)",
-            Backend::Postgres => "SELECT jsonb_array_elements_text($1::jsonb)::bigint",
-        }
+        id_list(self.backend())
+    }
+}
+
+/// `SELECT` of the ids in the JSON array bound as `$1`.
+fn id_list(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Sqlite => "SELECT value FROM json_each($1)",
+        Backend::Postgres => "SELECT jsonb_array_elements_text($1::jsonb)::bigint",
     }
 }
 
 impl Tx {
+    /// [`Store::open_leads`], read in this transaction.
+    pub async fn open_leads(
+        &mut self,
+        households: &[i64],
+    ) -> Result<FxHashMap<i64, OpenLead>, StoreError> {
+        let sql = format!(
+            "SELECT household_id, id, risks FROM leads WHERE status = {} AND household_id IN ({})",
+            lead_status::OPEN,
+            id_list(self.backend())
+        );
+        let rows: Vec<(i64, i64, i64)> = self.rows_for_ids(&sql, households).await?;
+        Ok(rows
+            .into_iter()
+            .map(|(h, id, r)| {
+                (
+                    h,
+                    OpenLead {
+                        id,
+                        risks: r as u16,
+                    },
+                )
+            })
+            .collect())
+    }
+
+    /// [`Store::warning_keys`], read in this transaction.
+    pub async fn warning_keys(
+        &mut self,
+        households: &[i64],
+    ) -> Result<FxHashSet<(i64, i16, i64)>, StoreError> {
+        let sql = format!(
+            "SELECT household_id, rule, evidence_key FROM warnings WHERE household_id IN ({})",
+            id_list(self.backend())
+        );
+        let rows: Vec<(i64, i64, i64)> = self.rows_for_ids(&sql, households).await?;
+        Ok(rows.into_iter().map(|(h, r, k)| (h, r as i16, k)).collect())
+    }
+
+    /// The stored policy with this checksum, if any (the built-in policy stored by a run
+    /// that committed while this one waited).
+    pub async fn policy_by_checksum(&mut self, checksum: &str) -> Result<Option<i64>, StoreError> {
+        let v: Option<(i64,)> = on_tx!(self, c => {
+            sqlx::query_as("SELECT version FROM policies WHERE checksum = $1 ORDER BY version LIMIT 1")
+                .bind(checksum)
+                .fetch_optional(c)
+                .await?
+        });
+        Ok(v.map(|(v,)| v))
+    }
+
+    async fn rows_for_ids<T>(&mut self, sql: &str, ids: &[i64]) -> Result<Vec<T>, StoreError>
+    where
+        T: Send
+            + Unpin
+            + for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
+            + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>,
+    {
+        let mut out = Vec::new();
+        for chunk in ids.chunks(IDS) {
+            let json = serde_json::to_string(chunk).expect("ids serialise");
+            let rows: Vec<T> = on_tx!(self, c => {
+                sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(json.as_str()).fetch_all(c).await?
+            });
+            out.extend(rows);
+        }
+        Ok(out)
+    }
+
     pub async fn insert_run(&mut self, r: &NewRun<'_>) -> Result<i64, StoreError> {
         let (id,): (i64,) = on_tx!(self, c => {
             sqlx::query_as(

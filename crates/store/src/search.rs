@@ -521,7 +521,8 @@ impl Store {
             )
         };
         let rows: Vec<HitRow> = match &self.db {
-            crate::db::Db::Sqlite(p) => {
+            crate::db::Db::Sqlite(pools) => {
+                let p = &pools.read;
                 bind_all!(
                     sqlx::query_as(sqlx::AssertSqlSafe(rows_of(&page.text))),
                     &page.params

@@ -92,6 +92,17 @@ pub async fn try_raw(store: &Store, sql: &str) -> Result<u64, sqlx::Error> {
     })
 }
 
+impl TestStore {
+    /// [`TestStore::execute_raw`] that reports the database's refusal instead of panicking:
+    /// what a constraint of the schema does to a statement that bypasses the store.
+    pub async fn try_execute_raw(&self, sql: &str) -> Result<u64, crate::StoreError> {
+        let sql = sqlx::AssertSqlSafe(sql.to_owned());
+        Ok(crate::on_db!(&self.store.db, p => {
+            sqlx::query(sql).execute(p).await?.rows_affected()
+        }))
+    }
+}
+
 /// A fixed key for tests, so a test can reopen its database.
 pub fn test_vault() -> Vault {
     Vault::from_master(&[7u8; 32])
@@ -165,7 +176,8 @@ pub async fn content(store: &Store) -> std::collections::BTreeMap<String, (u64, 
     for table in store.tables().await.expect("list tables") {
         let name = crate::backup::ident(&table);
         let mut rows: Vec<String> = match &store.db {
-            crate::Db::Sqlite(p) => {
+            crate::Db::Sqlite(pools) => {
+                let p = &pools.read;
                 let cols: Vec<(String,)> =
                     sqlx::query_as("SELECT name FROM pragma_table_info($1) ORDER BY cid")
                         .bind(&table)
@@ -198,6 +210,167 @@ pub async fn content(store: &Store) -> std::collections::BTreeMap<String, (u64, 
             h.update(b"\n");
         }
         out.insert(table, (rows.len() as u64, hex::encode(h.finalize())));
+    }
+    out
+}
+
+/// The shape of a schema, as far as the two dialects must agree: what
+/// `tests/schema.rs` compares between a migrated SQLite file and a migrated PostgreSQL
+/// schema. Column types are left out (dates are TEXT in SQLite, blobs BLOB or BYTEA).
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Shape {
+    /// Table → its columns in order, each with whether it may be NULL.
+    pub columns: std::collections::BTreeMap<String, Vec<(String, bool)>>,
+    /// Table → its primary key's columns, in key order.
+    pub primary_keys: std::collections::BTreeMap<String, Vec<String>>,
+    /// Every other index: (table, columns in order, unique, partial, name). The name is
+    /// given for indexes created by name (CREATE INDEX …), which code refers to (a rebuild,
+    /// an ON CONFLICT, a plan); an index behind an inline UNIQUE gets a name of each
+    /// database's own choosing and is compared without it.
+    pub indexes: std::collections::BTreeSet<IndexShape>,
+}
+
+/// (table, columns in order, unique, partial, name if created by name).
+pub type IndexShape = (String, Vec<String>, bool, bool, Option<String>);
+
+/// An index as PostgreSQL's catalogue gives it: name, unique, primary, partial, backing a
+/// constraint, number of key columns, all its columns (keys, then INCLUDE).
+type PgIndex = (String, bool, bool, bool, bool, i16, Vec<String>);
+
+/// Tables of the migration machinery itself.
+const NOT_OURS: &[&str] = &["_sqlx_migrations"];
+
+/// The [`Shape`] of `store`'s database.
+pub async fn shape(store: &Store) -> Shape {
+    let mut out = Shape::default();
+    let tables: Vec<String> = store
+        .tables()
+        .await
+        .expect("list tables")
+        .into_iter()
+        .filter(|t| !NOT_OURS.contains(&t.as_str()))
+        .collect();
+    match &store.db {
+        crate::Db::Sqlite(pools) => {
+            let p = &pools.read;
+            for table in tables {
+                let cols: Vec<(String, bool, i64)> = sqlx::query_as(
+                    "SELECT name, \"notnull\", pk FROM pragma_table_info($1) ORDER BY cid",
+                )
+                .bind(&table)
+                .fetch_all(p)
+                .await
+                .expect("columns");
+                let mut pk: Vec<(i64, String)> = cols
+                    .iter()
+                    .filter(|c| c.2 > 0)
+                    .map(|c| (c.2, c.0.clone()))
+                    .collect();
+                pk.sort();
+                // A primary key column is NOT NULL in PostgreSQL; SQLite says so only of
+                // INTEGER PRIMARY KEY, but no key of ours is ever NULL.
+                out.columns.insert(
+                    table.clone(),
+                    cols.iter()
+                        .map(|(n, notnull, pk)| (n.clone(), !*notnull && *pk == 0))
+                        .collect(),
+                );
+                out.primary_keys
+                    .insert(table.clone(), pk.into_iter().map(|(_, n)| n).collect());
+                let indexes: Vec<(String, bool, String, bool)> = sqlx::query_as(
+                    "SELECT name, \"unique\", origin, partial FROM pragma_index_list($1)",
+                )
+                .bind(&table)
+                .fetch_all(p)
+                .await
+                .expect("indexes");
+                for (name, unique, origin, partial) in indexes {
+                    if origin == "pk" {
+                        continue;
+                    }
+                    let cols: Vec<(Option<String>,)> =
+                        sqlx::query_as("SELECT name FROM pragma_index_info($1) ORDER BY seqno")
+                            .bind(&name)
+                            .fetch_all(p)
+                            .await
+                            .expect("index columns");
+                    out.indexes.insert((
+                        table.clone(),
+                        cols.into_iter()
+                            .map(|(c,)| c.unwrap_or_else(|| "(expression)".into()))
+                            .collect(),
+                        unique,
+                        partial,
+                        (origin == "c").then_some(name),
+                    ));
+                }
+            }
+        }
+        crate::Db::Postgres(p) => {
+            for table in tables {
+                let cols: Vec<(String, String)> = sqlx::query_as(
+                    "SELECT column_name::text, is_nullable::text FROM information_schema.columns \
+                     WHERE table_schema = current_schema() AND table_name = $1 \
+                     ORDER BY ordinal_position",
+                )
+                .bind(&table)
+                .fetch_all(p)
+                .await
+                .expect("columns");
+                out.columns.insert(
+                    table.clone(),
+                    cols.into_iter()
+                        .map(|(n, null)| (n, null == "YES"))
+                        .collect(),
+                );
+                // Each index with its columns in key order (an expression has none), and
+                // whether a constraint (UNIQUE, PRIMARY KEY) stands behind it.
+                let indexes: Vec<PgIndex> = sqlx::query_as(
+                    "SELECT i.relname::text, ix.indisunique, ix.indisprimary, \
+                       ix.indpred IS NOT NULL, \
+                       EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = ix.indexrelid), \
+                       ix.indnkeyatts, \
+                       ARRAY(SELECT COALESCE(a.attname::text, '(expression)') \
+                             FROM unnest(ix.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord) \
+                             LEFT JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.attnum \
+                             ORDER BY k.ord) \
+                     FROM pg_index ix \
+                     JOIN pg_class i ON i.oid = ix.indexrelid \
+                     JOIN pg_class t ON t.oid = ix.indrelid \
+                     JOIN pg_namespace n ON n.oid = t.relnamespace \
+                     WHERE n.nspname = current_schema() AND t.relname = $1",
+                )
+                .bind(&table)
+                .fetch_all(p)
+                .await
+                .expect("indexes");
+                let pk: Vec<String> = indexes
+                    .iter()
+                    .find(|i| i.2)
+                    .map(|i| i.6.clone())
+                    .unwrap_or_default();
+                for (name, unique, primary, partial, constraint, keys, mut cols) in indexes {
+                    if primary {
+                        continue;
+                    }
+                    // Every SQLite index entry carries its row's id (the rowid, which an
+                    // INTEGER PRIMARY KEY is): PostgreSQL says the same with INCLUDE (id).
+                    let keys = usize::try_from(keys).expect("key columns");
+                    if pk.len() == 1 && cols.len() > keys {
+                        let included = cols.split_off(keys);
+                        cols.extend(included.into_iter().filter(|c| *c != pk[0]));
+                    }
+                    out.indexes.insert((
+                        table.clone(),
+                        cols,
+                        unique,
+                        partial,
+                        (!constraint).then_some(name),
+                    ));
+                }
+                out.primary_keys.insert(table.clone(), pk);
+            }
+        }
     }
     out
 }

@@ -48,6 +48,10 @@ pub struct ServerConfig {
     /// database and the key file). Created 0700; emptied when the service starts, since
     /// what a crash left there is personal data no request will remove.
     pub upload_dir: PathBuf,
+    /// Seconds a request waits for SQLite's write lock (held by an import, a feed or a
+    /// screening job while it writes) before it is answered 503 `unavailable` with
+    /// `Retry-After`. Jobs themselves wait as long as the command line.
+    pub write_wait_secs: u32,
 }
 
 impl Default for ServerConfig {
@@ -69,6 +73,7 @@ impl Default for ServerConfig {
             reveals_per_hour: 120,
             request_timeout_secs: 300,
             upload_dir: PathBuf::from("uploads"),
+            write_wait_secs: 5,
         }
     }
 }

@@ -11,6 +11,11 @@ use service::ServiceError;
 use store::StoreError;
 use utoipa::ToSchema;
 
+/// `Retry-After` of a 503: about the time an import's write phase leaves other writers waiting
+/// on SQLite is longer, but a sign-in or a step retried this often gets through as soon as
+/// the lock is free.
+pub const RETRY_AFTER_SECS: &str = "5";
+
 /// An error as the API answers it.
 #[derive(Debug)]
 pub struct ApiError {
@@ -108,20 +113,39 @@ impl ApiError {
     }
 }
 
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let body = Problem {
+impl ApiError {
+    fn problem(&self) -> Problem {
+        Problem {
             kind: "about:blank".to_owned(),
             title: self.title().to_owned(),
             status: self.status.as_u16(),
-            detail: self.detail,
+            detail: self.detail.clone(),
             code: self.code.to_owned(),
-        };
+        }
+    }
+
+    /// The problem as JSON: the answer a job keeps when it fails.
+    pub fn problem_json(&self) -> serde_json::Value {
+        serde_json::to_value(self.problem()).expect("a problem serialises")
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = self.problem();
         let mut res = (self.status, axum::Json(body)).into_response();
         res.headers_mut().insert(
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
         );
+        if self.status == StatusCode::SERVICE_UNAVAILABLE {
+            // Every 503 of ours is passing (the database busy with an import, restarting):
+            // a client may repeat the request after this many seconds.
+            res.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from_static(RETRY_AFTER_SECS),
+            );
+        }
         res
     }
 }
@@ -144,6 +168,14 @@ impl From<StoreError> for ApiError {
             StoreError::NotFound(m) => ApiError::not_found(format!("未找到：{m}")),
             StoreError::Conflict(m) => {
                 ApiError::new(StatusCode::CONFLICT, "conflict", format!("数据冲突：{m}"))
+            }
+            StoreError::Busy => {
+                tracing::info!("database busy: write lock not obtained in time");
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "unavailable",
+                    StoreError::Busy.to_string(),
+                )
             }
             e if e.is_unavailable() => {
                 tracing::warn!(error = %e, "database unavailable");

@@ -33,7 +33,15 @@ use utoipa_axum::router::OpenApiRouter;
             每个账号只能看到和办理其绑定区划内的数据，区划外的对象一律回答 404。",
         license(name = "MIT OR Apache-2.0")
     ),
-    components(schemas(crate::error::Problem))
+    components(schemas(
+        crate::error::Problem,
+        // The answers of the background jobs, read at /jobs/{id} (`result`): no operation
+        // returns them directly any more.
+        crate::api::data::ImportResult,
+        crate::api::data::FeedImportResult,
+        crate::api::data::RejectedFile,
+        crate::api::screening::RunReport,
+    ))
 )]
 struct ApiDoc;
 
@@ -177,6 +185,9 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let _uploads = UploadDir::open(&state.config.upload_dir).map_err(std::io::Error::other)?;
+    // Jobs a crash left running: their uploads are gone (swept above), their transactions
+    // rolled back; their rows say so before anyone asks.
+    state.jobs.recover().await.map_err(std::io::Error::other)?;
     axum::serve(
         listener,
         app(state).into_make_service_with_connect_info::<SocketAddr>(),

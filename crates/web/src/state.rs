@@ -14,6 +14,10 @@ pub struct AppState {
     pub(crate) login: LoginPolicy,
     /// Per-address counters of sign-ins and reveals, shared by every request.
     pub(crate) limits: Arc<crate::limit::Limits>,
+    /// Imports, feeds and screenings running in the background.
+    pub(crate) jobs: crate::jobs::Jobs,
+    /// The data-quality reports last computed, whose pages `/quality` serves.
+    pub(crate) quality: Arc<service::screening::QualityCache>,
 }
 
 impl AppState {
@@ -24,7 +28,14 @@ impl AppState {
             config.login_attempts_per_minute,
             config.reveals_per_hour,
         ));
+        // Requests wait briefly for SQLite's write lock, then answer 503 with Retry-After
+        // (crate::error); jobs get a handle that waits longer (crate::jobs).
+        let store = store.with_write_wait(std::time::Duration::from_secs(u64::from(
+            config.write_wait_secs.max(1),
+        )));
         Self {
+            jobs: crate::jobs::Jobs::new(store.clone()),
+            quality: Arc::default(),
             store,
             config: Arc::new(config),
             login,

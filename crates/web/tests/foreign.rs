@@ -17,6 +17,8 @@ struct Home {
     case: i64,
     member: i64,
     batch: i64,
+    /// The job that imported `batch`.
+    job: String,
 }
 
 async fn home_objects(s: &TestServer) -> Home {
@@ -49,13 +51,19 @@ async fn home_objects(s: &TestServer) -> Home {
         "证件号码,姓名,残疾类别,残疾等级,发证日期\n{},张大山,肢体残疾,一级,2025-12-01\n",
         id(520322, 11, domain::Sex::Male)
     );
-    let r = upload(
-        &operator,
-        "/api/v1/feeds/disability",
-        "dis.csv",
-        feed.as_bytes(),
-    )
-    .await;
+    // Sent as it is, to keep the job's id; then followed to its answer.
+    let part = reqwest::multipart::Part::bytes(feed.into_bytes()).file_name("dis.csv");
+    let accepted = operator
+        .send_raw(
+            operator
+                .http
+                .post(format!("{}/api/v1/feeds/disability", operator.base))
+                .multipart(reqwest::multipart::Form::new().part("file", part)),
+        )
+        .await;
+    assert_eq!(accepted.status, StatusCode::ACCEPTED, "{}", accepted.body);
+    let job = accepted.body["job_id"].as_str().unwrap().to_owned();
+    let r = operator.follow(&job).await;
     assert!(r.status.is_success(), "{}", r.body);
     let batch = r.body["batch_id"]
         .as_i64()
@@ -67,6 +75,7 @@ async fn home_objects(s: &TestServer) -> Home {
         case,
         member,
         batch,
+        job,
     }
 }
 
@@ -93,6 +102,7 @@ fn request(
         .replace("/leads/{id}", &format!("/leads/{}", h.lead))
         .replace("/members/{id}", &format!("/members/{}", h.member))
         .replace("/feeds/{id}", &format!("/feeds/{}", h.batch))
+        .replace("/jobs/{id}", &format!("/jobs/{}", h.job))
         .replace("{no}", "H1")
         .replace("{code}", HOME_COUNTY)
         .replace("/feeds/{kind}", "/feeds/medical")
@@ -106,6 +116,8 @@ fn request(
             "/cases" | "/leads" | "/households" | "/pending" | "/feeds" | "/quality"
             | "/screening/runs" | "/policy" | "/policy/history" | "/audit",
         ) => (url, None, None, Clean),
+        // A job of the home county: it does not exist for a foreign caller.
+        ("get", "/jobs/{id}") => (url, None, None, Refused),
         ("post", "/cases/{id}/actions") => (url, Some(refuse), None, Refused),
         ("post", "/cases/actions") => (
             url,

@@ -27,6 +27,9 @@ pub struct NewFeedBatch<'a> {
     pub unmatched: u64,
     pub households: u64,
     pub actor: &'a str,
+    /// SHA-256 of the feed and the sorted keys of the records stored: the batch's identity,
+    /// unique among batches in force (migration 0017).
+    pub records_digest: &'a [u8],
 }
 
 /// A stored batch (导入批次).
@@ -80,13 +83,22 @@ pub struct SegmentFilter {
 }
 
 impl Tx {
-    /// Records a batch and returns its id.
-    pub async fn insert_feed_batch(&mut self, b: &NewFeedBatch<'_>) -> Result<i64, StoreError> {
-        let (id,): (i64,) = on_tx!(self, c => {
+    /// Records a batch and returns its id, or `None` when a batch in force already stores
+    /// exactly these records (the same upload, sent again while the first was being
+    /// written): the database's unique index decides, so two transactions racing cannot
+    /// both pass. On PostgreSQL the second waits for the first to commit and then inserts
+    /// nothing.
+    pub async fn insert_feed_batch(
+        &mut self,
+        b: &NewFeedBatch<'_>,
+    ) -> Result<Option<i64>, StoreError> {
+        let id: Option<(i64,)> = on_tx!(self, c => {
             sqlx::query_as(
                 "INSERT INTO feed_batches (feed, department, file_name, checksum, period_from, \
-                 period_to, rows, stored, duplicates, unmatched, households, actor, imported_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
+                 period_to, rows, stored, duplicates, unmatched, households, actor, imported_at, \
+                 records_digest) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
+                 ON CONFLICT (records_digest) WHERE withdrawn_at IS NULL DO NOTHING RETURNING id",
             )
             .bind(i64::from(b.feed.code()))
             .bind(b.feed.department())
@@ -101,10 +113,11 @@ impl Tx {
             .bind(b.households as i64)
             .bind(b.actor)
             .bind(Utc::now())
-            .fetch_one(c)
+            .bind(b.records_digest)
+            .fetch_optional(c)
             .await?
         });
-        Ok(id)
+        Ok(id.map(|(id,)| id))
     }
 
     /// Writes a batch's records, sorted by household, as segments. Returns the number of
@@ -238,6 +251,18 @@ impl Store {
             sqlx::query_as("SELECT MAX(id) FROM feed_batches").fetch_one(p).await?
         });
         Ok(id.unwrap_or(0))
+    }
+
+    /// The newest batch id and the number of batches withdrawn: together they change
+    /// whenever the records in force change (what a cached data-quality report depends
+    /// on).
+    pub async fn feed_state(&self) -> Result<(i64, i64), StoreError> {
+        let (id, withdrawn): (Option<i64>, i64) = on_db!(&self.db, p => {
+            sqlx::query_as("SELECT MAX(id), COUNT(withdrawn_at) FROM feed_batches")
+                .fetch_one(p)
+                .await?
+        });
+        Ok((id.unwrap_or(0), withdrawn))
     }
 
     /// The latest event date of the batches in force: the default screening day.

@@ -11,11 +11,14 @@
 //! its own department's feed only; what became of a batch is answered in counts, never
 //! with households or people.
 
+use crate::api::jobs::{JobAccepted, accepted, answer};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, Problem};
+use crate::jobs::JOB_WRITE_WAIT;
 use crate::state::AppState;
 use crate::upload::{Form, Upload};
 use axum::Json;
+use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -38,7 +41,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(feed_outcome))
 }
 
-pub(crate) use crate::extract::{Body, Id, Name, Params};
+pub(crate) use crate::extract::{Body, Id, Name, Params, today};
 
 // ------------------------------------------------------------------------ uploads
 
@@ -180,41 +183,63 @@ pub struct ImportResult {
 
 /// 导入户籍档案: uploads a 户信息 (`households`), 人口信息 (`members`) or 收支信息
 /// (`incomes`) file in the import template (docs/formats.md) and imports it whole or not at
-/// all. Every row must lie in the caller's region: a row for another village or for a
-/// household registered elsewhere is a problem of that row.
+/// all, as a background job: the answer is 202 with the job's id, and `GET /jobs/{id}`
+/// gives its progress and then its result — `ImportResult` (status 200), or the file's
+/// problems (status 422, `RejectedFile`). Every row must lie in the caller's region: a row
+/// for another village or for a household registered elsewhere is a problem of that row.
 #[utoipa::path(post, path = "/imports/{kind}", tag = "数据导入",
     params(("kind" = String, Path, description = "households、members 或 incomes")),
     request_body(content_type = "multipart/form-data", content = UploadForm),
     responses(
-        (status = 200, description = "已导入", body = ImportResult),
+        (status = 202, description = "已受理：导入在后台进行，结果（ImportResult 或 RejectedFile）见 Location 所指的任务",
+            body = JobAccepted, headers(("Location" = String, description = "/api/v1/jobs/{job_id}"))),
         (status = 403, description = "无权导入户籍档案", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "没有这种导入", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "超过请求大小上限（max_body_mib）", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "文件有问题，未导入（code 为 invalid_file，problems 列出每个问题）",
-            body = RejectedFile, content_type = "application/problem+json"),
     ))]
 async fn import_registry(
     caller: Caller,
+    State(state): State<AppState>,
     Name(kind): Name,
     form: Form,
-) -> ApiResult<Uploaded<ImportResult>> {
-    let store = caller.store(Permission::WriteRegistry)?;
-    let kind = RegistryKind::parse(&kind).ok_or_else(|| {
+) -> ApiResult<Response> {
+    let store = caller
+        .store(Permission::WriteRegistry)?
+        .with_write_wait(JOB_WRITE_WAIT);
+    let registry = RegistryKind::parse(&kind).ok_or_else(|| {
         ApiError::not_found("未找到：导入种类应为 households、members 或 incomes")
     })?;
     let upload = form.receive().await?;
+    let (actor, scope) = (caller.user.username.clone(), caller.scope());
+    let id = state.jobs.submit(
+        format!("import:{kind}"),
+        &caller.user.username,
+        scope,
+        async move { answer(import_registry_now(&store, registry, &upload, &actor, scope).await) },
+    );
+    Ok(accepted(id))
+}
+
+/// The import itself, run by its job.
+async fn import_registry_now(
+    store: &Store,
+    kind: RegistryKind,
+    upload: &Upload,
+    actor: &str,
+    scope: domain::RegionCode,
+) -> ApiResult<Uploaded<ImportResult>> {
     let file_name = upload.name.clone();
     let outcome = match service::imports::import_registry(
         store,
         kind,
         upload.file(),
         upload.sheet.as_deref(),
-        &caller.user.username,
-        Some(caller.scope()),
+        actor,
+        Some(scope),
     )
     .await
     {
-        Err(service::ServiceError::Read(e)) => return Ok(unreadable(&upload, &e)),
+        Err(service::ServiceError::Read(e)) => return Ok(unreadable(upload, &e)),
         other => other?,
     };
     Ok(match outcome {
@@ -308,26 +333,31 @@ pub struct MappedWord {
 /// 上传部门数据: a department's file of events (医保结算, 残疾人证 …), matched to the
 /// registry of the caller's region by ID number through its keyed hash; the numbers
 /// themselves are not kept, and a row about someone registered elsewhere is only counted
-/// (unmatched). A department liaison uploads its own department's data only.
+/// (unmatched). A department liaison uploads its own department's data only. Runs as a
+/// background job: 202 with the job's id; its result (`FeedImportResult`, status 200, or
+/// the file's problems, status 422) is read at `GET /jobs/{id}`. The same records sent
+/// twice at once are stored once.
 #[utoipa::path(post, path = "/feeds/{kind}", tag = "部门数据",
     params(("kind" = String, Path,
         description = "medical、disability、disaster、assistance、employment、schooling、housing 或 death")),
     request_body(content_type = "multipart/form-data", content = UploadForm),
     responses(
-        (status = 200, description = "已导入，或没有新记录", body = FeedImportResult),
+        (status = 202, description = "已受理：导入在后台进行，结果（FeedImportResult 或 RejectedFile）见 Location 所指的任务",
+            body = JobAccepted, headers(("Location" = String, description = "/api/v1/jobs/{job_id}"))),
         (status = 403, description = "无权上传该部门的数据", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "没有这种部门数据", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "超过请求大小上限（max_body_mib）", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "文件有问题，未导入", body = RejectedFile,
-            content_type = "application/problem+json"),
     ))]
 async fn upload_feed(
     caller: Caller,
+    State(state): State<AppState>,
     Name(kind): Name,
     form: Form,
-) -> ApiResult<Uploaded<FeedImportResult>> {
+) -> ApiResult<Response> {
     let feed = feed_named(&kind)?;
-    let store = caller.store(Permission::ImportFeed(feed))?;
+    let store = caller
+        .store(Permission::ImportFeed(feed))?
+        .with_write_wait(JOB_WRITE_WAIT);
     if caller.role() == Role::Department && caller.user.department != Some(feed) {
         return Err(ApiError::forbidden(format!(
             "部门联络员只能上传本部门的数据（{}），不能上传“{}”",
@@ -336,19 +366,37 @@ async fn upload_feed(
         )));
     }
     let upload = form.receive().await?;
+    let (actor, scope) = (caller.user.username.clone(), caller.scope());
+    let id = state.jobs.submit(
+        format!("feed:{}", feed.name()),
+        &caller.user.username,
+        scope,
+        async move { answer(upload_feed_now(&store, feed, &upload, &actor, scope).await) },
+    );
+    Ok(accepted(id))
+}
+
+/// The feed import itself, run by its job.
+async fn upload_feed_now(
+    store: &Store,
+    feed: Feed,
+    upload: &Upload,
+    actor: &str,
+    scope: domain::RegionCode,
+) -> ApiResult<Uploaded<FeedImportResult>> {
     let file_name = upload.name.clone();
     let outcome = match service::feeds::import_feed(
         store,
         feed,
         upload.file(),
         upload.sheet.as_deref(),
-        &caller.user.username,
-        caller.today(),
-        Some(caller.scope()),
+        actor,
+        today(),
+        Some(scope),
     )
     .await
     {
-        Err(service::ServiceError::Read(e)) => return Ok(unreadable(&upload, &e)),
+        Err(service::ServiceError::Read(e)) => return Ok(unreadable(upload, &e)),
         other => other?,
     };
     let result = |outcome: &str,

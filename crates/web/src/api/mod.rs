@@ -6,6 +6,7 @@ pub mod auth;
 pub mod cases;
 pub mod data;
 pub mod households;
+pub mod jobs;
 pub mod screening;
 
 use crate::state::AppState;
@@ -17,6 +18,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(audit::router())
         .merge(cases::router())
         .merge(households::router())
+        .merge(jobs::router())
         .merge(data::router())
         .merge(screening::router())
 }

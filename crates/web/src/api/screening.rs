@@ -3,16 +3,21 @@
 //! counts by region. Everything is scoped to the caller's subtree; a run screens the
 //! caller's region only.
 
-use super::data::{Body, Name, Params, StateCount};
+use super::data::{Body, Name, Params, StateCount, Uploaded};
+use super::jobs::{JobAccepted, accepted, answer};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, Problem};
+use crate::jobs::JOB_WRITE_WAIT;
 use crate::state::AppState;
 use axum::Json;
+use axum::extract::State;
+use axum::response::Response;
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::RegionCode;
 use domain::access::Permission;
 use serde::{Deserialize, Serialize};
 use service::screening::ScreenOptions;
+use store::Store;
 use store::search::VillageCounts;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -199,17 +204,49 @@ pub struct RunReport {
 }
 
 /// 筛查预警: screens the caller's region (or a part of it) against the policy in effect;
-/// new warnings become leads for the villages.
+/// new warnings become leads for the villages. Runs as a background job: 202 with the
+/// job's id; its result (`RunReport`, status 200, or the problem, e.g. 422 without a policy
+/// in effect) is read at `GET /jobs/{id}`. Two runs at once both succeed: the second
+/// writes after the first and attaches to the leads it opened.
 #[utoipa::path(post, path = "/screening/runs", tag = "筛查预警", request_body = RunRequest,
     responses(
-        (status = 200, body = RunReport),
+        (status = 202, description = "已受理：筛查在后台进行，结果（RunReport）见 Location 所指的任务",
+            body = JobAccepted, headers(("Location" = String, description = "/api/v1/jobs/{job_id}"))),
         (status = 403, description = "无权运行筛查", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "区划不在辖区内", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "没有生效的政策等", body = Problem, content_type = "application/problem+json"),
     ))]
-async fn run_screening(caller: Caller, Body(r): Body<RunRequest>) -> ApiResult<Json<RunReport>> {
-    let store = caller.store(Permission::RunScreening)?;
+async fn run_screening(
+    caller: Caller,
+    State(state): State<AppState>,
+    Body(r): Body<RunRequest>,
+) -> ApiResult<Response> {
+    let store = caller
+        .store(Permission::RunScreening)?
+        .with_write_wait(JOB_WRITE_WAIT);
     let scope = caller.region(r.region.as_deref())?;
+    let actor = caller.user.username.clone();
+    let id = state.jobs.submit(
+        "screening".to_owned(),
+        &caller.user.username,
+        caller.scope(),
+        async move {
+            answer(
+                run_screening_now(&store, scope, &r, actor)
+                    .await
+                    .map(Uploaded::Done),
+            )
+        },
+    );
+    Ok(accepted(id))
+}
+
+/// The screening itself, run by its job.
+async fn run_screening_now(
+    store: &Store,
+    scope: RegionCode,
+    r: &RunRequest,
+    actor: String,
+) -> ApiResult<RunReport> {
     let report = service::screening::run_screening(
         store,
         &ScreenOptions {
@@ -217,12 +254,12 @@ async fn run_screening(caller: Caller, Body(r): Body<RunRequest>) -> ApiResult<J
             as_of: r.as_of,
             dry_run: r.dry_run,
             incremental: r.incremental,
-            actor: caller.user.username.clone(),
+            actor,
             ..ScreenOptions::default()
         },
     )
     .await?;
-    Ok(Json(RunReport {
+    Ok(RunReport {
         run_id: report.run_id,
         region: scope.to_string(),
         as_of: report.as_of,
@@ -252,7 +289,7 @@ async fn run_screening(caller: Caller, Body(r): Body<RunRequest>) -> ApiResult<J
             })
             .collect(),
         notes: report.notes,
-    }))
+    })
 }
 
 /// A stored screening run.
@@ -384,6 +421,7 @@ pub struct QualityReport {
     ))]
 async fn quality(
     caller: Caller,
+    State(state): State<AppState>,
     Params(q): Params<QualityQuery>,
 ) -> ApiResult<Json<QualityReport>> {
     use domain::screening::quality::QualityCode;
@@ -396,7 +434,15 @@ async fn quality(
         .filter(|c| !c.is_empty())
         .map(|c| QualityCode::parse(c).map_err(|e| ApiError::invalid(e.message)))
         .transpose()?;
-    let report = service::screening::run_quality(store, Some(scope), q.as_of).await?;
+    // Every page of a report is cut from one computation of it, kept until the registry,
+    // the feeds or the policy change; the computation runs off the async workers.
+    let report = {
+        let (store, cache, as_of) = (store.clone(), state.quality.clone(), q.as_of);
+        crate::jobs::off_workers(async move {
+            service::screening::quality_cached(&store, &cache, Some(scope), as_of).await
+        })
+        .await??
+    };
     let mut by_code: Vec<QualityCount> = Vec::new();
     for code in QualityCode::ALL.iter() {
         let n = report
@@ -416,7 +462,7 @@ async fn quality(
     let per_page = q.per_page.unwrap_or(50).clamp(1, 500);
     let selected: Vec<_> = report
         .findings
-        .into_iter()
+        .iter()
         .filter(|f| only.is_none_or(|c| f.finding.code == c))
         .collect();
     let total = selected.len() as u64;
@@ -425,11 +471,11 @@ async fn quality(
         .skip((page as usize - 1) * per_page as usize)
         .take(per_page as usize)
         .map(|f| QualityItem {
-            household_no: f.household_no,
+            household_no: f.household_no.clone(),
             village: f.village.to_string(),
             code: f.finding.code.tag(),
             problem: f.finding.code.label().to_owned(),
-            member: f.member,
+            member: f.member.clone(),
         })
         .collect();
     Ok(Json(QualityReport {

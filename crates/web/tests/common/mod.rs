@@ -245,9 +245,56 @@ impl Client {
         self.send(req).await
     }
 
+    /// Sends `req` with the client's credentials and reads the answer; a job accepted (202,
+    /// an import, a feed, a screening) is followed until it ends, and its answer — the
+    /// status and body its request would have had — is returned as the reply.
+    pub async fn send(&self, req: reqwest::RequestBuilder) -> Reply {
+        let r = self.send_raw(req).await;
+        match r.body["job_id"].as_str() {
+            Some(id) if r.status == StatusCode::ACCEPTED => self.follow(id).await,
+            _ => r,
+        }
+    }
+
+    /// Polls the job `id` until it is done or failed; its answer as a reply.
+    pub async fn follow(&self, id: &str) -> Reply {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+        loop {
+            let r = self.get_raw(&format!("/api/v1/jobs/{id}")).await;
+            assert_eq!(r.status, StatusCode::OK, "job {id}: {}", r.body);
+            if matches!(r.body["state"].as_str(), Some("done" | "failed")) {
+                let status =
+                    StatusCode::from_u16(r.body["status"].as_u64().unwrap() as u16).unwrap();
+                let mut headers = r.headers;
+                let kind = if status.is_success() {
+                    "application/json"
+                } else {
+                    "application/problem+json"
+                };
+                headers.insert(reqwest::header::CONTENT_TYPE, kind.parse().unwrap());
+                return Reply {
+                    status,
+                    headers,
+                    body: r.body["result"].clone(),
+                };
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "job {id} still {}",
+                r.body
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+
+    pub async fn get_raw(&self, path: &str) -> Reply {
+        self.send_raw(self.http.get(format!("{}{path}", self.base)))
+            .await
+    }
+
     /// Sends `req` with the client's credentials (CSRF token, bearer token) and reads the
     /// answer: JSON when it is, text otherwise.
-    pub async fn send(&self, mut req: reqwest::RequestBuilder) -> Reply {
+    pub async fn send_raw(&self, mut req: reqwest::RequestBuilder) -> Reply {
         if let Some(csrf) = &self.csrf {
             req = req.header("X-CSRF-Token", csrf);
         }
