@@ -269,7 +269,7 @@ async fn batch_steps_over_the_same_cases_in_opposite_orders_do_not_deadlock() {
         imported(&feed(&t, Feed::Medical, "med.csv", &medical_csv()).await);
         screen(&t, as_of(2025, 12, 31)).await;
         let leads = t.store.leads(None, Some(lead_status::OPEN)).await.unwrap();
-        let day0 = leads[0].created_at.date_naive();
+        let day0 = domain::Zone::BEIJING.day_of(leads[0].created_at);
         let village = Actor::new(Level::Village, "村干部张");
         let mut cases = Vec::new();
         for l in &leads {

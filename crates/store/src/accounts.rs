@@ -310,15 +310,20 @@ impl Store {
              RETURNING id, username, display_name, role, region_code, department, disabled, \
              failed_logins, locked_until, must_change_password, password_hash AS extra"
         );
-        let row: Option<UserWith> = on_db!(&self.db, p => {
+        // A write transaction of its own: on SQLite it queues for the one writer (and is
+        // answered busy after the request's wait) instead of holding a reader's connection
+        // while an import writes.
+        let mut tx = self.begin().await?;
+        let row: Option<UserWith> = on_tx!(&mut tx, c => {
             sqlx::query_as(sqlx::AssertSqlSafe(sql))
                 .bind(username)
                 .bind(now)
                 .bind(i64::from(max_failures))
                 .bind(lock_until)
-                .fetch_optional(p)
+                .fetch_optional(&mut *c)
                 .await?
         });
+        tx.commit().await?;
         row.map(|r| {
             let user = user(r.user)?;
             Ok(LoginAttempt {
@@ -376,20 +381,31 @@ impl Store {
         });
         let Some(r) = row else { return Ok(None) };
         if now - r.seen > chrono::Duration::minutes(1) {
-            on_db!(&self.db, p => {
-                sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id_hash = $2")
-                    .bind(now).bind(id_hash).execute(p).await?;
-            });
+            // Best effort: while an import holds SQLite's writer the mark waits for the next
+            // request; the session stays valid meanwhile (it was seen within the idle time).
+            match self.begin().await {
+                Ok(mut tx) => {
+                    on_tx!(&mut tx, c => {
+                        sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id_hash = $2")
+                            .bind(now).bind(id_hash).execute(&mut *c).await?;
+                    });
+                    tx.commit().await?;
+                }
+                Err(StoreError::Busy) => tracing::debug!("session not marked seen: busy"),
+                Err(e) => return Err(e),
+            }
         }
         Ok(Some((user(r.with.user)?, r.with.extra)))
     }
 
     /// Ends a session (logout).
     pub async fn delete_session(&self, id_hash: &str) -> Result<(), StoreError> {
-        on_db!(&self.db, p => {
-            sqlx::query("DELETE FROM sessions WHERE id_hash = $1").bind(id_hash).execute(p).await?;
+        let mut tx = self.begin().await?;
+        on_tx!(&mut tx, c => {
+            sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
+                .bind(id_hash).execute(&mut *c).await?;
         });
-        Ok(())
+        tx.commit().await
     }
 
     /// Stores a bearer token (its hash) acting for `user_id` (audited as `token.create`).
