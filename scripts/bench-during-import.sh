@@ -49,7 +49,7 @@ for URL in "sqlite://$OUT/bench.db" "$PG_URL"; do
   export FANGPIN_DATABASE_URL="$URL" FANGPIN_KEY_FILE="$KEY"
   "$BIN" import regions --county 520322 >/dev/null
   "$BIN" import households "$DATA/households.csv" >/dev/null
-  FANGPIN_PASSWORD="$PASSWORD" "$BIN" user add bench_county --role 县级经办 --region 520322 >/dev/null
+  FANGPIN_PASSWORD="$PASSWORD" "$BIN" user add bench_county --role 县级经办 --region 520322 --own-password >/dev/null
   PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
   rm -rf "$OUT/uploads"
   FANGPIN_LISTEN="127.0.0.1:$PORT" FANGPIN_MAX_BODY_MIB=1024 FANGPIN_UPLOAD_DIR="$OUT/uploads" \

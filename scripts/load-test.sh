@@ -25,6 +25,13 @@ DATA="$DIR/data-1000000"
 KEY="$OUT/load.key"
 PASSWORD="load-test-2026"
 
+# The PostgreSQL database is created when missing (the URL's last path component).
+PG_DB="${PG_URL##*/}"; PG_DB="${PG_DB%%\?*}"
+PG_ADMIN="${PG_URL%/*}/postgres"
+if ! psql "$PG_ADMIN" -tAc "SELECT 1 FROM pg_database WHERE datname = '$PG_DB'" | grep -q 1; then
+  psql "$PG_ADMIN" -q -c "CREATE DATABASE \"$PG_DB\""
+fi
+
 cargo build --release --quiet --bin fangpin
 cargo build --release --quiet -p web --example loadtest
 BIN="$PWD/target/release/fangpin"
@@ -46,7 +53,7 @@ for URL in "sqlite://$OUT/load.db" "$PG_URL"; do
     touch "$MARK"
   fi
   "$BIN" user list | grep '^load_county ' >/dev/null ||
-    FANGPIN_PASSWORD="$PASSWORD" "$BIN" user add load_county --role 县级经办 --region 520322 >/dev/null
+    FANGPIN_PASSWORD="$PASSWORD" "$BIN" user add load_county --role 县级经办 --region 520322 --own-password >/dev/null
   PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
   FANGPIN_LISTEN="127.0.0.1:$PORT" FANGPIN_LOG=warn "$BIN" serve 2>"$OUT/serve.log" &
   SERVER=$!

@@ -57,6 +57,11 @@ pub(crate) enum UserCmd {
         /// Initial password (FANGPIN_PASSWORD); generated and printed when absent.
         #[arg(long, env = "FANGPIN_PASSWORD", hide_env_values = true)]
         password: Option<String>,
+        /// The password given is the user's own (a service account of a script, a load
+        /// test): no change at the first sign-in. Without it, an initial password must be
+        /// changed before anything else.
+        #[arg(long, requires = "password")]
+        own_password: bool,
     },
     /// List the accounts of a region's subtree.
     List {
@@ -109,6 +114,7 @@ pub(crate) async fn user(store: &Store, cmd: &UserCmd) -> Result<ExitCode> {
             department,
             name,
             password,
+            own_password,
         } => {
             let generated = password.is_none();
             let password = password
@@ -128,12 +134,16 @@ pub(crate) async fn user(store: &Store, cmd: &UserCmd) -> Result<ExitCode> {
                     region: region(r)?,
                     department,
                     password: password.clone(),
-                    must_change_password: true,
+                    must_change_password: !own_password,
                 },
                 Creator::System,
             )
             .await?;
-            outln!("已创建账号 {username}（{role}，{r}），首次登录须修改密码");
+            if *own_password {
+                outln!("已创建账号 {username}（{role}，{r}）");
+            } else {
+                outln!("已创建账号 {username}（{role}，{r}），首次登录须修改密码");
+            }
             if generated {
                 outln!("初始密码：{password}（请当面交给本人）");
             }

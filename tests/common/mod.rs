@@ -21,7 +21,7 @@ pub struct Db {
     pub key_file: PathBuf,
     pub dir: tempfile::TempDir,
     /// The PostgreSQL schema's store, kept open to read what the binary wrote.
-    pg: Option<TestStore>,
+    pub pg: Option<TestStore>,
 }
 
 /// `fangpin` with a clean environment (no variable of the developer's shell leaks in).

@@ -273,6 +273,9 @@ pub async fn import_feed(
     )
     .await?;
     tx.commit().await?;
+    if counts.stored as u64 >= crate::imports::BULK_ROWS {
+        crate::imports::refresh_statistics(store, &["feed_batches", "feed_segments"]).await;
+    }
     tracing::info!(
         batch = batch_id,
         stored = counts.stored,

@@ -102,6 +102,18 @@ pub enum ImportOutcome {
     Rejected { report: Report },
 }
 
+/// Rows changed by one import or feed from which the planner's statistics are refreshed
+/// at once ([`Store::refresh_statistics`]); smaller changes are left to autovacuum.
+pub const BULK_ROWS: u64 = 10_000;
+
+/// Refreshes the statistics of tables a bulk change has just committed to. The change
+/// stands whatever happens here: a failure is logged, not returned.
+pub(crate) async fn refresh_statistics(store: &Store, tables: &[&str]) {
+    if let Err(e) = store.refresh_statistics(tables).await {
+        tracing::warn!(error = %e, ?tables, "planner statistics not refreshed");
+    }
+}
+
 /// Imports one registry file as `actor` (recorded with the batch), every row of which must
 /// lie in `within`'s subtree
 /// (a web user's region; `None`: anywhere, as on the command line). A row for a village
@@ -361,6 +373,15 @@ async fn conclude<'b>(
         unchanged = counts.unchanged,
         "import committed"
     );
+    if counts.inserted + counts.updated >= BULK_ROWS {
+        // The kinds are named as their tables: households, members, incomes.
+        let table = RegistryKind::parse(batch.kind).map(|k| match k {
+            RegistryKind::Households => "households",
+            RegistryKind::Members => "members",
+            RegistryKind::Incomes => "incomes",
+        });
+        refresh_statistics(store, table.as_slice()).await;
+    }
     Ok(ImportOutcome::Imported {
         batch_id,
         rows,

@@ -270,6 +270,25 @@ impl Store {
         }
     }
 
+    /// Brings the query planner's statistics of `tables` up to date after a bulk change
+    /// (an import, a feed). On PostgreSQL a table that has just received a million rows
+    /// has no statistics until autovacuum reaches it, and meanwhile the planner guesses:
+    /// household search answered in seconds instead of milliseconds after a fresh import.
+    /// `ANALYZE` samples a bounded number of rows (30,000 by default), so it takes about a
+    /// second however large the table. SQLite's planner works from its indexes alone
+    /// here, and nothing is done.
+    pub async fn refresh_statistics(&self, tables: &[&str]) -> Result<(), StoreError> {
+        if let Db::Postgres(p) = &self.db
+            && !tables.is_empty()
+        {
+            // Table names come from the callers' constants, never from input.
+            let sql = format!("ANALYZE {}", tables.join(", "));
+            sqlx::query(sqlx::AssertSqlSafe(sql)).execute(p).await?;
+            tracing::info!(?tables, "planner statistics refreshed");
+        }
+        Ok(())
+    }
+
     pub async fn close(&self) {
         match &self.db {
             Db::Sqlite(p) => {
