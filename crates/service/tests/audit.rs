@@ -7,7 +7,7 @@ mod common;
 
 use common::*;
 use domain::RegionCode;
-use domain::case::{Action, Actor, Deadlines, Level};
+use domain::case::{Action, Deadlines};
 use domain::feed::Feed;
 use serde_json::Value;
 use service::cases::{act, act_batch, open_case};
@@ -15,10 +15,6 @@ use store::Store;
 use store::audit::{AuditFilter, AuditRow, Change, GENESIS, Who};
 use store::screening::lead_status;
 use store::testing::{TestStore, stores};
-
-fn village() -> Actor {
-    Actor::new(Level::Village, "村干部张")
-}
 
 /// Every row, oldest first.
 async fn all_rows(s: &Store) -> Vec<AuditRow> {
@@ -84,17 +80,7 @@ async fn a_case_step_writes_one_chained_row_with_its_change_and_a_refused_step_n
         // One step: one row, as the administrator, with the stage before and the event after.
         let verify = Action::Verify {
             on: day0,
-            form: domain::case::Verification {
-                members: 4,
-                net_income_12m: domain::Money::from_yuan(22_000),
-                rigid_spending_12m: domain::Money::from_yuan(16_000),
-                housing: domain::HousingSafety::Safe,
-                water: domain::WaterSafety::Safe,
-                all_insured: true,
-                schooling_secured: true,
-                labour_members: 2,
-                note: "户主住院治疗".into(),
-            },
+            form: verification(),
         };
         let row = act(&s, case, verify, &village(), day0, &cfg).await.unwrap();
         let rows = all_rows(&t.store).await;

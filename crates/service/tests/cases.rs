@@ -18,9 +18,6 @@ use service::screening::LeadOutcome;
 use store::screening::lead_status;
 use store::testing::{TestStore, stores};
 
-fn village() -> Actor {
-    Actor::new(Level::Village, "村干部张")
-}
 fn township() -> Actor {
     Actor::new(Level::Township, "乡镇李")
 }
@@ -445,15 +442,7 @@ async fn a_case_from_lead_to_elimination_rollback_and_a_new_case() {
 #[tokio::test]
 async fn a_village_batch_moves_together_or_not_at_all() {
     for t in stores().await {
-        seeded(&t).await;
-        imported(&feed(&t, Feed::Medical, "med.csv", &medical_csv()).await);
-        screen(&t, as_of(2025, 12, 31)).await;
-        let leads = t.store.leads(None, Some(lead_status::OPEN)).await.unwrap();
-        let day0 = domain::Zone::BEIJING.day_of(leads[0].created_at);
-        let mut cases = Vec::new();
-        for l in &leads {
-            cases.push(open_case(&t.store, l.id, &village(), day0).await.unwrap());
-        }
+        let (day0, cases) = cases_from_screening(&t).await;
         assert_eq!(cases.len(), 2, "H1 and H2, both of village {V1}");
         let cfg = Deadlines::default();
         let verify = Action::Verify {
@@ -606,15 +595,7 @@ async fn a_village_notice_names_households_and_nothing_sensitive() {
     use domain::notice::{NoticeKind, NoticeRules, OfficeContact};
     use service::notices::{Publication, build};
     for t in stores().await {
-        seeded(&t).await;
-        imported(&feed(&t, Feed::Medical, "med.csv", &medical_csv()).await);
-        screen(&t, as_of(2025, 12, 31)).await;
-        let leads = t.store.leads(None, Some(lead_status::OPEN)).await.unwrap();
-        let day0 = domain::Zone::BEIJING.day_of(leads[0].created_at);
-        let mut cases = Vec::new();
-        for l in &leads {
-            cases.push(open_case(&t.store, l.id, &village(), day0).await.unwrap());
-        }
+        let (day0, cases) = cases_from_screening(&t).await;
         let publication = Publication {
             start: day0,
             end: day0 + Days::new(4),
@@ -895,21 +876,6 @@ async fn follow_up(t: &TestStore, case: i64, helped_from: NaiveDate) {
 /// The whole to-do list of every region.
 fn all() -> PendingQuery<'static> {
     PendingQuery::default()
-}
-
-/// A filled-in 入户核实表.
-fn verification() -> domain::case::Verification {
-    domain::case::Verification {
-        members: 4,
-        net_income_12m: Money::from_yuan(22_000),
-        rigid_spending_12m: Money::from_yuan(16_000),
-        housing: domain::HousingSafety::Safe,
-        water: domain::WaterSafety::Safe,
-        all_insured: true,
-        schooling_secured: true,
-        labour_members: 2,
-        note: "户主住院治疗，配偶在家务农".into(),
-    }
 }
 
 /// A signed 承诺授权书, without its scan.

@@ -7,9 +7,9 @@
 mod common;
 
 use common::*;
-use domain::case::{Action, Actor, Deadlines, Level};
+use domain::case::{Action, Deadlines};
 use domain::feed::Feed;
-use service::cases::{act_batch, open_case};
+use service::cases::act_batch;
 use service::feeds::FeedOutcome;
 use service::imports::{ImportOutcome, RegistryKind, import_registry};
 use service::screening::{ScreenOptions, run_screening};
@@ -265,31 +265,13 @@ async fn two_screenings_at_once_both_succeed_and_open_each_lead_once() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn batch_steps_over_the_same_cases_in_opposite_orders_do_not_deadlock() {
     for t in stores().await {
-        seeded(&t).await;
-        imported(&feed(&t, Feed::Medical, "med.csv", &medical_csv()).await);
-        screen(&t, as_of(2025, 12, 31)).await;
-        let leads = t.store.leads(None, Some(lead_status::OPEN)).await.unwrap();
-        let day0 = domain::Zone::BEIJING.day_of(leads[0].created_at);
-        let village = Actor::new(Level::Village, "村干部张");
-        let mut cases = Vec::new();
-        for l in &leads {
-            cases.push(open_case(&t.store, l.id, &village, day0).await.unwrap());
-        }
+        let (day0, mut cases) = cases_from_screening(&t).await;
+        let village = village();
         cases.sort_unstable();
         let (lo, hi) = (cases[0], cases[1]);
         let verify = Action::Verify {
             on: day0,
-            form: domain::case::Verification {
-                members: 4,
-                net_income_12m: domain::Money::from_yuan(22_000),
-                rigid_spending_12m: domain::Money::from_yuan(16_000),
-                housing: domain::HousingSafety::Safe,
-                water: domain::WaterSafety::Safe,
-                all_insured: true,
-                schooling_secured: true,
-                labour_members: 2,
-                note: String::new(),
-            },
+            form: verification(),
         };
         // A third transaction holds the case `hi` (it writes it and waits), so that the
         // batch [hi, lo] queues on `hi` first and [lo, hi] comes second: written in the

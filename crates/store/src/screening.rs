@@ -812,60 +812,6 @@ impl Store {
         }))
     }
 
-    /// Every open lead, by household.
-    pub async fn open_leads(
-        &self,
-        households: &[i64],
-    ) -> Result<FxHashMap<i64, OpenLead>, StoreError> {
-        let sql = format!(
-            "SELECT household_id, id, risks FROM leads WHERE status = {} AND household_id IN ({})",
-            lead_status::OPEN,
-            self.id_list()
-        );
-        let rows: Vec<(i64, i64, i64)> = self.rows_for_ids(&sql, households).await?;
-        Ok(rows
-            .into_iter()
-            .map(|(h, id, r)| {
-                let risks = r as u16;
-                (h, OpenLead { id, risks })
-            })
-            .collect())
-    }
-
-    /// The identity (household, rule, evidence key) of the stored warnings of `households`:
-    /// read through the unique index, so that a run touching a few households reads a few
-    /// rows.
-    pub async fn warning_keys(
-        &self,
-        households: &[i64],
-    ) -> Result<FxHashSet<(i64, i16, i64)>, StoreError> {
-        let sql = format!(
-            "SELECT household_id, rule, evidence_key FROM warnings WHERE household_id IN ({})",
-            self.id_list()
-        );
-        let rows: Vec<(i64, i64, i64)> = self.rows_for_ids(&sql, households).await?;
-        Ok(rows.into_iter().map(|(h, r, k)| (h, r as i16, k)).collect())
-    }
-
-    /// Runs `sql`, whose `$1` is a JSON array of ids, for `ids` a chunk at a time.
-    async fn rows_for_ids<T>(&self, sql: &str, ids: &[i64]) -> Result<Vec<T>, StoreError>
-    where
-        T: Send
-            + Unpin
-            + for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
-            + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>,
-    {
-        let mut out = Vec::new();
-        for chunk in ids.chunks(IDS) {
-            let json = serde_json::to_string(chunk).expect("ids serialise");
-            let rows: Vec<T> = on_db!(&self.db, p => {
-                sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(json.as_str()).fetch_all(p).await?
-            });
-            out.extend(rows);
-        }
-        Ok(out)
-    }
-
     /// `SELECT` of the ids in the JSON array bound as `$1`.
     pub(crate) fn id_list(&self) -> &'static str {
         id_list(self.backend())
@@ -881,7 +827,8 @@ fn id_list(backend: Backend) -> &'static str {
 }
 
 impl Tx {
-    /// [`Store::open_leads`], read in this transaction.
+    /// Every open lead of `households`, by household, read in this transaction (a run's
+    /// writes decide on it under the screening lock).
     pub async fn open_leads(
         &mut self,
         households: &[i64],
@@ -906,7 +853,9 @@ impl Tx {
             .collect())
     }
 
-    /// [`Store::warning_keys`], read in this transaction.
+    /// The identity (household, rule, evidence key) of the stored warnings of `households`,
+    /// read in this transaction through the unique index, so that a run touching a few
+    /// households reads a few rows.
     pub async fn warning_keys(
         &mut self,
         households: &[i64],
@@ -931,6 +880,7 @@ impl Tx {
         Ok(v.map(|(v,)| v))
     }
 
+    /// Runs `sql`, whose `$1` is a JSON array of ids, for `ids` a chunk at a time.
     async fn rows_for_ids<T>(&mut self, sql: &str, ids: &[i64]) -> Result<Vec<T>, StoreError>
     where
         T: Send

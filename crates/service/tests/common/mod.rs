@@ -205,3 +205,46 @@ pub fn rules_of(r: &ScreenReport, no: &str) -> Vec<RuleId> {
         .map(|f| f.warnings.iter().map(|w| w.rule).collect())
         .unwrap_or_default()
 }
+
+/// The village clerk who opens and walks the cases of the tests.
+pub fn village() -> domain::case::Actor {
+    domain::case::Actor::new(domain::case::Level::Village, "村干部张")
+}
+
+/// A filled-in 入户核实表.
+pub fn verification() -> domain::case::Verification {
+    domain::case::Verification {
+        members: 4,
+        net_income_12m: domain::Money::from_yuan(22_000),
+        rigid_spending_12m: domain::Money::from_yuan(16_000),
+        housing: domain::HousingSafety::Safe,
+        water: domain::WaterSafety::Safe,
+        all_insured: true,
+        schooling_secured: true,
+        labour_members: 2,
+        note: "户主住院治疗，配偶在家务农".into(),
+    }
+}
+
+/// The seeded registry, a medical feed screened as of 2025-12-31, and a case opened by the
+/// village on each open lead: the cases' ids, and the day the leads were found (Beijing).
+pub async fn cases_from_screening(t: &TestStore) -> (NaiveDate, Vec<i64>) {
+    seeded(t).await;
+    imported(&feed(t, Feed::Medical, "med.csv", &medical_csv()).await);
+    screen(t, as_of(2025, 12, 31)).await;
+    let leads = t
+        .store
+        .leads(None, Some(store::screening::lead_status::OPEN))
+        .await
+        .unwrap();
+    let day0 = domain::Zone::BEIJING.day_of(leads[0].created_at);
+    let mut cases = Vec::new();
+    for l in &leads {
+        cases.push(
+            service::cases::open_case(&t.store, l.id, &village(), day0)
+                .await
+                .unwrap(),
+        );
+    }
+    (day0, cases)
+}
